@@ -1,0 +1,74 @@
+/**
+ * Every default, limit and time-out of shoal in one place. Code reads these instead of
+ * hiding numbers inside functions; `--help` and the README's limits section list them.
+ */
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const settings = {
+  /** Default TCP port: one port carries the peer wire protocol and HTTP (tracker, status). */
+  defaultPort: 6881,
+  /** Prefix of our peer id (Azureus style: client "SH", version 0.1.0). */
+  peerIdPrefix: '-SH0100-',
+  /** Client name sent as `v` in the BEP 10 handshake; other shoal peers are recognized by it. */
+  clientName: 'shoal 0.1.0',
+
+  /** Largest peer-wire frame accepted (length prefix); a bigger one closes the connection. */
+  maxFrameLength: 1 * MiB,
+  /** Largest block a peer may request from us (BEP 3 says 16 KiB; clients tolerate up to 128 KiB). */
+  maxRequestLength: 128 * KiB,
+  /** Size of the blocks we request. */
+  blockLength: 16 * KiB,
+  /** Largest BEP 10 extended message accepted. */
+  maxExtendedMessageLength: 256 * KiB,
+  /** Requests we keep outstanding at one peer. */
+  requestQueueDepth: 64,
+  /** `reqq` we advertise: requests a peer may queue at us before we drop extra ones. */
+  maxIncomingRequests: 500,
+  /** A peer that has not completed its handshake by then is dropped. */
+  handshakeTimeoutMs: 20_000,
+  /** An outstanding request not answered in this time is given to another peer. */
+  requestTimeoutMs: 30_000,
+  /** Time allowed for an outgoing TCP connection to be established. */
+  connectTimeoutMs: 10_000,
+  /** A keep-alive is sent after this much silence from our side. */
+  keepAliveIntervalMs: 120_000,
+
+  /** Open peer connections per swarm. */
+  maxPeersPerSwarm: 60,
+  /** Open peer connections in all. */
+  maxConnections: 500,
+
+  /** Interval our tracker tells announcing peers to use, in seconds. */
+  trackerIntervalS: 60,
+  /** Minimum interval our tracker asks for, in seconds. */
+  trackerMinIntervalS: 15,
+  /** A tracker entry not refreshed for this many intervals is dropped. */
+  trackerExpiryIntervals: 3,
+  /** Peers returned by our tracker when the announce names no numwant. */
+  trackerDefaultNumwant: 50,
+  /** Upper bound of numwant. */
+  trackerMaxNumwant: 200,
+  /** First delay before a failed announce is retried; doubles up to the maximum. */
+  announceRetryBaseMs: 5_000,
+  announceRetryMaxMs: 300_000,
+  /** Time allowed for an announce request to a tracker. */
+  announceTimeoutMs: 15_000,
+  /** Largest tracker response body accepted by the announce client. */
+  maxTrackerResponseLength: 1 * MiB,
+
+  /** HTTP requests on the peer port: header size limit and time allowed to send headers. */
+  httpMaxHeaderBytes: 8 * KiB,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+
+  /** Largest .torrent file read. */
+  maxTorrentFileLength: 16 * MiB,
+  /** Deepest nesting of bencoded lists and dictionaries accepted. */
+  bencodeMaxDepth: 64,
+
+  /** Window of the event-loop delay percentile shown in /status. */
+  eventLoopWindowMs: 60_000,
+} as const;
+
+export type Settings = typeof settings;
