@@ -1,0 +1,34 @@
+/** Sizes of pieces and blocks of one torrent: the arithmetic every layer needs. */
+import { settings } from '../main/settings.js';
+
+export class PieceGeometry {
+  readonly pieceCount: number;
+
+  constructor(
+    readonly pieceLength: number,
+    readonly totalLength: number,
+    readonly blockLength: number = settings.blockLength,
+  ) {
+    this.pieceCount = totalLength === 0 ? 0 : Math.ceil(totalLength / pieceLength);
+  }
+
+  /** Length of piece `index`: the last piece may be shorter. */
+  pieceSize(index: number): number {
+    if (index === this.pieceCount - 1) return this.totalLength - index * this.pieceLength;
+    return this.pieceLength;
+  }
+
+  blocksIn(index: number): number {
+    return Math.ceil(this.pieceSize(index) / this.blockLength);
+  }
+
+  /** Length of block `block` of piece `index`: the last block may be shorter. */
+  blockSize(index: number, block: number): number {
+    return Math.min(this.blockLength, this.pieceSize(index) - block * this.blockLength);
+  }
+
+  /** Bytes of a bitfield for this torrent. */
+  get bitfieldLength(): number {
+    return Math.ceil(this.pieceCount / 8);
+  }
+}
