@@ -1,0 +1,310 @@
+/**
+ * `npm run torrent -- create | info | set-announce`: make, inspect and re-point .torrent files.
+ *
+ * Parsing, running and formatting are plain functions so tests can call them; the process entry
+ * at the bottom only wires them to argv, stdout, stderr and the exit code.
+ */
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  MetainfoError,
+  createTorrent,
+  filePath,
+  parseMetainfo,
+  readMetainfoFile,
+  readTorrentFile,
+  setAnnounce,
+  systemReason,
+  type Metainfo,
+} from '../../io/metainfo.js';
+import { KiB, settings } from '../settings.js';
+
+const PROGRAM = 'shoal torrent';
+
+export const usage = `usage:
+  npm run torrent -- create <file-or-folder> --announce URL [--piece-length BYTES] [--out FILE]
+  npm run torrent -- info <file.torrent>
+  npm run torrent -- set-announce <file.torrent> URL
+
+create      makes a .torrent of a file or a folder; --out defaults to torrents/<name>.torrent
+            and an existing file is never overwritten. BYTES may end in k or M (KiB, MiB);
+            by default the piece length is chosen from the size.
+info        prints the name, info hash, trackers, pieces and files of a .torrent
+set-announce  replaces the tracker URL (and drops any announce-list); the info hash is unchanged
+.torrent files larger than ${settings.maxTorrentFileLength} bytes are refused.`;
+
+/** Bad arguments: the user has to change the command line (exit code 2). */
+export class UsageError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'UsageError';
+  }
+}
+
+/** A command that was well formed but could not be carried out (exit code 1). */
+export class TorrentCommandError extends Error {
+  constructor(
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+    this.name = 'TorrentCommandError';
+  }
+}
+
+export type TorrentCommand =
+  | { kind: 'help' }
+  | { kind: 'create'; source: string; announce: string; pieceLength?: number; out?: string }
+  | { kind: 'info'; torrent: string }
+  | { kind: 'set-announce'; torrent: string; url: string };
+
+/** Bytes with an optional k or M suffix (KiB, MiB), as `--piece-length` takes them. */
+export function parseByteCount(text: string, option: string): number {
+  const match = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!match) throw new UsageError(`${option} must be a number of bytes, optionally ending in k or M, got "${text}"`);
+  const unit = match[2].toLowerCase() === 'm' ? KiB * KiB : match[2] === '' ? 1 : KiB;
+  const value = Number(match[1]) * unit;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${option} is too large: "${text}"`);
+  return value;
+}
+
+const help = { type: 'boolean', short: 'h' } as const;
+
+/** Runs a strict parseArgs, turning its errors into one-line usage errors. */
+function strictly<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    // Matched by code, not by class: parseArgs errors are TypeErrors of Node's own realm.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      // Node's text goes on to explain `--` for positionals; the first sentence is the point.
+      const first = (err as Error).message.split(/\.(\s|$)/)[0];
+      throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
+    }
+    throw err;
+  }
+}
+
+function expectPositionals(subcommand: string, positionals: string[], names: string[]): void {
+  if (positionals.length < names.length) {
+    throw new UsageError(`${subcommand} needs ${names.map((n) => `<${n}>`).join(' ')}`);
+  }
+  if (positionals.length > names.length) {
+    throw new UsageError(`${subcommand} takes ${names.length} argument(s), got extra "${positionals[names.length]}"`);
+  }
+}
+
+export function parseTorrentCommand(argv: string[]): TorrentCommand {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === undefined) throw new UsageError('missing subcommand: create, info or set-announce');
+  if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') return { kind: 'help' };
+  switch (subcommand) {
+    case 'create': {
+      const { values, positionals } = strictly(() =>
+        parseArgs({
+          args: rest,
+          options: { announce: { type: 'string' }, 'piece-length': { type: 'string' }, out: { type: 'string' }, help },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      if (values.help) return { kind: 'help' };
+      expectPositionals('create', positionals, ['file-or-folder']);
+      if (values.announce === undefined) throw new UsageError('create needs --announce URL');
+      const pieceLength = values['piece-length'];
+      return {
+        kind: 'create',
+        source: positionals[0],
+        announce: values.announce,
+        ...(pieceLength !== undefined && { pieceLength: parseByteCount(pieceLength, '--piece-length') }),
+        ...(values.out !== undefined && { out: values.out }),
+      };
+    }
+    case 'info': {
+      const { values, positionals } = strictly(() =>
+        parseArgs({ args: rest, options: { help }, strict: true, allowPositionals: true }),
+      );
+      if (values.help) return { kind: 'help' };
+      expectPositionals('info', positionals, ['file.torrent']);
+      return { kind: 'info', torrent: positionals[0] };
+    }
+    case 'set-announce': {
+      const { values, positionals } = strictly(() =>
+        parseArgs({ args: rest, options: { help }, strict: true, allowPositionals: true }),
+      );
+      if (values.help) return { kind: 'help' };
+      expectPositionals('set-announce', positionals, ['file.torrent', 'URL']);
+      return { kind: 'set-announce', torrent: positionals[0], url: positionals[1] };
+    }
+    default:
+      throw new UsageError(`unknown subcommand "${subcommand}"; expected create, info or set-announce`);
+  }
+}
+
+/** A size in bytes for people: "64 KiB", "1.2 MiB". */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= KiB && unit < units.length - 1) {
+    value /= KiB;
+    unit++;
+  }
+  const shown = unit === 0 ? String(value) : String(Number(value.toFixed(2)));
+  return `${shown} ${units[unit]}`;
+}
+
+/** Names from a .torrent may hold control characters; escaped, each entry stays on one line. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function bytesAndSize(bytes: number): string {
+  return `${bytes} (${formatSize(bytes)})`;
+}
+
+/** The lines `info` prints. */
+export function formatInfo(meta: Metainfo): string[] {
+  const lines = [`name: ${printable(meta.name)}`, `info hash: ${meta.infoHashHex}`];
+  lines.push(`announce: ${meta.announce === undefined ? '(none)' : printable(meta.announce)}`);
+  meta.announceList.forEach((tier, i) => lines.push(`announce-list tier ${i + 1}: ${tier.map(printable).join(' ')}`));
+  lines.push(
+    `piece length: ${bytesAndSize(meta.pieceLength)}`,
+    `pieces: ${meta.pieceCount}`,
+    `total size: ${bytesAndSize(meta.totalLength)}`,
+  );
+  if (meta.private) lines.push('private: yes');
+  if (meta.comment !== undefined) lines.push(`comment: ${printable(meta.comment)}`);
+  if (meta.createdBy !== undefined) lines.push(`created by: ${printable(meta.createdBy)}`);
+  if (meta.creationDate !== undefined) {
+    const date = new Date(meta.creationDate * 1000);
+    lines.push(`creation date: ${Number.isNaN(date.getTime()) ? meta.creationDate : date.toISOString()}`);
+  }
+  lines.push(`files: ${meta.files.length}`);
+  for (const file of meta.files) {
+    lines.push(`  ${printable(filePath(meta, file).join('/'))}  ${bytesAndSize(file.length)}`);
+  }
+  return lines;
+}
+
+/**
+ * Writes `data` to `target` through a temporary file in the same folder, so a peer watching
+ * torrents/ never reads half a file. The temporary name starts with a dot and does not end in
+ * .torrent, so such a watcher ignores it. Without `overwrite`, an existing target is kept: the
+ * hard link that publishes the file fails instead of replacing it.
+ */
+async function writeFileAtomic(target: string, data: Buffer, overwrite: boolean): Promise<void> {
+  const dir = path.dirname(target);
+  const temporary = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (overwrite) {
+      await rename(temporary, target);
+    } else {
+      await link(temporary, target);
+      await unlink(temporary);
+    }
+  } catch (err) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new TorrentCommandError(`${target} already exists; remove it or choose another --out`, { cause: err });
+    }
+    throw new TorrentCommandError(`cannot write ${target}: ${systemReason(err)}`, { cause: err });
+  }
+}
+
+export interface CommandOutput {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+/** Carries out a command; relative paths are taken from the current directory. */
+export async function runTorrentCommand(command: TorrentCommand, output: CommandOutput): Promise<void> {
+  switch (command.kind) {
+    case 'help':
+      output.stdout(usage);
+      return;
+    case 'create': {
+      const data = await createTorrent(command.source, {
+        announce: command.announce,
+        ...(command.pieceLength !== undefined && { pieceLength: command.pieceLength }),
+      });
+      const meta = parseMetainfo(data);
+      const out = command.out ?? path.join('torrents', `${meta.name}.torrent`);
+      await writeFileAtomic(out, data, false);
+      output.stdout(`created ${out}`);
+      output.stdout(`info hash: ${meta.infoHashHex}`);
+      output.stdout(`pieces: ${meta.pieceCount} of ${bytesAndSize(meta.pieceLength)}, total size ${bytesAndSize(meta.totalLength)}`);
+      return;
+    }
+    case 'info': {
+      const meta = await readMetainfoFile(command.torrent);
+      for (const line of formatInfo(meta)) output.stdout(line);
+      return;
+    }
+    case 'set-announce': {
+      const original = await readTorrentFile(command.torrent);
+      let rewritten: Buffer;
+      try {
+        rewritten = setAnnounce(original, command.url);
+      } catch (err) {
+        if (err instanceof MetainfoError) throw new MetainfoError(err.reason, command.torrent, { cause: err });
+        throw err;
+      }
+      await writeFileAtomic(command.torrent, rewritten, true);
+      output.stdout(`announce: ${command.url}`);
+      output.stdout(`info hash: ${parseMetainfo(rewritten).infoHashHex} (unchanged)`);
+      return;
+    }
+  }
+}
+
+/** Runs the command line and returns the exit code; every failure becomes one line on stderr. */
+export async function main(argv: string[], output: CommandOutput): Promise<number> {
+  try {
+    await runTorrentCommand(parseTorrentCommand(argv), output);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      output.stderr(`${PROGRAM}: ${err.reason} (see npm run torrent -- --help)`);
+      return 2;
+    }
+    if (err instanceof MetainfoError || err instanceof TorrentCommandError) {
+      output.stderr(`${PROGRAM}: ${printable(err.message)}`);
+    } else {
+      // Not an expected failure, so likely a bug; still one line, as the contract asks.
+      output.stderr(`${PROGRAM}: unexpected error: ${printable(systemReason(err))}`);
+    }
+    return 1;
+  }
+}
+
+function isMainModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`);
+  void main(process.argv.slice(2), { stdout: lineTo(process.stdout), stderr: lineTo(process.stderr) }).then((code) => {
+    process.exitCode = code;
+  });
+}
