@@ -1,0 +1,152 @@
+/**
+ * Which blocks to request next. Pure bookkeeping, no I/O: pieces we have, how many peers have
+ * each piece, and the state of every block of the pieces being downloaded. Partial pieces are
+ * finished before new ones are started; new ones are picked rarest first, ties at random.
+ */
+import type { PieceGeometry } from '../../io/piece-geometry.js';
+
+export interface BlockRef {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+const MISSING = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+
+interface PartialPiece {
+  /** MISSING, REQUESTED or RECEIVED per block. */
+  blocks: Uint8Array;
+  received: number;
+}
+
+export class PiecePicker {
+  private readonly have: Uint8Array;
+  private haveCount = 0;
+  private readonly availability: Uint32Array;
+  private readonly partials = new Map<number, PartialPiece>();
+
+  constructor(
+    readonly geometry: PieceGeometry,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.have = new Uint8Array(geometry.pieceCount);
+    this.availability = new Uint32Array(geometry.pieceCount);
+  }
+
+  get complete(): boolean {
+    return this.haveCount === this.geometry.pieceCount;
+  }
+
+  get piecesHad(): number {
+    return this.haveCount;
+  }
+
+  hasPiece(index: number): boolean {
+    return this.have[index] === 1;
+  }
+
+  markHave(index: number): void {
+    if (this.have[index]) return;
+    this.have[index] = 1;
+    this.haveCount++;
+    this.partials.delete(index);
+  }
+
+  /** Bytes still missing (what a tracker calls `left`). */
+  bytesLeft(): number {
+    let left = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i]) left += this.geometry.pieceSize(i);
+    return left;
+  }
+
+  peerHasPiece(index: number): void {
+    this.availability[index]++;
+  }
+
+  peerLostPiece(index: number): void {
+    if (this.availability[index] > 0) this.availability[index]--;
+  }
+
+  /** Whether a peer with pieces `peerHas` has something we lack. */
+  wants(peerHas: (index: number) => boolean): boolean {
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && peerHas(i)) return true;
+    return false;
+  }
+
+  /** Up to `count` blocks from the peer's pieces, marked as requested. */
+  pick(peerHas: (index: number) => boolean, count: number): BlockRef[] {
+    const out: BlockRef[] = [];
+    for (const [index, partial] of this.partials) {
+      if (out.length >= count) return out;
+      if (peerHas(index)) this.takeBlocks(index, partial, count, out);
+    }
+    while (out.length < count) {
+      const index = this.rarestNewPiece(peerHas);
+      if (index < 0) break;
+      const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
+      this.partials.set(index, partial);
+      this.takeBlocks(index, partial, count, out);
+    }
+    return out;
+  }
+
+  private takeBlocks(index: number, partial: PartialPiece, count: number, out: BlockRef[]): void {
+    for (let b = 0; b < partial.blocks.length && out.length < count; b++) {
+      if (partial.blocks[b] !== MISSING) continue;
+      partial.blocks[b] = REQUESTED;
+      out.push({ index, begin: b * this.geometry.blockLength, length: this.geometry.blockSize(index, b) });
+    }
+  }
+
+  private rarestNewPiece(peerHas: (index: number) => boolean): number {
+    let best = -1;
+    let bestAvailability = Infinity;
+    let ties = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      if (this.have[i] || this.partials.has(i) || !peerHas(i)) continue;
+      const a = this.availability[i];
+      if (a < bestAvailability) {
+        best = i;
+        bestAvailability = a;
+        ties = 1;
+      } else if (a === bestAvailability) {
+        // Reservoir sampling keeps every tied piece equally likely in one pass.
+        ties++;
+        if (this.random() * ties < 1) best = i;
+      }
+    }
+    return best;
+  }
+
+  /** Whether the block at (index, begin) is currently requested: what a PIECE must answer. */
+  isRequested(index: number, begin: number): boolean {
+    const partial = this.partials.get(index);
+    if (!partial || begin % this.geometry.blockLength !== 0) return false;
+    return partial.blocks[begin / this.geometry.blockLength] === REQUESTED;
+  }
+
+  /** Records a received block; returns true when the piece now has all its blocks. */
+  blockReceived(index: number, begin: number): boolean {
+    const partial = this.partials.get(index);
+    if (!partial) return false;
+    const b = begin / this.geometry.blockLength;
+    if (partial.blocks[b] === RECEIVED) return false;
+    partial.blocks[b] = RECEIVED;
+    partial.received++;
+    return partial.received === partial.blocks.length;
+  }
+
+  /** A request that will not be answered (choke, disconnect, time-out): the block is missing again. */
+  releaseBlock(index: number, begin: number): void {
+    const partial = this.partials.get(index);
+    const b = begin / this.geometry.blockLength;
+    if (partial && partial.blocks[b] === REQUESTED) partial.blocks[b] = MISSING;
+  }
+
+  /** A piece that failed its hash check is downloaded again from scratch. */
+  pieceFailed(index: number): void {
+    this.partials.delete(index);
+  }
+}

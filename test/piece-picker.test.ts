@@ -1,0 +1,73 @@
+import { PieceGeometry } from '../src/io/piece-geometry.js';
+import { PiecePicker } from '../src/main/swarm/piece-picker.js';
+
+const KiB = 1024;
+
+/** A deterministic source of "random" numbers for tie-breaking. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x80000000;
+  };
+}
+
+describe('PiecePicker', () => {
+  const geometry = new PieceGeometry(64 * KiB, 64 * KiB * 9 + 10 * KiB, 16 * KiB); // 10 pieces, last one short
+  const all = (): boolean => true;
+
+  test('splits pieces into blocks, the last block of the last piece short', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick((i) => i === 9, 10);
+    expect(blocks).toEqual([{ index: 9, begin: 0, length: 10 * KiB }]);
+  });
+
+  test('rarest piece first', () => {
+    const picker = new PiecePicker(geometry, seeded(1));
+    for (let i = 0; i < 10; i++) picker.peerHasPiece(i);
+    for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
+    expect(picker.pick(all, 1)[0].index).toBe(6);
+  });
+
+  test('ties are broken at random, over every tied piece', () => {
+    const seen = new Set<number>();
+    for (let seed = 1; seed < 200; seed++) {
+      const picker = new PiecePicker(geometry, seeded(seed));
+      seen.add(picker.pick(all, 1)[0].index);
+    }
+    expect(seen.size).toBe(10);
+  });
+
+  test('finishes a partial piece before starting another', () => {
+    const picker = new PiecePicker(geometry, seeded(3));
+    const first = picker.pick(all, 2);
+    const index = first[0].index;
+    // The two first blocks went to a peer that disappeared; the next request resumes that piece.
+    picker.releaseBlock(index, first[0].begin);
+    const next = picker.pick(all, 3);
+    expect(next.map((b) => b.index)).toEqual([index, index, index]);
+    expect(next.map((b) => b.begin)).toEqual([0, 32 * KiB, 48 * KiB]);
+  });
+
+  test('only pieces the peer has, never pieces we have', () => {
+    const picker = new PiecePicker(geometry);
+    picker.markHave(2);
+    expect(picker.pick((i) => i === 2 || i === 4, 100).every((b) => b.index === 4)).toBe(true);
+    expect(picker.wants((i) => i === 2)).toBe(false);
+    expect(picker.wants((i) => i === 4)).toBe(true);
+  });
+
+  test('a piece completes when all its blocks arrived; a failed piece is picked again', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick((i) => i === 0, 10);
+    expect(blocks).toHaveLength(4);
+    expect(blocks.slice(0, 3).map((b) => picker.blockReceived(b.index, b.begin))).toEqual([false, false, false]);
+    expect(picker.isRequested(0, blocks[3].begin)).toBe(true);
+    expect(picker.blockReceived(0, blocks[3].begin)).toBe(true);
+    picker.pieceFailed(0);
+    expect(picker.pick((i) => i === 0, 10)).toHaveLength(4);
+    picker.markHave(0);
+    expect(picker.pick((i) => i === 0, 10)).toHaveLength(0);
+    expect(picker.bytesLeft()).toBe(geometry.totalLength - 64 * KiB);
+  });
+});
