@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: runs one peer until SIGINT or SIGTERM (or, with --exit-when-done, until every
+ * torrent is complete). A problem at start-up is one line on stderr and exit code 1.
+ */
+import { createLogger } from '../logger.js';
+import { Session } from '../session.js';
+import { parsePeerOptions, usage, UsageError } from './options.js';
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parsePeerOptions(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`shoal: ${error.message} (see --help)\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const log = createLogger(options.logLevel);
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const session = new Session(options, log, () => void session.stop().then(() => finish(0)));
+  const onSignal = (signal: string): void => {
+    log.info(`${signal}: stopping`);
+    void session.stop().then(() => finish(0));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  try {
+    await session.start();
+  } catch (error) {
+    process.stderr.write(`shoal: ${(error as Error).message}\n`);
+    await session.stop().catch(() => undefined);
+    return 1;
+  }
+  return finished;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`shoal: unexpected error: ${error.message}\n`);
+    process.exit(1);
+  },
+);

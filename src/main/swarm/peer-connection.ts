@@ -1,0 +1,178 @@
+/**
+ * One open peer-wire connection after the handshake: the socket, the parser, the four
+ * choke/interest flags, the pieces the peer has, the requests in flight both ways, and the
+ * bytes moved. Decisions (what to request, whom to unchoke) are the swarm's.
+ */
+import type { Socket } from 'node:net';
+import { Bitfield } from '../wire/bitfield.js';
+import { encodeMessage, encodePieceHeader } from '../wire/wire-codec.js';
+import type { Handshake, WireMessage } from '../wire/wire-messages.js';
+import type { WireParser } from '../wire/wire-parser.js';
+import type { ExtensionHandshake } from '../wire/extension-handshake.js';
+import type { BlockRef } from './piece-picker.js';
+
+export interface PeerHandler {
+  onMessage(peer: PeerConnection, message: WireMessage): void;
+  onClose(peer: PeerConnection, reason: string): void;
+  /** The socket can take more data: a good time to serve queued requests. */
+  onWritable(peer: PeerConnection): void;
+}
+
+export interface OutstandingRequest extends BlockRef {
+  sentAt: number;
+}
+
+/** Above this many bytes waiting in the socket, uploads wait for 'drain'. */
+const SOCKET_HIGH_WATER = 1024 * 1024;
+/** How many abandoned requests are remembered per peer. */
+const ABANDONED_MEMORY = 1024;
+
+export class PeerConnection {
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+  readonly peerPieces: Bitfield;
+  /** Our requests to the peer, by "index:begin". */
+  readonly outstanding = new Map<string, OutstandingRequest>();
+  /** The peer's requests to us, in arrival order. */
+  readonly incoming: BlockRef[] = [];
+  /** Requests we gave up on, by "index:begin". */
+  readonly abandoned = new Set<string>();
+  /** Reads from disk under way for the peer's requests. */
+  readsInFlight = 0;
+  extensions: ExtensionHandshake | null = null;
+  /** The port the peer accepts connections on, when known (outgoing connection, or BEP 10 `p`). */
+  listenPort: number | undefined;
+  downloaded = 0;
+  uploaded = 0;
+  lastReceivedAt: number;
+  lastSentAt: number;
+  /** Set while reading pauses for the download limit. */
+  private readWait: NodeJS.Timeout | null = null;
+  /** Set while serving requests waits for the upload limit. */
+  uploadWait: NodeJS.Timeout | null = null;
+  private closed = false;
+  private handler: PeerHandler | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly parser: WireParser,
+    readonly handshake: Handshake,
+    readonly outgoing: boolean,
+    pieceCount: number,
+    readonly remoteIp: string,
+    readonly remotePort: number,
+  ) {
+    this.peerPieces = new Bitfield(pieceCount);
+    this.listenPort = outgoing ? remotePort : undefined;
+    this.lastReceivedAt = this.lastSentAt = Date.now();
+    parser.setPieceCount(pieceCount);
+  }
+
+  /** Address shown in /status: the listening port when known, else the connection's port. */
+  get address(): string {
+    return `${this.remoteIp}:${this.listenPort ?? this.remotePort}`;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get writable(): boolean {
+    return !this.closed && this.socket.writableLength < SOCKET_HIGH_WATER;
+  }
+
+  /**
+   * Starts delivering messages to `handler`, beginning with those already buffered.
+   * `throttle` is told of every chunk received and answers how long to stop reading (--download-limit).
+   */
+  attach(handler: PeerHandler, throttle: (bytes: number) => number): void {
+    this.handler = handler;
+    this.socket.on('data', (chunk: Buffer) => {
+      this.deliver(this.parser.push(chunk));
+      const waitMs = throttle(chunk.length);
+      if (waitMs > 0 && !this.closed) {
+        this.socket.pause();
+        this.readWait = setTimeout(() => {
+          this.readWait = null;
+          if (!this.closed) this.socket.resume();
+        }, waitMs);
+      }
+    });
+    this.socket.on('drain', () => {
+      if (!this.closed) this.handler?.onWritable(this);
+    });
+    this.socket.on('error', (error) => this.close(`socket error: ${error.message}`));
+    this.socket.on('close', () => this.close('connection closed by peer'));
+    this.socket.on('end', () => this.close('connection ended by peer'));
+    this.deliver(this.parser.drain());
+    this.socket.resume();
+  }
+
+  private deliver(result: ReturnType<WireParser['push']>): void {
+    if (result.events.length > 0) this.lastReceivedAt = Date.now();
+    for (const event of result.events) {
+      if (this.closed) return;
+      if (event.kind === 'handshake') {
+        this.close('a second handshake');
+        return;
+      }
+      this.handler?.onMessage(this, event);
+    }
+    if (result.error && !this.closed) this.close(result.error.message);
+  }
+
+  send(message: WireMessage): void {
+    if (this.closed) return;
+    switch (message.kind) {
+      case 'choke':
+        this.amChoking = true;
+        break;
+      case 'unchoke':
+        this.amChoking = false;
+        break;
+      case 'interested':
+        this.amInterested = true;
+        break;
+      case 'not-interested':
+        this.amInterested = false;
+        break;
+      default:
+        break;
+    }
+    this.lastSentAt = Date.now();
+    this.socket.write(encodeMessage(message));
+  }
+
+  /** Sends a block without copying it into a frame: the header, then the block itself. */
+  sendBlock(index: number, begin: number, block: Buffer): void {
+    if (this.closed) return;
+    this.lastSentAt = Date.now();
+    this.socket.write(encodePieceHeader(index, begin, block.length));
+    this.socket.write(block);
+    this.uploaded += block.length;
+  }
+
+  /**
+   * Remembers a request we gave up on (time-out, choke), so that its late answer is dropped
+   * instead of being taken for an unrequested block. Bounded: the oldest are forgotten.
+   */
+  abandon(key: string): void {
+    this.abandoned.add(key);
+    if (this.abandoned.size > ABANDONED_MEMORY) this.abandoned.delete(this.abandoned.values().next().value!);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.readWait) clearTimeout(this.readWait);
+    if (this.uploadWait) clearTimeout(this.uploadWait);
+    this.socket.destroy();
+    this.handler?.onClose(this, reason);
+  }
+}
+
+export function blockKey(index: number, begin: number): string {
+  return `${index}:${begin}`;
+}

@@ -1,0 +1,520 @@
+/**
+ * One torrent's swarm as seen by this peer: its data, its role (seeder or leecher), the peers
+ * it is connected to, the peer list it knows, and the traffic between them.
+ */
+import net from 'node:net';
+import { type Metainfo } from '../../io/metainfo.js';
+import { TorrentData } from '../../io/torrent-data.js';
+import type { Logger } from '../logger.js';
+import { readHandshake } from '../net/handshake-exchange.js';
+import type { TokenBucket } from '../net/token-bucket.js';
+import { settings } from '../settings.js';
+import { Announcer, type PeerAddress, type TrackerStatus } from '../tracker/announce-client.js';
+import { decodeExtensionHandshake, encodeExtensionHandshake } from '../wire/extension-handshake.js';
+import { checkBlock, checkRequest } from '../wire/message-rules.js';
+import { encodeHandshake } from '../wire/wire-codec.js';
+import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
+import { WireParser } from '../wire/wire-parser.js';
+import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
+import { PiecePicker } from './piece-picker.js';
+
+export type Role = 'seeder' | 'leecher';
+
+/** What a swarm needs from the session that holds it. */
+export interface SwarmContext {
+  peerId: Buffer;
+  port: number;
+  log: Logger;
+  /** Whether ip:port is this very peer (one of our addresses, our port). */
+  isSelf(ip: string, port: number): boolean;
+  /** Whether one more connection fits the session-wide limit. */
+  hasConnectionRoom(): boolean;
+  /** Shared by every swarm: --upload-limit and --download-limit. */
+  uploadLimiter: TokenBucket;
+  downloadLimiter: TokenBucket;
+  /** Called once when the swarm's data becomes complete. */
+  onComplete(swarm: Swarm): void;
+}
+
+export interface SwarmOptions {
+  /** Whether this peer is the torrent's announce address: it serves the tracker and does not announce. */
+  announcer: boolean;
+  /** Floor of the tracker's announce interval, for tests that want fast announces. */
+  minAnnounceIntervalMs?: number;
+}
+
+interface KnownPeer {
+  ip: string;
+  port: number;
+  failures: number;
+  nextAttemptAt: number;
+}
+
+export interface PeerStatus {
+  address: string;
+  downloaded: number;
+  uploaded: number;
+}
+
+export interface SwarmStatus {
+  infoHash: string;
+  name: string;
+  role: Role;
+  announcer: boolean;
+  pieces: number;
+  have: number;
+  size: number;
+  downloaded: number;
+  uploaded: number;
+  peers: PeerStatus[];
+  known: string[];
+  tracker?: TrackerStatus;
+}
+
+/** Reads of blocks under way for one peer at a time. */
+const MAX_READS_PER_PEER = 4;
+/** Period of the swarm's housekeeping: time-outs, keep-alives, new connections. */
+const TICK_MS = 1000;
+/** Delay before a failed connection to a known peer is tried again; doubles per failure. */
+const RECONNECT_BASE_MS = 2_000;
+const RECONNECT_MAX_MS = 120_000;
+
+export class Swarm implements PeerHandler {
+  readonly data: TorrentData;
+  readonly picker: PiecePicker;
+  readonly peers = new Set<PeerConnection>();
+  private readonly known = new Map<string, KnownPeer>();
+  private readonly connecting = new Set<string>();
+  /** Blocks being assembled, by piece index. */
+  private readonly pieceBuffers = new Map<number, Buffer>();
+  /** Pieces being hashed and written; stopping waits for them. */
+  private readonly pendingPieces = new Set<Promise<void>>();
+  private announcer: Announcer | null = null;
+  private tick: NodeJS.Timeout | null = null;
+  private roleNow: Role = 'leecher';
+  private stopped = false;
+  private downloadedBytes = 0;
+  private uploadedBytes = 0;
+  private readonly log: Logger;
+
+  constructor(
+    readonly meta: Metainfo,
+    data: TorrentData,
+    private readonly context: SwarmContext,
+    private readonly options: SwarmOptions,
+  ) {
+    this.data = data;
+    this.picker = new PiecePicker(data.geometry);
+    this.log = context.log.child(meta.name);
+  }
+
+  get role(): Role {
+    return this.roleNow;
+  }
+
+  get infoHashHex(): string {
+    return this.meta.infoHashHex;
+  }
+
+  get isAnnouncer(): boolean {
+    return this.options.announcer;
+  }
+
+  /** Checks the data on disk, takes the role it allows, and joins the swarm. */
+  async start(): Promise<void> {
+    const good = await this.data.open();
+    for (const index of good) this.picker.markHave(index);
+    this.roleNow = this.picker.complete ? 'seeder' : 'leecher';
+    if (this.roleNow === 'leecher') {
+      this.log.info(`leecher: ${good.length} of ${this.meta.pieceCount} pieces verified on disk (data in ${this.data.location}/)`);
+    } else {
+      this.log.info(`seeder: all ${this.meta.pieceCount} pieces verified in shareable/`);
+    }
+    if (this.options.announcer) {
+      this.log.info('this peer is the announce address: serving the tracker');
+    } else if (this.meta.announce) {
+      this.announcer = new Announcer({
+        url: this.meta.announce,
+        infoHash: this.meta.infoHash,
+        peerId: this.context.peerId,
+        port: this.context.port,
+        stats: () => ({ uploaded: this.uploadedBytes, downloaded: this.downloadedBytes, left: this.picker.bytesLeft() }),
+        onPeers: (peers) => this.learnPeers(peers),
+        log: (line) => this.log.info(line),
+        minIntervalMs: this.options.minAnnounceIntervalMs,
+      });
+      this.announcer.start();
+    }
+    this.tick = setInterval(() => this.housekeeping(), TICK_MS);
+    this.tick.unref();
+  }
+
+  /** Adds peers to the peer list (the tracker's answer, or peers that announced to us). */
+  learnPeers(peers: readonly PeerAddress[]): void {
+    for (const { ip, port } of peers) this.learnPeer(ip, port);
+    this.connectToKnownPeers();
+  }
+
+  learnPeer(ip: string, port: number): void {
+    if (this.context.isSelf(ip, port)) return;
+    const address = `${ip}:${port}`;
+    if (this.known.has(address)) return;
+    this.known.set(address, { ip, port, failures: 0, nextAttemptAt: 0 });
+    this.log.debug(`learned of peer ${address}`);
+  }
+
+  private isConnectedTo(address: string): boolean {
+    for (const peer of this.peers) if (peer.address === address) return true;
+    return false;
+  }
+
+  private connectToKnownPeers(): void {
+    if (this.roleNow !== 'leecher' || this.picker.complete || this.stopped) return;
+    const now = Date.now();
+    for (const [address, known] of this.known) {
+      if (this.peers.size + this.connecting.size >= settings.maxPeersPerSwarm) return;
+      if (!this.context.hasConnectionRoom()) return;
+      if (known.nextAttemptAt > now || this.connecting.has(address) || this.isConnectedTo(address)) continue;
+      void this.connect(known);
+    }
+  }
+
+  private async connect(known: KnownPeer): Promise<void> {
+    const address = `${known.ip}:${known.port}`;
+    this.connecting.add(address);
+    const socket = net.connect({ host: known.ip, port: known.port });
+    socket.setNoDelay(true);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('connection timed out')), settings.connectTimeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+      socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
+      const parser = new WireParser({ expectHandshake: true });
+      const handshake = await readHandshake(socket, parser);
+      if (!handshake.infoHash.equals(this.meta.infoHash)) throw new Error('it answered for another torrent');
+      this.connecting.delete(address);
+      known.failures = 0;
+      if (this.stopped) throw new Error('swarm stopped');
+      this.admit(socket, parser, handshake, true, known.ip, known.port);
+    } catch (error) {
+      this.connecting.delete(address);
+      socket.destroy();
+      known.failures++;
+      known.nextAttemptAt = Date.now() + Math.min(RECONNECT_BASE_MS * 2 ** (known.failures - 1), RECONNECT_MAX_MS);
+      this.log.debug(`could not connect to ${address}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Takes a connection whose handshake named this torrent (incoming connections arrive here
+   * from the session). Answers the handshake when it was not ours to start.
+   */
+  admit(socket: net.Socket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): void {
+    const refuse = (reason: string): void => {
+      this.log.debug(`refused ${ip}:${port}: ${reason}`);
+      socket.destroy();
+    };
+    if (this.stopped) return refuse('swarm stopped');
+    if (handshake.peerId.equals(this.context.peerId)) return refuse('that is this peer itself');
+    for (const peer of this.peers) {
+      if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer');
+    }
+    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse('swarm connection limit reached');
+    if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
+    const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
+    this.peers.add(peer);
+    this.log.info(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
+    // BEP 3: a bitfield is only ever the first message after the handshake.
+    if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.haveBitfield() });
+    if (supportsExtensionProtocol(handshake)) {
+      const payload = encodeExtensionHandshake({ m: {}, p: this.context.port, v: settings.clientName, reqq: settings.maxIncomingRequests });
+      peer.send({ kind: 'extended', extId: 0, payload });
+    }
+    peer.attach(this, (bytes) => this.context.downloadLimiter.take(bytes, Date.now()));
+  }
+
+  private haveBitfield(): Buffer {
+    const bits = Buffer.alloc(this.data.geometry.bitfieldLength);
+    for (let i = 0; i < this.meta.pieceCount; i++) if (this.picker.hasPiece(i)) bits[i >> 3] |= 0x80 >> (i & 7);
+    return bits;
+  }
+
+  onMessage(peer: PeerConnection, message: WireMessage): void {
+    switch (message.kind) {
+      case 'keep-alive':
+      case 'port':
+        return;
+      case 'choke':
+        peer.peerChoking = true;
+        this.releaseRequests(peer);
+        return;
+      case 'unchoke':
+        peer.peerChoking = false;
+        this.requestBlocks(peer);
+        return;
+      case 'interested':
+        peer.peerInterested = true;
+        if (peer.amChoking) peer.send({ kind: 'unchoke' });
+        return;
+      case 'not-interested':
+        peer.peerInterested = false;
+        if (!peer.amChoking) peer.send({ kind: 'choke' });
+        peer.incoming.length = 0;
+        return;
+      case 'have':
+        if (!peer.peerPieces.has(message.index)) {
+          peer.peerPieces.set(message.index);
+          this.picker.peerHasPiece(message.index);
+        }
+        this.updateInterest(peer);
+        return;
+      case 'bitfield':
+        this.onBitfield(peer, message.bits);
+        return;
+      case 'request':
+        this.onRequest(peer, message);
+        return;
+      case 'cancel': {
+        const at = peer.incoming.findIndex((r) => r.index === message.index && r.begin === message.begin && r.length === message.length);
+        if (at >= 0) peer.incoming.splice(at, 1);
+        return;
+      }
+      case 'piece':
+        this.onBlock(peer, message);
+        return;
+      case 'extended':
+        if (message.extId === 0) this.onExtensionHandshake(peer, message.payload);
+        return;
+    }
+  }
+
+  private onBitfield(peer: PeerConnection, bits: Buffer): void {
+    if (peer.peerPieces.count > 0) return peer.close('a second bitfield');
+    for (let i = 0; i < this.meta.pieceCount; i++) {
+      if (bits[i >> 3] & (0x80 >> (i & 7))) {
+        peer.peerPieces.set(i);
+        this.picker.peerHasPiece(i);
+      }
+    }
+    if (this.roleNow === 'seeder' && peer.peerPieces.isComplete()) return peer.close('both sides are seeders');
+    this.updateInterest(peer);
+  }
+
+  private onExtensionHandshake(peer: PeerConnection, payload: Buffer): void {
+    try {
+      peer.extensions = decodeExtensionHandshake(payload);
+    } catch (error) {
+      return peer.close((error as Error).message);
+    }
+    const port = peer.extensions.p;
+    if (!peer.outgoing && port !== undefined) {
+      peer.listenPort = port;
+      // Tracker service: a peer that reached us is added to the peer list with the port it listens on.
+      if (!this.context.isSelf(peer.remoteIp, port)) this.learnPeer(peer.remoteIp, port);
+    }
+  }
+
+  private onRequest(peer: PeerConnection, request: { index: number; begin: number; length: number }): void {
+    const problem = checkRequest(request, this.data.geometry);
+    if (problem) return peer.close(`bad request: ${problem}`);
+    if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we do not have`);
+    if (peer.amChoking) return;
+    if (peer.incoming.length >= settings.maxIncomingRequests) return;
+    peer.incoming.push({ index: request.index, begin: request.begin, length: request.length });
+    this.serveRequests(peer);
+  }
+
+  onWritable(peer: PeerConnection): void {
+    this.serveRequests(peer);
+  }
+
+  private serveRequests(peer: PeerConnection): void {
+    while (peer.incoming.length > 0 && peer.readsInFlight < MAX_READS_PER_PEER && peer.writable && !peer.amChoking) {
+      if (peer.uploadWait) return;
+      const waitMs = this.context.uploadLimiter.delay(Date.now());
+      if (waitMs > 0) {
+        peer.uploadWait = setTimeout(() => {
+          peer.uploadWait = null;
+          this.serveRequests(peer);
+        }, waitMs);
+        return;
+      }
+      const request = peer.incoming.shift()!;
+      this.context.uploadLimiter.take(request.length, Date.now());
+      peer.readsInFlight++;
+      this.data
+        .read(request.index, request.begin, request.length)
+        .then((block) => {
+          peer.readsInFlight--;
+          if (peer.isClosed || peer.amChoking) return;
+          peer.sendBlock(request.index, request.begin, block);
+          this.uploadedBytes += block.length;
+          this.serveRequests(peer);
+        })
+        .catch((error: Error) => {
+          peer.readsInFlight--;
+          this.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
+          peer.close('our data could not be read');
+        });
+    }
+  }
+
+  private onBlock(peer: PeerConnection, message: { index: number; begin: number; block: Buffer }): void {
+    const key = blockKey(message.index, message.begin);
+    const request = peer.outstanding.get(key);
+    if (!request) {
+      if (peer.abandoned.delete(key)) return;
+      return peer.close(`sent piece ${message.index} offset ${message.begin}, which nobody requested`);
+    }
+    const problem = checkBlock(message, this.data.geometry);
+    if (problem || message.block.length !== request.length) return peer.close(`bad block: ${problem ?? 'wrong length'}`);
+    peer.outstanding.delete(key);
+    peer.downloaded += message.block.length;
+    let buffer = this.pieceBuffers.get(message.index);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafe(this.data.geometry.pieceSize(message.index));
+      this.pieceBuffers.set(message.index, buffer);
+    }
+    message.block.copy(buffer, message.begin);
+    if (this.picker.blockReceived(message.index, message.begin)) {
+      const pending = this.finishPiece(message.index, buffer).finally(() => this.pendingPieces.delete(pending));
+      this.pendingPieces.add(pending);
+    }
+    this.requestBlocks(peer);
+  }
+
+  private async finishPiece(index: number, buffer: Buffer): Promise<void> {
+    let good: boolean;
+    try {
+      good = await this.data.verifyAndWrite(index, buffer);
+    } catch (error) {
+      this.log.warn(`cannot write piece ${index}: ${(error as Error).message}`);
+      good = false;
+    }
+    this.pieceBuffers.delete(index);
+    if (this.stopped) return;
+    if (!good) {
+      this.log.warn(`piece ${index} failed its hash check; downloading it again`);
+      this.picker.pieceFailed(index);
+      for (const peer of this.peers) this.requestBlocks(peer);
+      return;
+    }
+    this.picker.markHave(index);
+    this.downloadedBytes += this.data.geometry.pieceSize(index);
+    for (const peer of this.peers) {
+      peer.send({ kind: 'have', index });
+      this.updateInterest(peer);
+    }
+    if (this.picker.complete) await this.becomeSeeder();
+  }
+
+  /**
+   * Called once the last piece verified: nothing more is requested (the picker has every piece),
+   * the data moves into shareable/, and only then is this peer a seeder (DESIGN.md, Roles).
+   */
+  private async becomeSeeder(): Promise<void> {
+    for (const peer of this.peers) {
+      this.releaseRequests(peer);
+      if (peer.amInterested) peer.send({ kind: 'not-interested' });
+    }
+    try {
+      await this.data.moveToShareable();
+    } catch (error) {
+      this.log.warn(`download complete, but moving it into shareable/ failed: ${(error as Error).message}`);
+      return;
+    }
+    this.roleNow = 'seeder';
+    this.log.info(`download complete: now seeding from ${this.data.shareablePath}`);
+    for (const peer of [...this.peers]) if (peer.peerPieces.isComplete()) peer.close('both sides are seeders');
+    this.announcer?.completed();
+    this.context.onComplete(this);
+  }
+
+  /** Sends INTERESTED or NOT_INTERESTED when our need for the peer's pieces changed. */
+  private updateInterest(peer: PeerConnection): void {
+    const wanted = this.roleNow === 'leecher' && this.picker.wants((i) => peer.peerPieces.has(i));
+    if (wanted && !peer.amInterested) peer.send({ kind: 'interested' });
+    else if (!wanted && peer.amInterested) peer.send({ kind: 'not-interested' });
+    if (wanted) this.requestBlocks(peer);
+  }
+
+  private requestBlocks(peer: PeerConnection): void {
+    if (this.roleNow !== 'leecher' || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
+    const room = settings.requestQueueDepth - peer.outstanding.size;
+    if (room <= 0) return;
+    const now = Date.now();
+    for (const block of this.picker.pick((i) => peer.peerPieces.has(i), room)) {
+      peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
+      peer.send({ kind: 'request', ...block });
+    }
+  }
+
+  /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */
+  private releaseRequests(peer: PeerConnection): void {
+    for (const request of peer.outstanding.values()) {
+      this.picker.releaseBlock(request.index, request.begin);
+      peer.abandon(blockKey(request.index, request.begin));
+    }
+    peer.outstanding.clear();
+  }
+
+  onClose(peer: PeerConnection, reason: string): void {
+    this.peers.delete(peer);
+    this.releaseRequests(peer);
+    for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
+    this.log.info(`disconnected from ${peer.address}: ${reason}`);
+    for (const other of this.peers) this.requestBlocks(other);
+  }
+
+  private housekeeping(): void {
+    const now = Date.now();
+    for (const peer of this.peers) {
+      for (const [key, request] of peer.outstanding) {
+        if (now - request.sentAt < settings.requestTimeoutMs) continue;
+        peer.outstanding.delete(key);
+        this.picker.releaseBlock(request.index, request.begin);
+        peer.abandon(key);
+        peer.send({ kind: 'cancel', index: request.index, begin: request.begin, length: request.length });
+      }
+      if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
+    }
+    for (const peer of this.peers) this.requestBlocks(peer);
+    this.connectToKnownPeers();
+  }
+
+  status(): SwarmStatus {
+    return {
+      infoHash: this.meta.infoHashHex,
+      name: this.meta.name,
+      role: this.roleNow,
+      announcer: this.options.announcer,
+      pieces: this.meta.pieceCount,
+      have: this.picker.piecesHad,
+      size: this.meta.totalLength,
+      downloaded: this.downloadedBytes,
+      uploaded: this.uploadedBytes,
+      peers: [...this.peers].map((p) => ({ address: p.address, downloaded: p.downloaded, uploaded: p.uploaded })),
+      known: [...this.known.keys()],
+      tracker: this.announcer?.status(),
+    };
+  }
+
+  /** Leaves the swarm: tells the tracker, closes connections, finishes writes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tick) clearInterval(this.tick);
+    for (const peer of [...this.peers]) peer.close('shutting down');
+    await Promise.all(this.pendingPieces);
+    await this.announcer?.stop();
+    await this.data.close();
+  }
+}

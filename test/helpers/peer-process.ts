@@ -1,0 +1,162 @@
+/**
+ * Runs real peers through the command line (`node dist/main/cli/shoal.js`) in folders of their
+ * own, and waits for states in their /status documents, always with a bound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHOAL = path.join(PROJECT_ROOT, 'dist', 'main', 'cli', 'shoal.js');
+export const TORRENT_COMMAND = path.join(PROJECT_ROOT, 'dist', 'main', 'cli', 'torrent-command.js');
+
+export interface PeerFolders {
+  root: string;
+  torrents: string;
+  shareable: string;
+  cache: string;
+}
+
+/** A fresh set of the three folders under a temporary root. */
+export async function makePeerFolders(prefix = 'shoal-peer-'): Promise<PeerFolders> {
+  const root = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const folders = { root, torrents: path.join(root, 'torrents'), shareable: path.join(root, 'shareable'), cache: path.join(root, 'cache') };
+  await Promise.all([mkdir(folders.torrents), mkdir(folders.shareable), mkdir(folders.cache)]);
+  return folders;
+}
+
+export async function copyInto(file: string, folder: string): Promise<string> {
+  const target = path.join(folder, path.basename(file));
+  await copyFile(file, target);
+  return target;
+}
+
+export async function removeFolders(folders: PeerFolders): Promise<void> {
+  await rm(folders.root, { recursive: true, force: true });
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SwarmStatus {
+  infoHash: string;
+  name: string;
+  role: 'seeder' | 'leecher';
+  announcer: boolean;
+  pieces: number;
+  have: number;
+  size: number;
+  downloaded: number;
+  uploaded: number;
+  peers: { address: string; downloaded: number; uploaded: number }[];
+  known: string[];
+}
+
+export interface StatusDocument {
+  peerId: string;
+  port: number;
+  workers: number;
+  eventLoopDelayP99Ms: number;
+  swarms: SwarmStatus[];
+}
+
+export class PeerProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => this.output.push(text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => this.output.push(text));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  async status(): Promise<StatusDocument> {
+    const { status, body } = await httpGet(`http://127.0.0.1:${this.port}/status`);
+    if (status !== 200) throw new Error(`/status answered ${status}`);
+    return JSON.parse(body) as StatusDocument;
+  }
+
+  /** Waits until the status satisfies `predicate`; fails with the last status and the peer's output. */
+  async waitForStatus(predicate: (status: StatusDocument) => boolean, timeoutMs: number, what: string): Promise<StatusDocument> {
+    const deadline = Date.now() + timeoutMs;
+    let last: StatusDocument | string = 'no answer yet';
+    while (Date.now() < deadline) {
+      try {
+        const status = await this.status();
+        last = status;
+        if (predicate(status)) return status;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (this.child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`peer on port ${this.port}: timed out waiting for ${what}\nlast status: ${JSON.stringify(last)}\noutput:\n${this.output.join('')}`);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return (await this.exited).code;
+  }
+}
+
+/** One GET on a fresh connection (no keep-alive pool shared between tests), bounded in time. */
+export function httpGet(url: string, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (text: string) => (body += text));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.once('error', reject);
+    });
+    req.once('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.once('error', reject);
+  });
+}
+
+export function startPeer(args: string[], port: number): PeerProcess {
+  const child = spawn(process.execPath, [SHOAL, '--port', String(port), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new PeerProcess(child, port);
+}
+
+export function folderArgs(folders: PeerFolders): string[] {
+  return ['--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache];
+}
+
+/** Runs a command to completion and collects its output. */
+export function runCommand(file: string, args: string[], cwd = PROJECT_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** SHA-1 of a file, to compare large files cheaply (jest's deep equality walks a Buffer byte by byte). */
+export async function fileDigest(file: string): Promise<string> {
+  return createHash('sha1').update(await readFile(file)).digest('hex');
+}
+
+export function digest(data: Buffer): string {
+  return createHash('sha1').update(data).digest('hex');
+}

@@ -1,0 +1,79 @@
+/** A raw-socket peer for tests: sends exactly the bytes a test scripts, and reads what comes back. */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
+import type { ParserEvent } from '../../src/main/wire/wire-parser.js';
+import { WireParser } from '../../src/main/wire/wire-parser.js';
+import type { WireMessage } from '../../src/main/wire/wire-messages.js';
+
+export class ScriptedPeer {
+  readonly events: ParserEvent[] = [];
+  readonly closed: Promise<void>;
+  private readonly parser = new WireParser({ expectHandshake: true });
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly socket: net.Socket,
+    pieceCount: number,
+  ) {
+    this.parser.setPieceCount(pieceCount);
+    socket.on('data', (chunk: Buffer) => {
+      const { events, error } = this.parser.push(chunk);
+      this.events.push(...events);
+      if (error) throw error;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    socket.on('error', () => undefined);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  static async connect(port: number, infoHash: Buffer, pieceCount: number, peerId = Buffer.concat([Buffer.from('-XX0000-'), randomBytes(12)])): Promise<ScriptedPeer> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const peer = new ScriptedPeer(socket, pieceCount);
+    socket.write(encodeHandshake(infoHash, peerId));
+    return peer;
+  }
+
+  send(message: WireMessage): void {
+    this.socket.write(encodeMessage(message));
+  }
+
+  get isClosed(): boolean {
+    return this.socket.destroyed || this.socket.readyState === 'closed';
+  }
+
+  /** Waits for an event matching `predicate`, with a bound. */
+  async waitFor(predicate: (event: ParserEvent) => boolean, timeoutMs: number, what: string): Promise<ParserEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${this.events.map((e) => e.kind).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Resolves true if the remote side closes the connection within the bound. */
+  async closedWithin(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([this.closed.then(() => true), timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,80 @@
+/** Where a torrent's data lives (DESIGN.md, Disk) and what a start-up check makes of it. */
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createTorrent, parseMetainfo, type Metainfo } from '../src/io/metainfo.js';
+import { mainThreadHasher } from '../src/io/piece-hasher.js';
+import { TorrentData } from '../src/io/torrent-data.js';
+
+const PIECE = 16 * 1024;
+
+describe('TorrentData', () => {
+  let root: string;
+  let folders: { shareable: string; cache: string };
+  let content: Buffer;
+  let meta: Metainfo;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'shoal-data-'));
+    folders = { shareable: path.join(root, 'shareable'), cache: path.join(root, 'cache') };
+    await mkdir(folders.shareable);
+    await mkdir(folders.cache);
+    content = randomBytes(PIECE * 5 + 1000);
+    const source = path.join(root, 'file.bin');
+    await writeFile(source, content);
+    meta = parseMetainfo(await createTorrent(source, { announce: 'http://127.0.0.1:1/announce', pieceLength: PIECE }));
+  });
+  afterEach(async () => rm(root, { recursive: true, force: true }));
+
+  const open = (): TorrentData => new TorrentData(meta, folders, mainThreadHasher);
+
+  test('complete, valid data in shareable/ is seeded from there', async () => {
+    await writeFile(path.join(folders.shareable, 'file.bin'), content);
+    const data = open();
+    expect(await data.open()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(data.location).toBe('shareable');
+    expect(await data.read(5, 0, 1000)).toEqual(content.subarray(PIECE * 5));
+    await data.close();
+  });
+
+  test('a corrupt file in shareable/ moves to cache/, keeps its good pieces, and comes back complete', async () => {
+    const damaged = Buffer.from(content);
+    damaged[PIECE * 2 + 7] ^= 0xff;
+    await writeFile(path.join(folders.shareable, 'file.bin'), damaged);
+    const data = open();
+    expect(await data.open()).toEqual([0, 1, 3, 4, 5]);
+    expect(data.location).toBe('cache');
+    // shareable/ never holds a partial file.
+    await expect(stat(path.join(folders.shareable, 'file.bin'))).rejects.toThrow();
+
+    expect(await data.verifyAndWrite(2, damaged.subarray(PIECE * 2, PIECE * 3))).toBe(false);
+    expect(await data.verifyAndWrite(2, content.subarray(PIECE * 2, PIECE * 3))).toBe(true);
+    await data.moveToShareable();
+    expect(data.location).toBe('shareable');
+    expect((await readFile(path.join(folders.shareable, 'file.bin'))).equals(content)).toBe(true);
+    await expect(stat(data.cacheRoot)).rejects.toThrow();
+    await data.close();
+  });
+
+  test('a truncated file keeps the pieces it still holds; a longer one is cut to size', async () => {
+    await writeFile(path.join(folders.shareable, 'file.bin'), content.subarray(0, PIECE * 3 + 5));
+    const data = open();
+    expect(await data.open()).toEqual([0, 1, 2]);
+    await data.close();
+
+    await writeFile(path.join(data.cacheRoot, 'file.bin'), Buffer.concat([content, Buffer.from('trailing junk')]));
+    const again = open();
+    expect(await again.open()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await stat(path.join(again.cacheRoot, 'file.bin'))).size).toBe(content.length);
+    await again.close();
+  });
+
+  test('nothing on disk: a leecher with no pieces, whose partial data goes to cache/', async () => {
+    const data = open();
+    expect(await data.open()).toEqual([]);
+    expect(await data.verifyAndWrite(0, content.subarray(0, PIECE))).toBe(true);
+    expect((await stat(path.join(data.cacheRoot, 'file.bin'))).size).toBe(content.length);
+    await data.close();
+  });
+});
