@@ -52,6 +52,10 @@ export const settings = {
   /** First delay before a failed announce is retried; doubles up to the maximum. */
   announceRetryBaseMs: 5_000,
   announceRetryMaxMs: 300_000,
+  /** Shortest re-announce interval we accept from a tracker, whatever it asks. */
+  announceMinIntervalMs: 15_000,
+  /** Time allowed for the event=stopped announce when stopping. */
+  announceStopTimeoutMs: 3_000,
   /** Time allowed for an announce request to a tracker. */
   announceTimeoutMs: 15_000,
   /** Largest tracker response body accepted by the announce client. */

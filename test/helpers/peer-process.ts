@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StatusDocument } from '../../src/main/session.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHOAL = path.join(PROJECT_ROOT, 'dist', 'main', 'cli', 'shoal.js');
@@ -52,27 +53,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface SwarmStatus {
-  infoHash: string;
-  name: string;
-  role: 'seeder' | 'leecher';
-  announcer: boolean;
-  pieces: number;
-  have: number;
-  size: number;
-  downloaded: number;
-  uploaded: number;
-  peers: { address: string; downloaded: number; uploaded: number }[];
-  known: string[];
-}
-
-export interface StatusDocument {
-  peerId: string;
-  port: number;
-  workers: number;
-  eventLoopDelayP99Ms: number;
-  swarms: SwarmStatus[];
-}
+export type { StatusDocument };
 
 export class PeerProcess {
   readonly output: string[] = [];

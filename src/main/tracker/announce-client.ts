@@ -251,8 +251,6 @@ export interface AnnouncerOptions {
 
 /** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Shutdown should not wait the full announce time-out for a tracker that is down. */
-const STOP_ANNOUNCE_TIMEOUT_MS = 3_000;
 
 /**
  * Announces a swarm to one tracker: event=started at once, then every interval the tracker
@@ -285,9 +283,9 @@ export class Announcer {
   constructor(private readonly options: AnnouncerOptions) {
     this.retryBaseMs = options.retryBaseMs ?? settings.announceRetryBaseMs;
     this.retryMaxMs = options.retryMaxMs ?? settings.announceRetryMaxMs;
-    this.minIntervalMs = options.minIntervalMs ?? settings.trackerMinIntervalS * 1000;
+    this.minIntervalMs = options.minIntervalMs ?? settings.announceMinIntervalMs;
     this.timeoutMs = options.timeoutMs ?? settings.announceTimeoutMs;
-    this.stopTimeoutMs = options.stopTimeoutMs ?? STOP_ANNOUNCE_TIMEOUT_MS;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? settings.announceStopTimeoutMs;
   }
 
   start(): void {
