@@ -1,15 +1,17 @@
 /**
  * The data of one torrent and where it lives (DESIGN.md, Disk): complete, verified data in
  * shareable/, partial data in cache/<info hash>/data/. It checks what is on disk at start,
- * writes verified pieces, serves reads, and moves the data into shareable/ on completion.
+ * writes verified pieces, reads pieces for upload, and moves the data into shareable/ on
+ * completion. Hashing and file I/O run on the worker pool; here only the plan is made.
  */
 import { copyFile, mkdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SlabPiece } from './block-slab.js';
 import { FileLayout } from './file-layout.js';
-import { FileStorage } from './file-storage.js';
 import { filePath, pieceHash, type Metainfo } from './metainfo.js';
 import { PieceGeometry } from './piece-geometry.js';
-import type { PieceHasher } from './piece-hasher.js';
+import type { PieceLocation } from './piece-spans.js';
+import type { PieceWorkers } from './piece-workers.js';
 
 export interface DataFolders {
   shareable: string;
@@ -18,24 +20,26 @@ export interface DataFolders {
 
 export type DataLocation = 'shareable' | 'cache';
 
+/** Pieces checked at once per worker during a recheck: enough to keep every worker busy. */
+const CHECKS_PER_WORKER = 4;
+
 export class TorrentData {
   readonly geometry: PieceGeometry;
   readonly layout: FileLayout;
-  private storage: FileStorage;
   private where: DataLocation = 'cache';
   /** Set while the data moves between folders; reads wait for it. */
   private moving: Promise<void> | null = null;
+  /** Reads under way; the move waits for them, since it renames the files they read. */
+  private readsInFlight = 0;
+  private readsDrained: (() => void) | null = null;
 
   constructor(
     readonly meta: Metainfo,
     private readonly folders: DataFolders,
-    private readonly hasher: PieceHasher,
+    private readonly workers: PieceWorkers,
   ) {
     this.geometry = new PieceGeometry(meta.pieceLength, meta.totalLength);
-    this.layout = FileLayout.fromComponents(
-      meta.files.map((file) => ({ components: filePath(meta, file), length: file.length })),
-    );
-    this.storage = new FileStorage(this.cacheRoot, this.layout, true);
+    this.layout = FileLayout.fromComponents(meta.files.map((file) => ({ components: filePath(meta, file), length: file.length })));
   }
 
   get location(): DataLocation {
@@ -51,28 +55,41 @@ export class TorrentData {
     return path.join(this.folders.shareable, this.meta.name);
   }
 
+  private root(where: DataLocation): string {
+    return where === 'shareable' ? this.folders.shareable : this.cacheRoot;
+  }
+
+  /** Where piece `index` lies on disk under the given folder. */
+  pieceLocation(index: number, where: DataLocation = this.where): PieceLocation {
+    const length = this.geometry.pieceSize(index);
+    const root = this.root(where);
+    const spans = this.layout.spans(index * this.geometry.pieceLength, length).map((span) => ({
+      path: path.join(root, span.file.relativePath),
+      fileOffset: span.fileOffset,
+      length: span.length,
+      fileLength: span.file.length,
+    }));
+    return { spans, length };
+  }
+
   /**
    * Decides where the data is and which pieces are good. Complete, valid data in shareable/ is
    * seeded from there. Anything less found there is moved to cache/ (shareable/ never holds a
    * partial file) where its good pieces are kept and the rest is downloaded.
    */
   async open(): Promise<number[]> {
-    const inShareable = await this.presentFiles(this.folders.shareable);
+    const inShareable = await this.presentFiles('shareable');
     if (inShareable.length === this.layout.files.length) {
-      const shared = new FileStorage(this.folders.shareable, this.layout, false);
-      const good = await this.check(shared, inShareable);
+      const good = await this.check('shareable', inShareable);
       if (good.length === this.geometry.pieceCount) {
-        await this.storage.close();
-        this.storage = shared;
         this.where = 'shareable';
         return good;
       }
-      await shared.close();
     }
     for (const relativePath of inShareable) {
       await moveFile(path.join(this.folders.shareable, relativePath), path.join(this.cacheRoot, relativePath));
     }
-    const inCache = await this.presentFiles(this.cacheRoot);
+    const inCache = await this.presentFiles('cache');
     for (const relativePath of inCache) {
       const file = this.layout.files.find((f) => f.relativePath === relativePath);
       // A longer file would keep stray bytes after completion; cut it to the torrent's size.
@@ -81,53 +98,59 @@ export class TorrentData {
       }
     }
     this.where = 'cache';
-    return inCache.length > 0 ? this.check(this.storage, inCache) : [];
+    return inCache.length > 0 ? this.check('cache', inCache) : [];
   }
 
-  /** Relative paths of the torrent's files that exist as regular files under `root`. */
-  private async presentFiles(root: string): Promise<string[]> {
+  /** Relative paths of the torrent's files that exist as regular files there. */
+  private async presentFiles(where: DataLocation): Promise<string[]> {
     const present: string[] = [];
     for (const file of this.layout.files) {
-      const info = await stat(path.join(root, file.relativePath)).catch(() => null);
+      const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
       if (info?.isFile()) present.push(file.relativePath);
     }
     return present;
   }
 
-  /** Hashes every piece whose files are all present; returns the indices that match. */
-  private async check(storage: FileStorage, present: string[]): Promise<number[]> {
-    const presentSet = new Set(present);
+  /** Hashes, on the pool, every piece whose files are all present; returns the indices that match. */
+  private async check(where: DataLocation, present: string[]): Promise<number[]> {
+    const presentSet = new Set(present.map((relativePath) => path.join(this.root(where), relativePath)));
     const good: number[] = [];
-    const buffer = Buffer.allocUnsafe(this.geometry.pieceLength);
-    for (let index = 0; index < this.geometry.pieceCount; index++) {
-      const size = this.geometry.pieceSize(index);
-      const start = index * this.geometry.pieceLength;
-      const spans = this.layout.spans(start, size);
-      if (!spans.every((span) => presentSet.has(span.file.relativePath))) continue;
-      const data = buffer.subarray(0, size);
-      try {
-        await storage.readInto(data, start);
-      } catch {
-        continue;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < this.geometry.pieceCount) {
+        const index = next++;
+        const location = this.pieceLocation(index, where);
+        if (!location.spans.every((span) => presentSet.has(span.path))) continue;
+        if (await this.workers.check(this.expectedHash(index), location)) good.push(index);
       }
-      if ((await this.hasher.sha1(data)).equals(pieceHash(this.meta, index))) good.push(index);
-    }
-    return good;
+    };
+    await Promise.all(Array.from({ length: this.workers.size * CHECKS_PER_WORKER }, worker));
+    return good.sort((a, b) => a - b);
   }
 
-  async read(index: number, begin: number, length: number): Promise<Buffer> {
+  /**
+   * The piece's SHA-1 in a 20-byte buffer of its own: posting a view of the whole .torrent to a
+   * worker would clone all of it with every task.
+   */
+  private expectedHash(index: number): Uint8Array {
+    return new Uint8Array(pieceHash(this.meta, index));
+  }
+
+  /** Reads piece `index` into `piece` (slab slots) for uploading. */
+  async readPiece(index: number, piece: SlabPiece): Promise<void> {
     if (this.moving) await this.moving;
-    const out = Buffer.allocUnsafe(length);
-    await this.storage.readInto(out, index * this.geometry.pieceLength + begin);
-    return out;
+    this.readsInFlight++;
+    try {
+      await this.workers.read(piece, this.pieceLocation(index));
+    } finally {
+      this.readsInFlight--;
+      if (this.readsInFlight === 0) this.readsDrained?.();
+    }
   }
 
-  /** Hashes a complete piece; writes it only when it matches. Returns whether it matched. */
-  async verifyAndWrite(index: number, data: Buffer): Promise<boolean> {
-    const digest = await this.hasher.sha1(data);
-    if (!digest.equals(pieceHash(this.meta, index))) return false;
-    await this.storage.write(data, index * this.geometry.pieceLength);
-    return true;
+  /** Hashes a complete piece on the pool and writes it only when it matches. Returns whether it matched. */
+  verifyAndWrite(index: number, piece: SlabPiece): Promise<boolean> {
+    return this.workers.verifyAndWrite(piece, this.expectedHash(index), this.pieceLocation(index, 'cache'));
   }
 
   /** Moves the complete data from cache/ into shareable/ and seeds it from there. */
@@ -139,8 +162,8 @@ export class TorrentData {
   }
 
   private async doMoveToShareable(): Promise<void> {
-    await this.storage.sync();
-    await this.storage.close();
+    if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+    this.readsDrained = null;
     for (const file of this.layout.files) {
       const from = path.join(this.cacheRoot, file.relativePath);
       const to = path.join(this.folders.shareable, file.relativePath);
@@ -153,13 +176,12 @@ export class TorrentData {
       }
     }
     await rm(this.cacheRoot, { recursive: true, force: true });
-    this.storage = new FileStorage(this.folders.shareable, this.layout, false);
     this.where = 'shareable';
   }
 
+  /** Waits for a move under way, so that nothing is left half done at exit. */
   async close(): Promise<void> {
     if (this.moving) await this.moving.catch(() => undefined);
-    await this.storage.close();
   }
 }
 

@@ -8,7 +8,9 @@ import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readMetainfoFile, type Metainfo } from '../io/metainfo.js';
-import { mainThreadHasher } from '../io/piece-hasher.js';
+import { BlockSlab } from '../io/block-slab.js';
+import { PieceWorkers } from '../io/piece-workers.js';
+import { ReadCache } from '../io/read-cache.js';
 import { TorrentData } from '../io/torrent-data.js';
 import type { PeerOptions } from './cli/options.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
@@ -54,6 +56,9 @@ export class Session {
   private readonly loop = new EventLoopMonitor();
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
+  private workers: PieceWorkers | null = null;
+  private slab: BlockSlab | null = null;
+  private readCache: ReadCache | null = null;
   private readonly uploadLimiter: TokenBucket;
   private readonly downloadLimiter: TokenBucket;
 
@@ -98,9 +103,15 @@ export class Session {
     const metas = await this.readTorrents();
     await this.listener.listen(this.options.port, this.options.host);
     this.log.info(`peer ${this.peerId.toString('latin1')} listening on port ${this.options.port} with ${metas.length} torrent(s)`);
+    // Each slab must hold at least the largest piece, or that torrent could never move.
+    const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
+    this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
+    const readSlab = new BlockSlab(1, Math.max(settings.readCacheBytes, 2 * largestPiece));
+    this.readCache = new ReadCache(readSlab);
+    this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab]);
     const folders = { shareable: this.options.shareable, cache: this.options.cache };
     for (const meta of metas) {
-      const data = new TorrentData(meta, folders, mainThreadHasher);
+      const data = new TorrentData(meta, folders, this.workers);
       const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.isAnnouncer(meta) });
       // A swarm is reachable (tracker, incoming peers) only once it knows which pieces it has.
       await swarm.start();
@@ -147,7 +158,10 @@ export class Session {
   }
 
   private swarmContext(): SwarmContext {
+    if (!this.slab || !this.readCache) throw new Error('swarms are made only after the shared buffers');
     return {
+      slab: this.slab,
+      readCache: this.readCache,
       uploadLimiter: this.uploadLimiter,
       downloadLimiter: this.downloadLimiter,
       peerId: this.peerId,
@@ -215,6 +229,7 @@ export class Session {
     this.stopping ??= (async () => {
       await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
       await this.listener.close();
+      await this.workers?.destroy();
       this.loop.stop();
     })();
     return this.stopping;

@@ -71,6 +71,11 @@ export const settings = {
   /** Deepest nesting of bencoded lists and dictionaries accepted. */
   bencodeMaxDepth: 64,
 
+  /** Shared memory for blocks of pieces being downloaded (--buffer-memory); requesting pauses when it is full. */
+  blockBufferBytes: 64 * MiB,
+  /** Shared memory for pieces read for uploading, kept whole so one disk read serves every peer. */
+  readCacheBytes: 16 * MiB,
+
   /** Window of the event-loop delay percentile shown in /status. */
   eventLoopWindowMs: 60_000,
 } as const;

@@ -15,6 +15,8 @@ export interface PeerOptions {
   uploadLimit: number;
   downloadLimit: number;
   exitWhenDone: boolean;
+  /** Bytes of shared memory for blocks being downloaded. */
+  bufferMemory: number;
   /** Interval our tracker gives to the peers announcing to it, in seconds. */
   announceInterval: number | undefined;
   logLevel: LogLevel;
@@ -38,6 +40,7 @@ const OPTION_HELP: [string, string][] = [
   ['--upload-limit RATE', 'bytes per second, k/M/G suffixes, 0 = unlimited (default 0)'],
   ['--download-limit RATE', 'bytes per second, k/M/G suffixes, 0 = unlimited (default 0)'],
   ['--exit-when-done', 'exit 0 once every torrent is complete'],
+  ['--buffer-memory SIZE', `shared memory for blocks being downloaded, k/M/G suffixes (default ${settings.blockBufferBytes / 1024 / 1024}M)`],
   ['--announce-interval S', `re-announce interval our tracker asks of peers, in seconds (default ${settings.trackerIntervalS})`],
   ['--quiet', 'log only warnings'],
   ['--verbose', 'log peer-level detail'],
@@ -54,8 +57,15 @@ const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
 /** Parses a RATE: bytes per second with an optional k/M/G (binary) suffix. */
 export function parseRate(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)([kKmMgG]?)(?:i?B)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} expects bytes per second like 500k or 2M, got "${text}"`);
+  if (!match) throw new UsageError(`${flag} expects a number of bytes like 500k or 2M, got "${text}"`);
   return Math.floor(Number(match[1]) * RATE_UNITS[match[2].toLowerCase()]);
+}
+
+/** Parses a SIZE in bytes with an optional k/M/G (binary) suffix; at least one 16 KiB block. */
+export function parseSize(text: string, flag: string): number {
+  const bytes = parseRate(text, flag);
+  if (bytes < settings.blockLength) throw new UsageError(`${flag} must be at least ${settings.blockLength / 1024}k, got "${text}"`);
+  return bytes;
 }
 
 function parseInteger(text: string, flag: string, min: number, max: number): number {
@@ -82,6 +92,7 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
         'upload-limit': { type: 'string' },
         'download-limit': { type: 'string' },
         'exit-when-done': { type: 'boolean' },
+        'buffer-memory': { type: 'string' },
         'announce-interval': { type: 'string' },
         quiet: { type: 'boolean' },
         verbose: { type: 'boolean' },
@@ -105,6 +116,7 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
     uploadLimit: v['upload-limit'] === undefined ? 0 : parseRate(v['upload-limit'], '--upload-limit'),
     downloadLimit: v['download-limit'] === undefined ? 0 : parseRate(v['download-limit'], '--download-limit'),
     exitWhenDone: v['exit-when-done'] ?? false,
+    bufferMemory: v['buffer-memory'] === undefined ? settings.blockBufferBytes : parseSize(v['buffer-memory'], '--buffer-memory'),
     announceInterval: v['announce-interval'] === undefined ? undefined : parseInteger(v['announce-interval'], '--announce-interval', 1, 86_400),
     logLevel: v.quiet ? 'quiet' : v.verbose ? 'verbose' : 'normal',
     help: v.help ?? false,

@@ -48,6 +48,8 @@ export class PeerConnection {
   uploaded = 0;
   lastReceivedAt: number;
   lastSentAt: number;
+  /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
+  private readonly pendingSends = new Set<() => void>();
   /** Set while reading pauses for the download limit. */
   private readWait: NodeJS.Timeout | null = null;
   /** Set while serving requests waits for the upload limit. */
@@ -57,7 +59,7 @@ export class PeerConnection {
 
   constructor(
     readonly socket: Socket,
-    private readonly parser: WireParser,
+    readonly parser: WireParser,
     readonly handshake: Handshake,
     readonly outgoing: boolean,
     pieceCount: number,
@@ -145,13 +147,34 @@ export class PeerConnection {
     this.socket.write(encodeMessage(message));
   }
 
-  /** Sends a block without copying it into a frame: the header, then the block itself. */
-  sendBlock(index: number, begin: number, block: Buffer): void {
-    if (this.closed) return;
+  /** Runs `sendAll` with the socket corked, so that its messages leave in one write. */
+  batch(sendAll: () => void): void {
+    this.socket.cork();
+    try {
+      sendAll();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  /**
+   * Sends a block without copying it into a frame: the header, then the block's views (slab
+   * memory). `onSent` runs once the socket is done with them, or the connection closed.
+   */
+  sendBlock(index: number, begin: number, views: readonly Buffer[], onSent: () => void): void {
+    if (this.closed) return onSent();
+    let length = 0;
+    for (const view of views) length += view.length;
     this.lastSentAt = Date.now();
-    this.socket.write(encodePieceHeader(index, begin, block.length));
-    this.socket.write(block);
-    this.uploaded += block.length;
+    this.pendingSends.add(onSent);
+    const done = (): void => {
+      if (this.pendingSends.delete(onSent)) onSent();
+    };
+    this.socket.cork();
+    this.socket.write(encodePieceHeader(index, begin, length));
+    views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
+    this.socket.uncork();
+    this.uploaded += length;
   }
 
   /**
@@ -169,6 +192,8 @@ export class PeerConnection {
     if (this.readWait) clearTimeout(this.readWait);
     if (this.uploadWait) clearTimeout(this.uploadWait);
     this.socket.destroy();
+    for (const onSent of this.pendingSends) onSent();
+    this.pendingSends.clear();
     this.handler?.onClose(this, reason);
   }
 }

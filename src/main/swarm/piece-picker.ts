@@ -75,8 +75,11 @@ export class PiecePicker {
     return false;
   }
 
-  /** Up to `count` blocks from the peer's pieces, marked as requested. */
-  pick(peerHas: (index: number) => boolean, count: number): BlockRef[] {
+  /**
+   * Up to `count` blocks from the peer's pieces, marked as requested. A new piece is started only
+   * if `reserve(index)` agrees (its memory is available): when it does not, picking stops there.
+   */
+  pick(peerHas: (index: number) => boolean, count: number, reserve: (index: number) => boolean = () => true): BlockRef[] {
     const out: BlockRef[] = [];
     for (const [index, partial] of this.partials) {
       if (out.length >= count) return out;
@@ -84,7 +87,7 @@ export class PiecePicker {
     }
     while (out.length < count) {
       const index = this.rarestNewPiece(peerHas);
-      if (index < 0) break;
+      if (index < 0 || !reserve(index)) break;
       const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
       this.partials.set(index, partial);
       this.takeBlocks(index, partial, count, out);

@@ -3,7 +3,9 @@
  * it is connected to, the peer list it knows, and the traffic between them.
  */
 import net from 'node:net';
+import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { type Metainfo } from '../../io/metainfo.js';
+import type { ReadCache } from '../../io/read-cache.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Logger } from '../logger.js';
 import { readHandshake } from '../net/handshake-exchange.js';
@@ -32,6 +34,10 @@ export interface SwarmContext {
   /** Shared by every swarm: --upload-limit and --download-limit. */
   uploadLimiter: TokenBucket;
   downloadLimiter: TokenBucket;
+  /** Shared block buffers for pieces being downloaded. */
+  slab: BlockSlab;
+  /** Pieces read for uploading. */
+  readCache: ReadCache;
   /** Called once when the swarm's data becomes complete. */
   onComplete(swarm: Swarm): void;
 }
@@ -71,6 +77,8 @@ export interface SwarmStatus {
   tracker?: TrackerStatus;
 }
 
+/** Requests are topped up when at least this many fit in the peer's queue. */
+const REQUEST_BATCH = 8;
 /** Reads of blocks under way for one peer at a time. */
 const MAX_READS_PER_PEER = 4;
 /** Period of the swarm's housekeeping: time-outs, keep-alives, new connections. */
@@ -85,8 +93,8 @@ export class Swarm implements PeerHandler {
   readonly peers = new Set<PeerConnection>();
   private readonly known = new Map<string, KnownPeer>();
   private readonly connecting = new Set<string>();
-  /** Blocks being assembled, by piece index. */
-  private readonly pieceBuffers = new Map<number, Buffer>();
+  /** Slab slots of the pieces being downloaded (one per block), by piece index. */
+  private readonly pieceSlots = new Map<number, number[]>();
   /** Pieces being hashed and written; stopping waits for them. */
   private readonly pendingPieces = new Set<Promise<void>>();
   private announcer: Announcer | null = null;
@@ -230,6 +238,7 @@ export class Swarm implements PeerHandler {
     if (this.peers.size >= settings.maxPeersPerSwarm) return refuse('swarm connection limit reached');
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
     const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
+    parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
     this.peers.add(peer);
     this.log.info(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
     // BEP 3: a bitfield is only ever the first message after the handshake.
@@ -350,13 +359,15 @@ export class Swarm implements PeerHandler {
       const request = peer.incoming.shift()!;
       this.context.uploadLimiter.take(request.length, Date.now());
       peer.readsInFlight++;
-      this.data
-        .read(request.index, request.begin, request.length)
-        .then((block) => {
+      const key = `${this.meta.infoHashHex}:${request.index}`;
+      const pieceLength = this.data.geometry.pieceSize(request.index);
+      this.context.readCache
+        .lease(key, pieceLength, request.begin, request.length, (piece) => this.data.readPiece(request.index, piece))
+        .then((lease) => {
           peer.readsInFlight--;
-          if (peer.isClosed || peer.amChoking) return;
-          peer.sendBlock(request.index, request.begin, block);
-          this.uploadedBytes += block.length;
+          if (peer.isClosed || peer.amChoking) return lease.release();
+          peer.sendBlock(request.index, request.begin, lease.views, lease.release);
+          this.uploadedBytes += request.length;
           this.serveRequests(peer);
         })
         .catch((error: Error) => {
@@ -365,6 +376,14 @@ export class Swarm implements PeerHandler {
           peer.close('our data could not be read');
         });
     }
+  }
+
+  /** The slab slot a requested block goes to, so the parser can copy it there directly. */
+  private blockSlot(peer: PeerConnection, index: number, begin: number, length: number): Buffer | undefined {
+    const request = peer.outstanding.get(blockKey(index, begin));
+    const slots = this.pieceSlots.get(index);
+    if (!request || !slots || request.length !== length) return undefined;
+    return this.context.slab.view(slots[begin / this.data.geometry.blockLength], length);
   }
 
   private onBlock(peer: PeerConnection, message: { index: number; begin: number; block: Buffer }): void {
@@ -378,28 +397,28 @@ export class Swarm implements PeerHandler {
     if (problem || message.block.length !== request.length) return peer.close(`bad block: ${problem ?? 'wrong length'}`);
     peer.outstanding.delete(key);
     peer.downloaded += message.block.length;
-    let buffer = this.pieceBuffers.get(message.index);
-    if (!buffer) {
-      buffer = Buffer.allocUnsafe(this.data.geometry.pieceSize(message.index));
-      this.pieceBuffers.set(message.index, buffer);
-    }
-    message.block.copy(buffer, message.begin);
+    const slots = this.pieceSlots.get(message.index)!;
+    const slot = this.context.slab.view(slots[message.begin / this.data.geometry.blockLength], message.block.length);
+    // A block that spanned socket chunks was already copied into its slot by the parser.
+    if (message.block.buffer !== slot.buffer || message.block.byteOffset !== slot.byteOffset) message.block.copy(slot);
     if (this.picker.blockReceived(message.index, message.begin)) {
-      const pending = this.finishPiece(message.index, buffer).finally(() => this.pendingPieces.delete(pending));
+      const piece = this.context.slab.piece(slots, this.data.geometry.pieceSize(message.index));
+      const pending = this.finishPiece(message.index, piece).finally(() => this.pendingPieces.delete(pending));
       this.pendingPieces.add(pending);
     }
     this.requestBlocks(peer);
   }
 
-  private async finishPiece(index: number, buffer: Buffer): Promise<void> {
+  private async finishPiece(index: number, piece: SlabPiece): Promise<void> {
     let good: boolean;
     try {
-      good = await this.data.verifyAndWrite(index, buffer);
+      good = await this.data.verifyAndWrite(index, piece);
     } catch (error) {
       this.log.warn(`cannot write piece ${index}: ${(error as Error).message}`);
       good = false;
     }
-    this.pieceBuffers.delete(index);
+    this.pieceSlots.delete(index);
+    this.context.slab.release(piece.slots);
     if (this.stopped) return;
     if (!good) {
       this.log.warn(`piece ${index} failed its hash check; downloading it again`);
@@ -449,12 +468,22 @@ export class Swarm implements PeerHandler {
   private requestBlocks(peer: PeerConnection): void {
     if (this.roleNow !== 'leecher' || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
     const room = settings.requestQueueDepth - peer.outstanding.size;
-    if (room <= 0) return;
+    // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
+    if (room < REQUEST_BATCH && peer.outstanding.size > 0) return;
+    const reserve = (index: number): boolean => {
+      const slots = this.context.slab.allocate(this.data.geometry.pieceSize(index));
+      if (slots) this.pieceSlots.set(index, slots);
+      return slots !== null;
+    };
+    const blocks = this.picker.pick((i) => peer.peerPieces.has(i), room, reserve);
+    if (blocks.length === 0) return;
     const now = Date.now();
-    for (const block of this.picker.pick((i) => peer.peerPieces.has(i), room)) {
-      peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
-      peer.send({ kind: 'request', ...block });
-    }
+    peer.batch(() => {
+      for (const block of blocks) {
+        peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
+        peer.send({ kind: 'request', ...block });
+      }
+    });
   }
 
   /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */
@@ -514,6 +543,8 @@ export class Swarm implements PeerHandler {
     if (this.tick) clearInterval(this.tick);
     for (const peer of [...this.peers]) peer.close('shutting down');
     await Promise.all(this.pendingPieces);
+    for (const slots of this.pieceSlots.values()) this.context.slab.release(slots);
+    this.pieceSlots.clear();
     await this.announcer?.stop();
     await this.data.close();
   }

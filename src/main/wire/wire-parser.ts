@@ -22,6 +22,12 @@ export interface ParseResult {
   error?: WireProtocolError;
 }
 
+/**
+ * Where a block should land: given a piece message's header, a Buffer of exactly `length` bytes
+ * (a slot of the shared slab), or undefined to let the parser keep the block itself.
+ */
+export type BlockDestination = (index: number, begin: number, length: number) => Buffer | undefined;
+
 export interface WireParserOptions {
   /** True when the stream starts with the BitTorrent handshake. */
   expectHandshake: boolean;
@@ -96,8 +102,11 @@ class ByteQueue {
     return this.readUint8() * 0x1000000 + ((this.readUint8() << 16) | (this.readUint8() << 8) | this.readUint8());
   }
 
-  /** `n` bytes: a view when they lie in one chunk, else one copy of exactly their size. */
-  take(n: number): Buffer {
+  /**
+   * `n` bytes: a view when they lie in one chunk, else one copy of exactly their size, made into
+   * `destination` when one is given.
+   */
+  take(n: number, destination?: Buffer): Buffer {
     if (n === 0) return Buffer.alloc(0);
     const front = this.chunks[0];
     if (this.offset + n <= front.length) {
@@ -105,7 +114,7 @@ class ByteQueue {
       this.consume(n);
       return view;
     }
-    const out = Buffer.allocUnsafeSlow(n);
+    const out = destination ?? Buffer.allocUnsafeSlow(n);
     this.readInto(out);
     return out;
   }
@@ -158,6 +167,7 @@ export class WireParser {
   private remaining = 0;
   /** Id of the message whose body is awaited. */
   private id = 0;
+  private blockDestination: BlockDestination | undefined;
 
   constructor(options: WireParserOptions) {
     this.state = options.expectHandshake ? 'handshake' : 'prefix';
@@ -183,6 +193,14 @@ export class WireParser {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`piece count must be a non-negative integer, got ${count}`);
     this.pieceCount = count;
     if (this.state === 'paused') this.state = 'prefix';
+  }
+
+  /**
+   * Lets a block that spans received chunks be copied straight into its final place, so that
+   * every block is copied exactly once (a block inside one chunk is returned as a view of it).
+   */
+  setBlockDestination(destination: BlockDestination): void {
+    this.blockDestination = destination;
   }
 
   drain(): ParseResult {
@@ -348,7 +366,8 @@ export class WireParser {
       case MessageId.piece: {
         const index = queue.readUint32();
         const begin = queue.readUint32();
-        return { kind: 'piece', index, begin, block: queue.take(length - 8) };
+        const destination = this.blockDestination?.(index, begin, length - 8);
+        return { kind: 'piece', index, begin, block: queue.take(length - 8, destination?.length === length - 8 ? destination : undefined) };
       }
       case MessageId.port:
         return { kind: 'port', port: queue.readUint16() };

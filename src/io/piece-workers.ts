@@ -1,0 +1,72 @@
+/**
+ * The worker pool (Piscina) that hashes pieces and does their disk I/O, so that the main thread
+ * only moves bytes between sockets and the shared slab. Each method is one task of
+ * src/workers/piece-tasks.ts.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { BlockSlab, SlabMemory, SlabPiece } from './block-slab.js';
+import type { PieceLocation } from './piece-spans.js';
+
+/**
+ * The compiled task module. Under ts-jest this module runs from src/, where only the .ts
+ * exists, so the worker is taken from its compiled twin in dist/ (built before the tests).
+ */
+function taskModule(): string {
+  const beside = fileURLToPath(new URL('../workers/piece-tasks.js', import.meta.url));
+  if (existsSync(beside)) return pathToFileURL(beside).href;
+  const twin = beside.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`);
+  return pathToFileURL(twin).href;
+}
+
+export class PieceWorkers {
+  private readonly pool: Piscina;
+
+  /** `slabs[i]` must be the slab whose id is i: tasks name slabs by id. */
+  constructor(
+    readonly size: number,
+    slabs: readonly BlockSlab[],
+  ) {
+    slabs.forEach((slab, i) => {
+      if (slab.id !== i) throw new RangeError(`slab ${slab.id} given at position ${i}`);
+    });
+    const memory: SlabMemory[] = slabs.map((slab) => ({ buffer: slab.buffer, slotLength: slab.slotLength }));
+    this.pool = new Piscina({
+      workerData: { slabs: memory },
+      filename: taskModule(),
+      minThreads: size,
+      maxThreads: size,
+      // Tasks are short; queueing many keeps every worker busy without the main thread waiting.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  async hash(piece: SlabPiece): Promise<Buffer> {
+    const digest = (await this.pool.run({ piece }, { name: 'hashPiece' })) as Uint8Array;
+    return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
+  }
+
+  verifyAndWrite(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
+    return this.pool.run({ piece, expected, location }, { name: 'verifyAndWritePiece' }) as Promise<boolean>;
+  }
+
+  read(piece: SlabPiece, location: PieceLocation): Promise<void> {
+    return this.pool.run({ piece, location }, { name: 'readPiece' }) as Promise<void>;
+  }
+
+  check(expected: Uint8Array, location: PieceLocation): Promise<boolean> {
+    return this.pool.run({ expected, location }, { name: 'checkPiece' }) as Promise<boolean>;
+  }
+
+  /** Tasks waiting for a worker. */
+  get queued(): number {
+    return this.pool.queueSize;
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy();
+  }
+}

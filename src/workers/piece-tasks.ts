@@ -1,0 +1,55 @@
+/**
+ * The Piscina worker: each export is a task the main thread runs by name. Pieces being
+ * downloaded or uploaded live in the shared slab, so no piece is copied between threads.
+ */
+import { createHash } from 'node:crypto';
+import { workerData } from 'piscina';
+import { slabPieceViews, type SlabMemory, type SlabPiece } from '../io/block-slab.js';
+import type { PieceLocation } from '../io/piece-spans.js';
+import { readSpans, writeSpans } from './span-io.js';
+
+/** The slabs, shared once at the worker's start (PieceWorkers' workerData). */
+const slabs = (workerData as { slabs: SlabMemory[] }).slabs;
+
+function views(piece: SlabPiece): Buffer[] {
+  return slabPieceViews(slabs[piece.slab], piece);
+}
+
+function sha1(views: readonly Buffer[]): Buffer {
+  const hash = createHash('sha1');
+  for (const view of views) hash.update(view);
+  return hash.digest();
+}
+
+/** SHA-1 of a piece in the slab. */
+export function hashPiece(task: { piece: SlabPiece }): Uint8Array {
+  return sha1(views(task.piece));
+}
+
+/** Hashes a downloaded piece and writes it to its files only when it matches; returns whether it did. */
+export function verifyAndWritePiece(task: { piece: SlabPiece; expected: Uint8Array; location: PieceLocation }): boolean {
+  const bytes = views(task.piece);
+  if (!sha1(bytes).equals(task.expected)) return false;
+  writeSpans(bytes, task.location.spans);
+  return true;
+}
+
+/** Reads a piece from its files into the slab, for uploading. */
+export function readPiece(task: { piece: SlabPiece; location: PieceLocation }): void {
+  readSpans(views(task.piece), task.location.spans);
+}
+
+/** Scratch memory of this worker for rechecks, grown to the largest piece seen. */
+let scratch = Buffer.alloc(0);
+
+/** Checks a piece on disk against its hash (start-up recheck); a missing or short file fails it. */
+export function checkPiece(task: { expected: Uint8Array; location: PieceLocation }): boolean {
+  if (scratch.length < task.location.length) scratch = Buffer.allocUnsafeSlow(task.location.length);
+  const view = scratch.subarray(0, task.location.length);
+  try {
+    readSpans([view], task.location.spans);
+  } catch {
+    return false;
+  }
+  return sha1([view]).equals(task.expected);
+}
