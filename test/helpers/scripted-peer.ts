@@ -11,6 +11,7 @@ export class ScriptedPeer {
   readonly closed: Promise<void>;
   private readonly parser = new WireParser({ expectHandshake: true });
   private waiters: (() => void)[] = [];
+  private listeners: ((event: ParserEvent) => void)[] = [];
 
   private constructor(
     readonly socket: net.Socket,
@@ -20,6 +21,7 @@ export class ScriptedPeer {
     socket.on('data', (chunk: Buffer) => {
       const { events, error } = this.parser.push(chunk);
       this.events.push(...events);
+      for (const event of events) for (const listener of this.listeners) listener(event);
       if (error) throw error;
       for (const wake of this.waiters.splice(0)) wake();
     });
@@ -36,6 +38,11 @@ export class ScriptedPeer {
     const peer = new ScriptedPeer(socket, pieceCount);
     socket.write(encodeHandshake(infoHash, peerId));
     return peer;
+  }
+
+  /** Calls `listener` for every event from now on (a scripted answer to requests, say). */
+  onEvent(listener: (event: ParserEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   send(message: WireMessage): void {
