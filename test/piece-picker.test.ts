@@ -71,3 +71,22 @@ describe('PiecePicker', () => {
     expect(picker.bytesLeft()).toBe(geometry.totalLength - 64 * KiB);
   });
 });
+
+describe('PiecePicker back-pressure', () => {
+  const geometry = new PieceGeometry(64 * 1024, 64 * 1024 * 8, 16 * 1024);
+
+  test('no new piece is started when its memory cannot be reserved; partial pieces go on', () => {
+    const picker = new PiecePicker(geometry);
+    const first = picker.pick(() => true, 2, () => true);
+    expect(first).toHaveLength(2);
+    const reserved: number[] = [];
+    const next = picker.pick(() => true, 10, (index) => {
+      reserved.push(index);
+      return false;
+    });
+    // Only the two remaining blocks of the piece already under way; one refused reservation.
+    expect(next).toHaveLength(2);
+    expect(next.every((b) => b.index === first[0].index)).toBe(true);
+    expect(reserved).toHaveLength(1);
+  });
+});
