@@ -1,5 +1,5 @@
 import { PieceGeometry } from '../src/io/piece-geometry.js';
-import { PiecePicker } from '../src/main/swarm/piece-picker.js';
+import { PiecePicker, RANDOM_FIRST_PIECES } from '../src/main/swarm/piece-picker.js';
 
 const KiB = 1024;
 
@@ -22,17 +22,33 @@ describe('PiecePicker', () => {
     expect(blocks).toEqual([{ index: 9, begin: 0, length: 10 * KiB }]);
   });
 
+  /** A picker past its random first pieces (it has pieces 0 to 3). */
+  function seasoned(random: () => number): PiecePicker {
+    const picker = new PiecePicker(geometry, random);
+    for (let i = 0; i < RANDOM_FIRST_PIECES; i++) picker.markHave(i);
+    return picker;
+  }
+
   test('rarest piece first', () => {
-    const picker = new PiecePicker(geometry, seeded(1));
-    for (let i = 0; i < 10; i++) picker.peerHasPiece(i);
-    for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
-    expect(picker.pick(all, 1)[0].index).toBe(6);
+    for (let seed = 1; seed < 50; seed++) {
+      const picker = seasoned(seeded(seed));
+      for (let i = 0; i < 10; i++) picker.peerHasPiece(i);
+      for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
+      expect(picker.pick(all, 1)[0].index).toBe(6);
+    }
   });
 
   test('ties are broken at random, over every tied piece', () => {
     const seen = new Set<number>();
+    for (let seed = 1; seed < 200; seed++) seen.add(seasoned(seeded(seed)).pick(all, 1)[0].index);
+    expect([...seen].sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
+
+  test('the first pieces are random, not rarest, so a new peer soon has something to trade', () => {
+    const seen = new Set<number>();
     for (let seed = 1; seed < 200; seed++) {
       const picker = new PiecePicker(geometry, seeded(seed));
+      for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
       seen.add(picker.pick(all, 1)[0].index);
     }
     expect(seen.size).toBe(10);
@@ -88,5 +104,35 @@ describe('PiecePicker back-pressure', () => {
     expect(next).toHaveLength(2);
     expect(next.every((b) => b.index === first[0].index)).toBe(true);
     expect(reserved).toHaveLength(1);
+  });
+});
+
+describe('PiecePicker end game', () => {
+  const geometry = new PieceGeometry(32 * 1024, 32 * 1024 * 3, 16 * 1024);
+
+  test('starts only when every missing block is requested, and offers blocks not yet asked of the peer', () => {
+    const picker = new PiecePicker(geometry);
+    picker.markHave(0);
+    const first = picker.pick(() => true, 3);
+    expect(picker.inEndgame()).toBe(false);
+    const last = picker.pick(() => true, 10);
+    expect(first.length + last.length).toBe(4);
+    expect(picker.inEndgame()).toBe(true);
+
+    picker.blockReceived(first[0].index, first[0].begin);
+    const asked = new Set([`${last[0].index}:${last[0].begin}`]);
+    const extra = picker.pickEndgame(() => true, 10, (index, begin) => asked.has(`${index}:${begin}`));
+    // Every requested block not yet received, except the one this peer was already asked for.
+    expect(extra).toHaveLength(2);
+    expect(extra.some((b) => b.index === first[0].index && b.begin === first[0].begin)).toBe(false);
+    expect(picker.isReceived(first[0].index, first[0].begin)).toBe(true);
+  });
+
+  test('a released block ends the end game: it is simply missing again', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick(() => true, 10);
+    expect(picker.inEndgame()).toBe(true);
+    picker.releaseBlock(blocks[2].index, blocks[2].begin);
+    expect(picker.inEndgame()).toBe(false);
   });
 });

@@ -21,13 +21,22 @@ export const settings = {
   blockLength: 16 * KiB,
   /** Largest BEP 10 extended message accepted. */
   maxExtendedMessageLength: 256 * KiB,
-  /** Requests we keep outstanding at one peer. */
-  requestQueueDepth: 64,
+  /**
+   * Requests kept outstanding at one peer: enough for `requestQueueSeconds` of its rate, between
+   * the minimum and maximum depth. A new peer starts at the initial depth and grows by one per
+   * block received (slow start) until its rate stops growing.
+   */
+  requestQueueSeconds: 3,
+  minRequestQueueDepth: 2,
+  initialRequestQueueDepth: 4,
+  maxRequestQueueDepth: 500,
+  /** Requests a peer accepts when its BEP 10 handshake names no `reqq` (libtorrent's default). */
+  defaultPeerReqq: 250,
   /** `reqq` we advertise: requests a peer may queue at us before we drop extra ones. */
   maxIncomingRequests: 500,
   /** A peer that has not completed its handshake by then is dropped. */
   handshakeTimeoutMs: 20_000,
-  /** An outstanding request not answered in this time is given to another peer. */
+  /** An outstanding request not answered in this time is given to another peer, and the peer is snubbed. */
   requestTimeoutMs: 30_000,
   /** Time allowed for an outgoing TCP connection to be established. */
   connectTimeoutMs: 10_000,

@@ -4,12 +4,14 @@
  * bytes moved. Decisions (what to request, whom to unchoke) are the swarm's.
  */
 import type { Socket } from 'node:net';
+import { settings } from '../settings.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { encodeMessage, encodePieceHeader } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import type { ExtensionHandshake } from '../wire/extension-handshake.js';
 import type { BlockRef } from './piece-picker.js';
+import { RateMeter } from './rate-meter.js';
 
 export interface PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void;
@@ -46,6 +48,16 @@ export class PeerConnection {
   listenPort: number | undefined;
   downloaded = 0;
   uploaded = 0;
+  /** What the peer gives us and what we send it, in bytes per second (choker, request depth). */
+  readonly downloadRate = new RateMeter();
+  readonly uploadRate = new RateMeter();
+  /** Requests we may keep outstanding at the peer (see settings.requestQueueSeconds). */
+  queueDepth: number = settings.initialRequestQueueDepth;
+  slowStart = true;
+  /** Download rate seen at the last housekeeping tick, to tell when slow start stops paying. */
+  lastRate = 0;
+  /** Set when a request timed out; cleared by the next block. A snubbed peer gets one request at a time. */
+  snubbed = false;
   lastReceivedAt: number;
   lastSentAt: number;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
@@ -175,6 +187,7 @@ export class PeerConnection {
     views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
     this.socket.uncork();
     this.uploaded += length;
+    this.uploadRate.add(length, Date.now());
   }
 
   /**

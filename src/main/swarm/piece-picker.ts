@@ -1,7 +1,10 @@
 /**
  * Which blocks to request next. Pure bookkeeping, no I/O: pieces we have, how many peers have
  * each piece, and the state of every block of the pieces being downloaded. Partial pieces are
- * finished before new ones are started; new ones are picked rarest first, ties at random.
+ * finished before new ones are started; the first few pieces are picked at random (a new peer
+ * needs something to trade soon, and the rarest pieces are slow to get), then rarest first with
+ * ties at random. When every missing block is already requested, the end game lets a block be
+ * asked of several peers at once.
  */
 import type { PieceGeometry } from '../../io/piece-geometry.js';
 
@@ -10,6 +13,9 @@ export interface BlockRef {
   begin: number;
   length: number;
 }
+
+/** Pieces picked at random before rarest first takes over. */
+export const RANDOM_FIRST_PIECES = 4;
 
 const MISSING = 0;
 const REQUESTED = 1;
@@ -104,6 +110,7 @@ export class PiecePicker {
   }
 
   private rarestNewPiece(peerHas: (index: number) => boolean): number {
+    if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
     let best = -1;
     let bestAvailability = Infinity;
     let ties = 0;
@@ -121,6 +128,51 @@ export class PiecePicker {
       }
     }
     return best;
+  }
+
+  private randomNewPiece(peerHas: (index: number) => boolean): number {
+    let chosen = -1;
+    let seen = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      if (this.have[i] || this.partials.has(i) || !peerHas(i)) continue;
+      seen++;
+      if (this.random() * seen < 1) chosen = i;
+    }
+    return chosen;
+  }
+
+  /**
+   * End game: no piece is left to start and every missing block is requested from someone.
+   * Only then may a block be asked of a second peer.
+   */
+  inEndgame(): boolean {
+    if (this.haveCount + this.partials.size < this.geometry.pieceCount) return false;
+    for (const partial of this.partials.values()) if (partial.blocks.includes(MISSING)) return false;
+    return this.partials.size > 0;
+  }
+
+  /**
+   * In the end game, up to `count` blocks the peer has that are requested from others but not yet
+   * received, skipping those already asked of this peer.
+   */
+  pickEndgame(peerHas: (index: number) => boolean, count: number, askedOfPeer: (index: number, begin: number) => boolean): BlockRef[] {
+    const out: BlockRef[] = [];
+    for (const [index, partial] of this.partials) {
+      if (!peerHas(index)) continue;
+      for (let b = 0; b < partial.blocks.length && out.length < count; b++) {
+        const begin = b * this.geometry.blockLength;
+        if (partial.blocks[b] !== REQUESTED || askedOfPeer(index, begin)) continue;
+        out.push({ index, begin, length: this.geometry.blockSize(index, b) });
+      }
+      if (out.length >= count) break;
+    }
+    return out;
+  }
+
+  /** Whether the block at (index, begin) has arrived already (a duplicate in the end game). */
+  isReceived(index: number, begin: number): boolean {
+    const partial = this.partials.get(index);
+    return partial !== undefined && partial.blocks[begin / this.geometry.blockLength] === RECEIVED;
   }
 
   /** Whether the block at (index, begin) is currently requested: what a PIECE must answer. */

@@ -382,7 +382,8 @@ export class Swarm implements PeerHandler {
   private blockSlot(peer: PeerConnection, index: number, begin: number, length: number): Buffer | undefined {
     const request = peer.outstanding.get(blockKey(index, begin));
     const slots = this.pieceSlots.get(index);
-    if (!request || !slots || request.length !== length) return undefined;
+    // A duplicate (end game) must not overwrite a block that may be under hashing.
+    if (!request || !slots || request.length !== length || this.picker.isReceived(index, begin)) return undefined;
     return this.context.slab.view(slots[begin / this.data.geometry.blockLength], length);
   }
 
@@ -396,7 +397,17 @@ export class Swarm implements PeerHandler {
     const problem = checkBlock(message, this.data.geometry);
     if (problem || message.block.length !== request.length) return peer.close(`bad block: ${problem ?? 'wrong length'}`);
     peer.outstanding.delete(key);
+    const now = Date.now();
     peer.downloaded += message.block.length;
+    peer.downloadRate.add(message.block.length, now);
+    peer.snubbed = false;
+    if (peer.slowStart) peer.queueDepth = Math.min(settings.maxRequestQueueDepth, peer.queueDepth + 1);
+    if (this.picker.isReceived(message.index, message.begin)) {
+      // End game: another peer's copy arrived first.
+      this.requestBlocks(peer);
+      return;
+    }
+    this.cancelElsewhere(peer, message.index, message.begin);
     const slots = this.pieceSlots.get(message.index)!;
     const slot = this.context.slab.view(slots[message.begin / this.data.geometry.blockLength], message.block.length);
     // A block that spanned socket chunks was already copied into its slot by the parser.
@@ -407,6 +418,18 @@ export class Swarm implements PeerHandler {
       this.pendingPieces.add(pending);
     }
     this.requestBlocks(peer);
+  }
+
+  /** In the end game a block may be requested from several peers: once it arrives, the others are cancelled. */
+  private cancelElsewhere(from: PeerConnection, index: number, begin: number): void {
+    const key = blockKey(index, begin);
+    for (const other of this.peers) {
+      const request = other === from ? undefined : other.outstanding.get(key);
+      if (!request) continue;
+      other.outstanding.delete(key);
+      other.abandon(key);
+      other.send({ kind: 'cancel', index, begin, length: request.length });
+    }
   }
 
   private async finishPiece(index: number, piece: SlabPiece): Promise<void> {
@@ -465,17 +488,30 @@ export class Swarm implements PeerHandler {
     if (wanted) this.requestBlocks(peer);
   }
 
+  /** How many requests the peer should have outstanding now (settings.requestQueueSeconds). */
+  private requestDepth(peer: PeerConnection): number {
+    if (peer.snubbed) return 1;
+    const byRate = Math.ceil((peer.downloadRate.rate(Date.now()) * settings.requestQueueSeconds) / this.data.geometry.blockLength);
+    const target = Math.max(settings.minRequestQueueDepth, byRate, peer.slowStart ? peer.queueDepth : 0);
+    return Math.min(target, settings.maxRequestQueueDepth, peer.extensions?.reqq ?? settings.defaultPeerReqq);
+  }
+
   private requestBlocks(peer: PeerConnection): void {
     if (this.roleNow !== 'leecher' || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
-    const room = settings.requestQueueDepth - peer.outstanding.size;
+    const depth = this.requestDepth(peer);
+    const room = depth - peer.outstanding.size;
     // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
-    if (room < REQUEST_BATCH && peer.outstanding.size > 0) return;
+    if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && peer.outstanding.size > 0)) return;
     const reserve = (index: number): boolean => {
       const slots = this.context.slab.allocate(this.data.geometry.pieceSize(index));
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
-    const blocks = this.picker.pick((i) => peer.peerPieces.has(i), room, reserve);
+    const peerHas = (i: number): boolean => peer.peerPieces.has(i);
+    let blocks = this.picker.pick(peerHas, room, reserve);
+    if (blocks.length === 0 && this.picker.inEndgame()) {
+      blocks = this.picker.pickEndgame(peerHas, room, (index, begin) => peer.outstanding.has(blockKey(index, begin)));
+    }
     if (blocks.length === 0) return;
     const now = Date.now();
     peer.batch(() => {
@@ -488,11 +524,17 @@ export class Swarm implements PeerHandler {
 
   /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */
   private releaseRequests(peer: PeerConnection): void {
-    for (const request of peer.outstanding.values()) {
-      this.picker.releaseBlock(request.index, request.begin);
-      peer.abandon(blockKey(request.index, request.begin));
+    for (const [key, request] of peer.outstanding) {
+      peer.abandon(key);
+      if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
     }
     peer.outstanding.clear();
+  }
+
+  /** Whether another peer also has the block requested (end game): then it stays requested. */
+  private askedElsewhere(peer: PeerConnection, key: string): boolean {
+    for (const other of this.peers) if (other !== peer && other.outstanding.has(key)) return true;
+    return false;
   }
 
   onClose(peer: PeerConnection, reason: string): void {
@@ -509,10 +551,15 @@ export class Swarm implements PeerHandler {
       for (const [key, request] of peer.outstanding) {
         if (now - request.sentAt < settings.requestTimeoutMs) continue;
         peer.outstanding.delete(key);
-        this.picker.releaseBlock(request.index, request.begin);
         peer.abandon(key);
+        peer.snubbed = true;
+        if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
         peer.send({ kind: 'cancel', index: request.index, begin: request.begin, length: request.length });
       }
+      const rate = peer.downloadRate.rate(now);
+      // Slow start ends once a bigger queue stops bringing a faster rate.
+      if (peer.slowStart && peer.lastRate > 0 && rate < peer.lastRate * 1.1) peer.slowStart = false;
+      peer.lastRate = rate;
       if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
     }
     for (const peer of this.peers) this.requestBlocks(peer);
