@@ -7,7 +7,7 @@ const KiB = 1024;
 function seeded(seed: number): () => number {
   let state = seed;
   return () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
     return state / 0x80000000;
   };
 }

@@ -41,8 +41,11 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
   beforeAll(async () => {
     seeder = await agePeer(true);
   });
+  // Each test leaves the seeder's upload slots (4 + 1 optimistic) free for the next.
+  afterEach(() => {
+    for (const peer of open.splice(0)) peer.destroy();
+  });
   afterAll(async () => {
-    for (const peer of open) peer.destroy();
     await seeder.peer.stop();
     await removeFolders(seeder.dirs);
   });

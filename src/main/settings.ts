@@ -43,6 +43,20 @@ export const settings = {
   /** A keep-alive is sent after this much silence from our side. */
   keepAliveIntervalMs: 120_000,
 
+  /** Time between rounds of the choker (BEP 3 tit-for-tat). */
+  chokeIntervalMs: 10_000,
+  /** Time an optimistic unchoke is kept before another peer is drawn. */
+  optimisticIntervalMs: 30_000,
+  /** Peers unchoked for their rate, besides the one optimistic unchoke. */
+  unchokeSlots: 4,
+  /** Peers connected this recently count as new in the optimistic draw. */
+  newPeerWindowMs: 60_000,
+  /** How many times more likely a new peer is to be drawn for the optimistic unchoke. */
+  newPeerOptimisticWeight: 3,
+  /** Window over which transfer rates are measured (choker, request depth), and its granularity. */
+  rateWindowMs: 5_000,
+  rateBucketMs: 1_000,
+
   /** Open peer connections per swarm. */
   maxPeersPerSwarm: 60,
   /** Open peer connections in all. */

@@ -29,7 +29,12 @@ const SOCKET_HIGH_WATER = 1024 * 1024;
 /** How many abandoned requests are remembered per peer. */
 const ABANDONED_MEMORY = 1024;
 
+let connectionCount = 0;
+
 export class PeerConnection {
+  /** Unique within this process: addresses may repeat (a peer reconnecting). */
+  readonly id = `c${++connectionCount}`;
+  readonly connectedAt = Date.now();
   amChoking = true;
   amInterested = false;
   peerChoking = true;

@@ -17,6 +17,7 @@ import { checkBlock, checkRequest } from '../wire/message-rules.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
+import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
 import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
 import { PiecePicker } from './piece-picker.js';
 
@@ -97,6 +98,7 @@ export class Swarm implements PeerHandler {
   private readonly pieceSlots = new Map<number, number[]>();
   /** Pieces being hashed and written; stopping waits for them. */
   private readonly pendingPieces = new Set<Promise<void>>();
+  private readonly choker = new Choker();
   private announcer: Announcer | null = null;
   private tick: NodeJS.Timeout | null = null;
   private roleNow: Role = 'leecher';
@@ -271,12 +273,11 @@ export class Swarm implements PeerHandler {
         return;
       case 'interested':
         peer.peerInterested = true;
-        if (peer.amChoking) peer.send({ kind: 'unchoke' });
+        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
         return;
       case 'not-interested':
         peer.peerInterested = false;
-        if (!peer.amChoking) peer.send({ kind: 'choke' });
-        peer.incoming.length = 0;
+        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
         return;
       case 'have':
         if (!peer.peerPieces.has(message.index)) {
@@ -537,11 +538,39 @@ export class Swarm implements PeerHandler {
     return false;
   }
 
+  /** The peers as the choker sees them. */
+  private chokerView(): ChokerPeer[] {
+    const now = Date.now();
+    return [...this.peers].map((peer) => ({
+      id: peer.id,
+      interested: peer.peerInterested,
+      unchoked: !peer.amChoking,
+      downloadRate: peer.downloadRate.rate(now),
+      uploadRate: peer.uploadRate.rate(now),
+      connectedAt: peer.connectedAt,
+      snubbed: peer.snubbed,
+    }));
+  }
+
+  /** Sends CHOKE or UNCHOKE to the peers whose state the choker changed. */
+  private applyChoking(decision: ChokeDecision): void {
+    for (const peer of this.peers) {
+      const unchoke = decision.unchoke.has(peer.id);
+      if (unchoke && peer.amChoking) peer.send({ kind: 'unchoke' });
+      if (!unchoke && !peer.amChoking) {
+        peer.send({ kind: 'choke' });
+        // BEP 3: a choke discards the requests the peer had queued at us.
+        peer.incoming.length = 0;
+      }
+    }
+  }
+
   onClose(peer: PeerConnection, reason: string): void {
     this.peers.delete(peer);
     this.releaseRequests(peer);
     for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
     this.log.info(`disconnected from ${peer.address}: ${reason}`);
+    if (!peer.amChoking) this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
     for (const other of this.peers) this.requestBlocks(other);
   }
 
@@ -562,6 +591,7 @@ export class Swarm implements PeerHandler {
       peer.lastRate = rate;
       if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
     }
+    if (this.choker.due(now)) this.applyChoking(this.choker.round(this.roleNow, this.chokerView(), now));
     for (const peer of this.peers) this.requestBlocks(peer);
     this.connectToKnownPeers();
   }

@@ -1,0 +1,64 @@
+/**
+ * Bytes per second over a sliding window, for the choker and the status document. Pure: the
+ * time is passed in. Bytes fall into per-bucket counters in a ring, so `add` costs one addition
+ * (it is called for every block) and `rate` sums a handful of buckets.
+ */
+
+import { settings } from '../settings.js';
+
+export class RateMeter {
+  /** Bytes per bucket; bucket k (time / bucketMs) lives at k % length. */
+  private readonly buckets: Float64Array;
+  /** Index of the newest bucket; the ring holds buckets head - length + 1 .. head. */
+  private head = 0;
+  private startedAt: number | null = null;
+  private totalBytes = 0;
+
+  constructor(
+    windowMs: number = settings.rateWindowMs,
+    private readonly bucketMs: number = settings.rateBucketMs,
+  ) {
+    // One more bucket than the window needs: the newest one is still filling, so the rate always
+    // spans at least a full window of finished buckets plus the current partial one.
+    this.buckets = new Float64Array(Math.ceil(windowMs / bucketMs) + 1);
+  }
+
+  /** Every byte ever added. */
+  get total(): number {
+    return this.totalBytes;
+  }
+
+  add(bytes: number, now: number): void {
+    if (this.startedAt === null) {
+      this.startedAt = now;
+      this.head = Math.floor(now / this.bucketMs);
+    } else {
+      this.advance(now);
+    }
+    this.buckets[this.head % this.buckets.length] += bytes;
+    this.totalBytes += bytes;
+  }
+
+  /** Bytes per second over the last `windowMs` (up to one bucket more). */
+  rate(now: number): number {
+    if (this.startedAt === null) return 0;
+    this.advance(now);
+    let bytes = 0;
+    for (const b of this.buckets) bytes += b;
+    const windowStart = (this.head - this.buckets.length + 1) * this.bucketMs;
+    // A young meter divides by its age, not the whole window, so a steady stream reads right at
+    // once; but never by less than a bucket, so one block just after the start is no huge rate.
+    const span = Math.max(this.bucketMs, now - Math.max(windowStart, this.startedAt));
+    return (bytes * 1000) / span;
+  }
+
+  /** Moves the ring forward to the bucket of `now`, emptying the buckets that slid out. */
+  private advance(now: number): void {
+    const k = Math.floor(now / this.bucketMs);
+    // A clock that steps back (wall time) keeps counting into the newest bucket.
+    if (k <= this.head) return;
+    const steps = Math.min(k - this.head, this.buckets.length);
+    for (let i = 1; i <= steps; i++) this.buckets[(this.head + i) % this.buckets.length] = 0;
+    this.head = k;
+  }
+}
