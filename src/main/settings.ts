@@ -57,6 +57,15 @@ export const settings = {
   rateWindowMs: 5_000,
   rateBucketMs: 1_000,
 
+  /** Shortest gap between two ut_pex messages to a client that is not shoal (BEP 11: one a minute; libtorrent disconnects faster senders). */
+  pexIntervalMs: 60_000,
+  /** Shortest gap between two ut_pex messages to another shoal peer: the broadcast goes out within this batch window. */
+  pexShoalIntervalMs: 1_000,
+  /** Most entries in `added`, and in `dropped`, of one ut_pex we send (the BEP 11 convention). */
+  pexMaxPeersPerMessage: 50,
+  /** Most entries per list accepted from one received ut_pex; the rest are ignored. */
+  pexMaxReceivedPeers: 200,
+
   /** Open peer connections per swarm. */
   maxPeersPerSwarm: 60,
   /** Open peer connections in all. */

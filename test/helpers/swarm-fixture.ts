@@ -25,7 +25,7 @@ export interface SwarmPeer {
 /** Keeps track of every process and folder a test made, and removes them all. */
 export class SwarmFixture {
   private readonly peers: SwarmPeer[] = [];
-  torrent = Buffer.alloc(0);
+  torrent: Buffer = Buffer.alloc(0);
   announcePort = 0;
 
   constructor(readonly name: string) {}

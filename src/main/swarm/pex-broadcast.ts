@@ -3,25 +3,9 @@
  * peer list and the time, sends what comes back, and asks again when its list changes or when
  * `nextAllowedAt` comes (a change that had to wait, or entries beyond the per-message cap).
  */
+import { settings } from '../settings.js';
 import { pexPeerKey, type PexMessage, type PexPeer } from '../wire/ut-pex.js';
 
-/**
- * Shortest gap between two ut_pex messages to a client that is not shoal. BEP 11 asks for at
- * most one a minute, and libtorrent disconnects a peer that sends more often.
- * Wanted in settings.ts as `pexIntervalMs`.
- */
-export const PEX_INTERVAL_MS = 60_000;
-/**
- * Shortest gap between two ut_pex messages to another shoal peer: changes go out at once and
- * those that follow within this window share one message.
- * Wanted in settings.ts as `pexShoalIntervalMs`.
- */
-export const PEX_SHOAL_INTERVAL_MS = 1_000;
-/**
- * Most entries in `added`, and in `dropped`, of one message, IPv4 and IPv6 together: the limit
- * clients agreed on for BEP 11. Wanted in settings.ts as `pexMaxPeersPerMessage`.
- */
-export const PEX_MAX_PEERS_PER_MESSAGE = 50;
 
 /** DESIGN.md: other shoal peers are those whose BEP 10 `v` starts with this. */
 const SHOAL_CLIENT_PREFIX = 'shoal';
@@ -45,9 +29,14 @@ export class PexSender {
   /** What the recipient has been told we have: added and not dropped since, by wire identity. */
   private readonly told = new Map<string, PexPeer>();
   private lastSentAt: number | undefined;
+  /**
+   * pexPeerKey of each spelling in the last list: working out canonical IPv6 text costs some
+   * microseconds, and every peer of the swarm is keyed for every connection.
+   */
+  private keys = new Map<string, string>();
 
   constructor(options: PexSenderOptions) {
-    this.intervalMs = options.shoalPeer ? PEX_SHOAL_INTERVAL_MS : PEX_INTERVAL_MS;
+    this.intervalMs = options.shoalPeer ? settings.pexShoalIntervalMs : settings.pexIntervalMs;
   }
 
   /**
@@ -67,19 +56,23 @@ export class PexSender {
   next(current: readonly PexPeer[], now: number): PexMessage | null {
     if (now < this.nextAllowedAt) return null;
     const currentByKey = new Map<string, PexPeer>();
+    const keys = new Map<string, string>();
     for (const peer of current) {
-      const key = pexPeerKey(peer);
+      const spelling = `${peer.ip} ${peer.port}`;
+      const key = this.keys.get(spelling) ?? keys.get(spelling) ?? pexPeerKey(peer);
+      keys.set(spelling, key);
       if (!currentByKey.has(key)) currentByKey.set(key, peer);
     }
+    this.keys = keys;
     // Entries over the cap stay out of `told`, so the next diff finds them again.
     const added: [string, PexPeer][] = [];
     for (const [key, peer] of currentByKey) {
-      if (added.length === PEX_MAX_PEERS_PER_MESSAGE) break;
+      if (added.length === settings.pexMaxPeersPerMessage) break;
       if (!this.told.has(key)) added.push([key, addressOf(peer, peer.flags)]);
     }
     const dropped: [string, PexPeer][] = [];
     for (const [key, peer] of this.told) {
-      if (dropped.length === PEX_MAX_PEERS_PER_MESSAGE) break;
+      if (dropped.length === settings.pexMaxPeersPerMessage) break;
       // Flags describe an added peer only.
       if (!currentByKey.has(key)) dropped.push([key, addressOf(peer, undefined)]);
     }

@@ -61,7 +61,8 @@ export type WireErrorReason =
   | 'bad-length'
   | 'bad-bitfield'
   | 'bad-have'
-  | 'bad-extension-handshake';
+  | 'bad-extension-handshake'
+  | 'bad-pex';
 
 /** A breach of the protocol by the remote peer: the caller closes that connection only. */
 export class WireProtocolError extends Error {
