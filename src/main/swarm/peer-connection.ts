@@ -10,6 +10,7 @@ import { encodeMessage, encodePieceHeader } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import type { ExtensionHandshake } from '../wire/extension-handshake.js';
+import type { PexSender } from './pex-broadcast.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
 
@@ -49,6 +50,8 @@ export class PeerConnection {
   /** Reads from disk under way for the peer's requests. */
   readsInFlight = 0;
   extensions: ExtensionHandshake | null = null;
+  /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex. */
+  pex: PexSender | null = null;
   /** The port the peer accepts connections on, when known (outgoing connection, or BEP 10 `p`). */
   listenPort: number | undefined;
   downloaded = 0;

@@ -12,13 +12,15 @@ import { readHandshake } from '../net/handshake-exchange.js';
 import type { TokenBucket } from '../net/token-bucket.js';
 import { settings } from '../settings.js';
 import { Announcer, type PeerAddress, type TrackerStatus } from '../tracker/announce-client.js';
-import { decodeExtensionHandshake, encodeExtensionHandshake } from '../wire/extension-handshake.js';
+import { decodeExtensionHandshake, encodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
+import { decodePex, encodePex, type PexPeer } from '../wire/ut-pex.js';
 import { checkBlock, checkRequest } from '../wire/message-rules.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
 import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
 import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
+import { isShoalClient, PexSender } from './pex-broadcast.js';
 import { PiecePicker } from './piece-picker.js';
 
 export type Role = 'seeder' | 'leecher';
@@ -87,6 +89,8 @@ const TICK_MS = 1000;
 /** Delay before a failed connection to a known peer is tried again; doubles per failure. */
 const RECONNECT_BASE_MS = 2_000;
 const RECONNECT_MAX_MS = 120_000;
+/** Consecutive failed connections after which a peer leaves the peer list. */
+const MAX_CONNECT_FAILURES = 5;
 
 export class Swarm implements PeerHandler {
   readonly data: TorrentData;
@@ -161,16 +165,20 @@ export class Swarm implements PeerHandler {
 
   /** Adds peers to the peer list (the tracker's answer, or peers that announced to us). */
   learnPeers(peers: readonly PeerAddress[]): void {
-    for (const { ip, port } of peers) this.learnPeer(ip, port);
+    let learned = false;
+    for (const { ip, port } of peers) learned = this.learnPeer(ip, port) || learned;
+    if (learned) this.broadcastPeerList();
     this.connectToKnownPeers();
   }
 
-  learnPeer(ip: string, port: number): void {
-    if (this.context.isSelf(ip, port)) return;
+  /** Adds a peer to the peer list; returns whether it was new. */
+  private learnPeer(ip: string, port: number): boolean {
+    if (this.context.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
-    if (this.known.has(address)) return;
+    if (this.known.has(address)) return false;
     this.known.set(address, { ip, port, failures: 0, nextAttemptAt: 0 });
     this.log.debug(`learned of peer ${address}`);
+    return true;
   }
 
   private isConnectedTo(address: string): boolean {
@@ -220,6 +228,11 @@ export class Swarm implements PeerHandler {
       known.failures++;
       known.nextAttemptAt = Date.now() + Math.min(RECONNECT_BASE_MS * 2 ** (known.failures - 1), RECONNECT_MAX_MS);
       this.log.debug(`could not connect to ${address}: ${(error as Error).message}`);
+      if (known.failures >= MAX_CONNECT_FAILURES) {
+        // Gone, as far as we can tell: off the peer list, and ut_pex tells the swarm it dropped.
+        this.known.delete(address);
+        this.broadcastPeerList();
+      }
     }
   }
 
@@ -246,7 +259,12 @@ export class Swarm implements PeerHandler {
     // BEP 3: a bitfield is only ever the first message after the handshake.
     if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.haveBitfield() });
     if (supportsExtensionProtocol(handshake)) {
-      const payload = encodeExtensionHandshake({ m: {}, p: this.context.port, v: settings.clientName, reqq: settings.maxIncomingRequests });
+      const payload = encodeExtensionHandshake({
+        m: { ...LOCAL_EXTENSION_IDS },
+        p: this.context.port,
+        v: settings.clientName,
+        reqq: settings.maxIncomingRequests,
+      });
       peer.send({ kind: 'extended', extId: 0, payload });
     }
     peer.attach(this, (bytes) => this.context.downloadLimiter.take(bytes, Date.now()));
@@ -302,6 +320,7 @@ export class Swarm implements PeerHandler {
         return;
       case 'extended':
         if (message.extId === 0) this.onExtensionHandshake(peer, message.payload);
+        else if (message.extId === LOCAL_EXTENSION_IDS.ut_pex) this.onPex(peer, message.payload);
         return;
     }
   }
@@ -327,8 +346,45 @@ export class Swarm implements PeerHandler {
     const port = peer.extensions.p;
     if (!peer.outgoing && port !== undefined) {
       peer.listenPort = port;
-      // Tracker service: a peer that reached us is added to the peer list with the port it listens on.
+      // Tracker service: a peer that reached us joins the peer list with the port it listens on,
+      // and the change is broadcast to the swarm.
       if (!this.context.isSelf(peer.remoteIp, port)) this.learnPeer(peer.remoteIp, port);
+    }
+    if (peer.extensions.m.ut_pex) peer.pex = new PexSender({ shoalPeer: isShoalClient(peer.extensions.v) });
+    this.broadcastPeerList();
+  }
+
+  /** A peer's ut_pex: the addresses it adds are peers we may connect to. */
+  private onPex(peer: PeerConnection, payload: Buffer): void {
+    let added: PexPeer[];
+    try {
+      added = decodePex(payload).added;
+    } catch (error) {
+      return peer.close((error as Error).message);
+    }
+    this.log.debug(`ut_pex from ${peer.address}: ${added.length} peer(s)`);
+    this.learnPeers(added);
+  }
+
+  /** The peer list as ut_pex shares it: every known peer still thought reachable. */
+  private pexPeerList(): PexPeer[] {
+    return [...this.known.values()].map(({ ip, port }) => ({ ip, port }));
+  }
+
+  /**
+   * Tells every connected peer that speaks ut_pex what changed in the peer list (not its own
+   * address). Each connection's PexSender paces the messages: about a second apart for shoal
+   * peers, a minute for other clients.
+   */
+  private broadcastPeerList(): void {
+    const now = Date.now();
+    const list = this.pexPeerList();
+    for (const peer of this.peers) {
+      const extId = peer.extensions?.m.ut_pex;
+      if (!peer.pex || !extId) continue;
+      const others = list.filter((entry) => !(entry.ip === peer.remoteIp && entry.port === peer.listenPort));
+      const message = peer.pex.next(others, now);
+      if (message) peer.send({ kind: 'extended', extId, payload: encodePex(message) });
     }
   }
 
@@ -591,6 +647,7 @@ export class Swarm implements PeerHandler {
       peer.lastRate = rate;
       if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
     }
+    this.broadcastPeerList();
     if (this.choker.due(now)) this.applyChoking(this.choker.round(this.roleNow, this.chokerView(), now));
     for (const peer of this.peers) this.requestBlocks(peer);
     this.connectToKnownPeers();

@@ -20,6 +20,9 @@ export interface ExtensionHandshake {
   yourip?: Buffer;
 }
 
+/** The ids under which we accept each extension message (our handshake's `m`). */
+export const LOCAL_EXTENSION_IDS = { ut_pex: 1 } as const;
+
 const MAX_EXTENSION_ID = 255;
 const MAX_PORT = 65535;
 
