@@ -66,6 +66,9 @@ export const settings = {
   /** Most entries per list accepted from one received ut_pex; the rest are ignored. */
   pexMaxReceivedPeers: 200,
 
+  /** Addresses kept in one swarm's peer list; more (a ut_pex flood, say) are ignored. */
+  maxKnownPeersPerSwarm: 2000,
+
   /** Open peer connections per swarm. */
   maxPeersPerSwarm: 60,
   /** Open peer connections in all. */

@@ -175,7 +175,7 @@ export class Swarm implements PeerHandler {
   private learnPeer(ip: string, port: number): boolean {
     if (this.context.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
-    if (this.known.has(address)) return false;
+    if (this.known.has(address) || this.known.size >= settings.maxKnownPeersPerSwarm) return false;
     this.known.set(address, { ip, port, failures: 0, nextAttemptAt: 0 });
     this.log.debug(`learned of peer ${address}`);
     return true;
