@@ -116,7 +116,7 @@ function stateWhenIdle(url: string, timeoutMs = 15_000): Promise<{ code: number 
   const script = `
     const { Announcer } = await import(${JSON.stringify(module)});
     const a = new Announcer({ url: ${JSON.stringify(url)}, infoHash: Buffer.alloc(20, 1), peerId: Buffer.alloc(20, 2), port: 6999,
-      stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }), onPeers: () => {}, retryBaseMs: 100 });
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }), onPeers: () => {}, retryBaseMs: 60_000 });
     a.start();
     process.once('beforeExit', () => process.stdout.write(a.status().state));`;
   return new Promise((resolve) => {
