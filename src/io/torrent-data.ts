@@ -20,8 +20,8 @@ export interface DataFolders {
 
 export type DataLocation = 'shareable' | 'cache';
 
-/** Pieces checked at once per worker during a recheck: enough to keep every worker busy. */
-const CHECKS_PER_WORKER = 4;
+/** Bytes of consecutive pieces checked by one worker task during a recheck. */
+const CHECK_RUN_BYTES = 4 * 1024 * 1024;
 
 export class TorrentData {
   readonly geometry: PieceGeometry;
@@ -111,20 +111,34 @@ export class TorrentData {
     return present;
   }
 
-  /** Hashes, on the pool, every piece whose files are all present; returns the indices that match. */
+  /**
+   * Hashes, on the pool, every piece whose files are all present; returns the indices that match.
+   * Consecutive pieces go to a worker in runs of about CHECK_RUN_BYTES: one task per piece would
+   * spend as much time passing tasks as hashing.
+   */
   private async check(where: DataLocation, present: string[]): Promise<number[]> {
     const presentSet = new Set(present.map((relativePath) => path.join(this.root(where), relativePath)));
-    const good: number[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < this.geometry.pieceCount) {
-        const index = next++;
-        const location = this.pieceLocation(index, where);
-        if (!location.spans.every((span) => presentSet.has(span.path))) continue;
-        if (await this.workers.check(this.expectedHash(index), location)) good.push(index);
+    const runs: number[][] = [];
+    let run: number[] = [];
+    for (let index = 0; index < this.geometry.pieceCount; index++) {
+      const spans = this.pieceLocation(index, where).spans;
+      if (!spans.every((span) => presentSet.has(span.path))) continue;
+      if (run.length > 0 && (run[run.length - 1] !== index - 1 || run.length * this.geometry.pieceLength >= CHECK_RUN_BYTES)) {
+        runs.push(run);
+        run = [];
       }
-    };
-    await Promise.all(Array.from({ length: this.workers.size * CHECKS_PER_WORKER }, worker));
+      run.push(index);
+    }
+    if (run.length > 0) runs.push(run);
+    const good: number[] = [];
+    await Promise.all(
+      runs.map(async (indices) => {
+        const expected = new Uint8Array(indices.length * 20);
+        indices.forEach((index, i) => expected.set(pieceHash(this.meta, index), i * 20));
+        const flags = await this.workers.checkRun(expected, indices.map((index) => this.pieceLocation(index, where)));
+        indices.forEach((index, i) => flags[i] && good.push(index));
+      }),
+    );
     return good.sort((a, b) => a - b);
   }
 

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: runs the named benchmarks in turn, prints a table for each and writes every
+ * figure, with the machine it was measured on, to bench/results/latest.json. Nothing is
+ * asserted: the figures are for people comparing runs on the same machine.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseSize, UsageError } from '../src/main/cli/options.js';
+import { formatSize } from '../src/main/cli/torrent-command.js';
+import { MiB } from '../src/main/settings.js';
+import { renderTable, timed, type BenchOptions, type Benchmark } from './benchmark.js';
+import { recheckBenchmark } from './recheck.js';
+import { sha1Benchmark } from './sha1-pool.js';
+
+/** In the order they run. */
+const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark];
+
+const DEFAULT_SIZE = { full: 1024 * MiB, quick: 64 * MiB };
+
+/** Beside the sources, not the compiled output: this runs from dist-bench/bench/. */
+const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
+
+interface RunOptions extends BenchOptions {
+  selected: Benchmark[];
+  help: boolean;
+}
+
+function usage(): string {
+  const width = Math.max(...BENCHMARKS.map((b) => b.name.length));
+  return [
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--size BYTES]',
+    '',
+    '  --quick        small sizes, for a smoke run',
+    '  --only NAME    run only these benchmarks (repeatable, or a comma list)',
+    `  --size BYTES   size of the rechecked file, k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
+    '',
+    'benchmarks:',
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(width)}  ${b.description}`),
+  ].join('\n');
+}
+
+function parseOptions(argv: string[]): RunOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string', multiple: true },
+        size: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    // parseArgs' errors are TypeErrors of Node's realm, told apart by their code.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      // Node's text goes on to explain `--` for positionals; the first sentence is the point.
+      const first = (err as Error).message.split('. ')[0];
+      throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
+    }
+    throw err;
+  }
+  const names = (values.only ?? []).flatMap((list) => list.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}; there are ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  }
+  return {
+    quick: values.quick,
+    size: values.size === undefined ? (values.quick ? DEFAULT_SIZE.quick : DEFAULT_SIZE.full) : parseSize(values.size, '--size'),
+    selected: names.length === 0 ? [...BENCHMARKS] : BENCHMARKS.filter((b) => names.includes(b.name)),
+    help: values.help,
+  };
+}
+
+function machine() {
+  return {
+    cores: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: RunOptions;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message} (see npm run bench -- --help)\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+
+  const host = machine();
+  console.log(`${host.cpuModel}, ${host.cores} cores, Node ${host.node}${options.quick ? ', quick run' : ''}`);
+  const results: Record<string, unknown> = {};
+  let failed = false;
+  for (const benchmark of options.selected) {
+    console.log(`\n${benchmark.name}: ${benchmark.description}`);
+    // Other programs share the machine; the load says how much the figures may have suffered.
+    const loadBefore = os.loadavg()[0];
+    try {
+      const { value: result, ms } = await timed(() => benchmark.run(options));
+      const load = { before: loadBefore, after: os.loadavg()[0] };
+      console.log(result.title);
+      for (const line of renderTable(result.columns, result.rows)) console.log(`  ${line}`);
+      for (const note of result.notes) console.log(`  - ${note}`);
+      console.log(`  (${(ms / 1000).toFixed(1)} s; load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after, on ${host.cores} cores)`);
+      results[benchmark.name] = { ...result, seconds: ms / 1000, loadAverage: load };
+    } catch (err) {
+      // The other benchmarks still run: one broken benchmark should not hide the rest.
+      failed = true;
+      console.error(`${benchmark.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      results[benchmark.name] = { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  await mkdir(path.dirname(RESULTS), { recursive: true });
+  const ran = { quick: options.quick, size: options.size, only: options.selected.map((b) => b.name) };
+  const report = { machine: host, options: ran, benchmarks: results };
+  await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
