@@ -3,6 +3,10 @@
  * Rates are in MB/s of 10^6 bytes, the unit `openssl speed` reports in, so that our figures
  * and openssl's compare without conversion.
  */
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export interface BenchOptions {
@@ -10,6 +14,10 @@ export interface BenchOptions {
   quick: boolean;
   /** Bytes of the file the recheck benchmark generates and checks. */
   size: number;
+  /** Bytes of the file the swarm benchmark's seeder shares. */
+  swarmSize: number;
+  /** Folder for the CPU profile (node --cpu-prof) of the swarm benchmark's 1x1 leecher; none when absent. */
+  swarmProfile: string | undefined;
 }
 
 export interface BenchResult {
@@ -72,4 +80,28 @@ export function renderTable(columns: readonly string[], rows: readonly string[][
       .join('  ')
       .trimEnd();
   return [line(columns), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
+}
+
+/**
+ * Runs `work` with a fresh folder under the system's temporary folder, removed afterwards even
+ * on error or Ctrl-C. On a signal, `onSignal` runs first (to kill processes still writing there).
+ */
+export async function withTempFolder<T>(work: (root: string) => Promise<T>, onSignal: () => void = () => undefined): Promise<T> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'shoal-bench-'));
+  // A signal skips `finally`; a file of a gigabyte must not stay behind in /tmp all the same.
+  const handler = (signal: NodeJS.Signals): void => {
+    onSignal();
+    // A killed process may have been creating a file in there a moment ago: retry a non-empty folder.
+    rmSync(root, { recursive: true, force: true, maxRetries: 5 });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  try {
+    return await work(root);
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    await rm(root, { recursive: true, force: true });
+  }
 }

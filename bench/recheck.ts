@@ -5,8 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +14,7 @@ import { PieceWorkers } from '../src/io/piece-workers.js';
 import { TorrentData } from '../src/io/torrent-data.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { KiB, MiB, settings } from '../src/main/settings.js';
-import { MB, mbPerSecond, percent, timed, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
+import { MB, mbPerSecond, percent, timed, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;
 /** The generated file is this block, written over and over with a stamp that varies per MiB. */
@@ -78,25 +77,6 @@ async function residentBytes(file: string): Promise<number | string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? 'fincore is not installed' : `fincore failed: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
-
-/** Runs `work` with a fresh folder under the system's temporary folder, removed afterwards even on error or Ctrl-C. */
-async function withTempFolder<T>(work: (root: string) => Promise<T>): Promise<T> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'shoal-bench-'));
-  // A signal skips `finally`; a file of a gigabyte must not stay behind in /tmp all the same.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(root, { recursive: true, force: true });
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await work(root);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await rm(root, { recursive: true, force: true });
   }
 }
 

@@ -16,6 +16,7 @@ import type { PeerOptions } from './cli/options.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
 import { readHandshake } from './net/handshake-exchange.js';
+import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
 import { rateLimiter, type TokenBucket } from './net/token-bucket.js';
 import { settings } from './settings.js';
@@ -34,6 +35,8 @@ export class StartupError extends Error {
 
 export interface StatusDocument {
   peerId: string;
+  /** The address other peers reach this one at (--host, else the interface towards the announce host). */
+  host: string;
   port: number;
   workers: number;
   eventLoopDelayP99Ms: number;
@@ -56,6 +59,7 @@ export class Session {
   private readonly loop = new EventLoopMonitor();
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
+  private host = '127.0.0.1';
   private workers: PieceWorkers | null = null;
   private slab: BlockSlab | null = null;
   private readCache: ReadCache | null = null;
@@ -102,7 +106,8 @@ export class Session {
     });
     const metas = await this.readTorrents();
     await this.listener.listen(this.options.port, this.options.host);
-    this.log.info(`peer ${this.peerId.toString('latin1')} listening on port ${this.options.port} with ${metas.length} torrent(s)`);
+    this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
+    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.options.port} with ${metas.length} torrent(s)`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
@@ -141,6 +146,15 @@ export class Session {
       metas.push(meta);
     }
     return metas;
+  }
+
+  /** Our address on the route to the first torrent's announce host, when that host is an IP address. */
+  private async addressTowardsAnnouncer(metas: Metainfo[]): Promise<string | undefined> {
+    for (const meta of metas) {
+      const url = meta.announce ? URL.canParse(meta.announce) && new URL(meta.announce) : undefined;
+      if (url) return addressTowards(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port) || 80);
+    }
+    return undefined;
   }
 
   /** This peer is a torrent's announcer when the announce URL names one of its addresses and its port. */
@@ -217,6 +231,7 @@ export class Session {
   status(): StatusDocument {
     return {
       peerId: this.peerId.toString('latin1'),
+      host: this.host,
       port: this.options.port,
       workers: this.options.workers,
       eventLoopDelayP99Ms: this.loop.p99Ms(),

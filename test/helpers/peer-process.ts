@@ -62,6 +62,8 @@ export class PeerProcess {
   constructor(
     readonly child: ChildProcess,
     readonly port: number,
+    /** Where its /status is reached: loopback, or a test host's address. */
+    readonly host = '127.0.0.1',
   ) {
     child.stdout?.setEncoding('utf8').on('data', (text: string) => this.output.push(text));
     child.stderr?.setEncoding('utf8').on('data', (text: string) => this.output.push(text));
@@ -69,7 +71,7 @@ export class PeerProcess {
   }
 
   async status(): Promise<StatusDocument> {
-    const { status, body } = await httpGet(`http://127.0.0.1:${this.port}/status`);
+    const { status, body } = await httpGet(`http://${this.host}:${this.port}/status`);
     if (status !== 200) throw new Error(`/status answered ${status}`);
     return JSON.parse(body) as StatusDocument;
   }
