@@ -123,16 +123,9 @@ export function folderArgs(folders: PeerFolders): string[] {
   return ['--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache];
 }
 
-/** Runs a command to completion and collects its output. */
+/** Runs a compiled script of ours with node to completion and collects its output. */
 export function runCommand(file: string, args: string[], cwd = PROJECT_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram(process.execPath, [file, ...args], 60_000, cwd);
 }
 
 /** SHA-1 of a file, to compare large files cheaply (jest's deep equality walks a Buffer byte by byte). */
@@ -142,4 +135,20 @@ export async function fileDigest(file: string): Promise<string> {
 
 export function digest(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');
+}
+
+/** Runs any program to completion (killed after `timeoutMs`) and collects its output. */
+export function runProgram(file: string, args: string[], timeoutMs: number, cwd = PROJECT_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -3,6 +3,7 @@
  * installed. On a developer machine a missing tool skips the suite with a message; in CI
  * (CI=true) it fails the suite, so a broken image cannot pass by testing less.
  */
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -25,9 +26,23 @@ export function missingTools(tools: string[]): string[] {
   return tools.filter((tool) => !toolAvailable(tool));
 }
 
+/** Whether Debian's python3 can import `module` (python3-libtorrent installs `libtorrent`). */
+export function pythonModuleAvailable(module: string): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `describe(name, fn)` when every tool is installed; otherwise skipped, or failed in CI. */
 export function describeWithTool(tools: string[], name: string, fn: () => void): void {
-  const missing = missingTools(tools);
+  describeUnlessMissing(missingTools(tools), tools, name, fn);
+}
+
+/** `describe(name, fn)` when nothing is `missing`; otherwise skipped, or failed in CI. */
+export function describeUnlessMissing(missing: string[], tools: string[], name: string, fn: () => void): void {
   if (missing.length === 0) {
     describe(name, fn);
     return;

@@ -325,12 +325,20 @@ export class Swarm implements PeerHandler {
     }
   }
 
+  /**
+   * BEP 3 puts the bitfield first, but real clients (aria2 1.36) send it later, after requests,
+   * and more than once: each one replaces what we knew of the peer's pieces.
+   */
   private onBitfield(peer: PeerConnection, bits: Buffer): void {
-    if (peer.peerPieces.count > 0) return peer.close('a second bitfield');
     for (let i = 0; i < this.meta.pieceCount; i++) {
-      if (bits[i >> 3] & (0x80 >> (i & 7))) {
+      const has = (bits[i >> 3] & (0x80 >> (i & 7))) !== 0;
+      if (has === peer.peerPieces.has(i)) continue;
+      if (has) {
         peer.peerPieces.set(i);
         this.picker.peerHasPiece(i);
+      } else {
+        peer.peerPieces.clear(i);
+        this.picker.peerLostPiece(i);
       }
     }
     if (this.roleNow === 'seeder' && peer.peerPieces.isComplete()) return peer.close('both sides are seeders');

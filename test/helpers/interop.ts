@@ -1,0 +1,51 @@
+/**
+ * Our peer on one side, a real client on the other: the torrent of age.txt announcing to our
+ * peer, which is its tracker, as the seeder (the client downloads) or as the leecher (the
+ * client seeds).
+ */
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseMetainfo, setAnnounce, type Metainfo } from '../../src/io/metainfo.js';
+import { copyInto, folderArgs, freePort, makePeerFolders, PROJECT_ROOT, removeFolders, startPeer, type PeerFolders, type PeerProcess } from './peer-process.js';
+
+export const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
+export const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
+export const LT_PEER = path.join(PROJECT_ROOT, 'test', 'helpers', 'lt-peer.py');
+
+export interface InteropSetup {
+  ours: PeerProcess;
+  oursDirs: PeerFolders;
+  /** A folder for the other client's data, and its copy of the torrent. */
+  theirDir: string;
+  torrentFile: string;
+  meta: Metainfo;
+  cleanup(): Promise<void>;
+}
+
+/** Starts our peer (seeding age.txt or not) as the announcer of the torrent. */
+export async function oursWithAge(seed: boolean): Promise<InteropSetup> {
+  const port = await freePort();
+  const oursDirs = await makePeerFolders();
+  const torrent = setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`);
+  await writeFile(path.join(oursDirs.torrents, 'age.torrent'), torrent);
+  if (seed) await copyInto(AGE_TXT, oursDirs.shareable);
+  const theirDir = await mkdtemp(path.join(os.tmpdir(), 'shoal-other-'));
+  const torrentFile = path.join(theirDir, 'age.torrent');
+  await writeFile(torrentFile, torrent);
+  if (!seed) await copyFile(AGE_TXT, path.join(theirDir, 'age.txt'));
+  const ours = startPeer([...folderArgs(oursDirs), '--workers', '2'], port);
+  await ours.waitForStatus((s) => s.swarms[0]?.role === (seed ? 'seeder' : 'leecher'), 20_000, 'our peer to start');
+  return {
+    ours,
+    oursDirs,
+    theirDir,
+    torrentFile,
+    meta: parseMetainfo(torrent),
+    async cleanup() {
+      await ours.stop();
+      await removeFolders(oursDirs);
+      await rm(theirDir, { recursive: true, force: true });
+    },
+  };
+}
