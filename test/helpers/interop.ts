@@ -24,7 +24,7 @@ export interface InteropSetup {
 }
 
 /** Starts our peer (seeding age.txt or not) as the announcer of the torrent. */
-export async function oursWithAge(seed: boolean): Promise<InteropSetup> {
+export async function oursWithAge(seed: boolean, extraArgs: string[] = []): Promise<InteropSetup> {
   const port = await freePort();
   const oursDirs = await makePeerFolders();
   const torrent = setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`);
@@ -34,7 +34,7 @@ export async function oursWithAge(seed: boolean): Promise<InteropSetup> {
   const torrentFile = path.join(theirDir, 'age.torrent');
   await writeFile(torrentFile, torrent);
   if (!seed) await copyFile(AGE_TXT, path.join(theirDir, 'age.txt'));
-  const ours = startPeer([...folderArgs(oursDirs), '--workers', '2'], port);
+  const ours = startPeer([...folderArgs(oursDirs), '--workers', '2', ...extraArgs], port);
   await ours.waitForStatus((s) => s.swarms[0]?.role === (seed ? 'seeder' : 'leecher'), 20_000, 'our peer to start');
   return {
     ours,
