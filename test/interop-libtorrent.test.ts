@@ -3,7 +3,7 @@
  * against our peer and its embedded tracker, both directions, over TCP (uTP off).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTorrent, parseMetainfo } from '../src/io/metainfo.js';
@@ -56,6 +56,32 @@ describeUnlessMissing(missing, ['python3-libtorrent'], 'interoperability with li
         await writeFile(file, torrent);
         const shown = await runProgram(PYTHON, ['-c', 'import sys, libtorrent as lt; print(lt.torrent_info(sys.argv[1]).info_hash())', file], 20_000);
         expect(shown.stdout.trim()).toBe(parseMetainfo(torrent).infoHashHex);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('torrents libtorrent makes (hybrid v1 + v2), single and multi-file, read with their v1 info hash', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-lt-made-'));
+    try {
+      await mkdir(path.join(dir, 'set', 'inner'), { recursive: true });
+      await writeFile(path.join(dir, 'set', 'one.txt'), 'one\n'.repeat(30_000));
+      await writeFile(path.join(dir, 'set', 'inner', 'two.bin'), Buffer.alloc(100_000, 3));
+      const make = [
+        'import sys, libtorrent as lt',
+        'fs = lt.file_storage(); lt.add_files(fs, sys.argv[1])',
+        't = lt.create_torrent(fs, 32768); t.add_tracker("http://127.0.0.1:1/announce")',
+        'lt.set_piece_hashes(t, sys.argv[2])',
+        'open(sys.argv[3], "wb").write(lt.bencode(t.generate()))',
+        // libtorrent 2.0 makes hybrid (v1 + v2) torrents; a v1 client uses the v1 info hash.
+        'print(lt.torrent_info(sys.argv[3]).info_hashes().v1)',
+      ].join('\n');
+      for (const source of [path.join(dir, 'set', 'one.txt'), path.join(dir, 'set')]) {
+        const file = path.join(dir, 'theirs.torrent');
+        const made = await runProgram(PYTHON, ['-c', make, source, path.dirname(source), file], 20_000);
+        expect(made.code).toBe(0);
+        expect(parseMetainfo(await readFile(file)).infoHashHex).toBe(made.stdout.trim());
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
