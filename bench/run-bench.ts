@@ -14,11 +14,17 @@ import { MiB } from '../src/main/settings.js';
 import { renderTable, timed, type BenchOptions, type Benchmark } from './benchmark.js';
 import { recheckBenchmark } from './recheck.js';
 import { sha1Benchmark } from './sha1-pool.js';
+import { swarmBenchmark } from './swarm.js';
 
 /** In the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark, swarmBenchmark];
 
 const DEFAULT_SIZE = { full: 1024 * MiB, quick: 64 * MiB };
+/**
+ * Apart from --size: the 1x4 swarm moves four copies of its file through five processes on
+ * this machine's cores, so a size that suits the recheck would keep the swarm busy for minutes.
+ */
+const DEFAULT_SWARM_SIZE = { full: 256 * MiB, quick: 32 * MiB };
 
 /** Beside the sources, not the compiled output: this runs from dist-bench/bench/. */
 const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
@@ -31,11 +37,13 @@ interface RunOptions extends BenchOptions {
 function usage(): string {
   const width = Math.max(...BENCHMARKS.map((b) => b.name.length));
   return [
-    'usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--size BYTES]',
+    'usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--size BYTES] [--swarm-size BYTES] [--swarm-profile DIR]',
     '',
-    '  --quick        small sizes, for a smoke run',
-    '  --only NAME    run only these benchmarks (repeatable, or a comma list)',
-    `  --size BYTES   size of the rechecked file, k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
+    '  --quick               small sizes, for a smoke run',
+    '  --only NAME           run only these benchmarks (repeatable, or a comma list)',
+    `  --size BYTES          size of the rechecked file, k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
+    `  --swarm-size BYTES    size of the file the swarm benchmark shares (default ${formatSize(DEFAULT_SWARM_SIZE.full)}, quick ${formatSize(DEFAULT_SWARM_SIZE.quick)})`,
+    '  --swarm-profile DIR   write a CPU profile (node --cpu-prof) of the 1x1 swarm\'s leecher to DIR and list its top functions',
     '',
     'benchmarks:',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(width)}  ${b.description}`),
@@ -51,6 +59,8 @@ function parseOptions(argv: string[]): RunOptions {
         quick: { type: 'boolean', default: false },
         only: { type: 'string', multiple: true },
         size: { type: 'string' },
+        'swarm-size': { type: 'string' },
+        'swarm-profile': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -72,6 +82,13 @@ function parseOptions(argv: string[]): RunOptions {
   return {
     quick: values.quick,
     size: values.size === undefined ? (values.quick ? DEFAULT_SIZE.quick : DEFAULT_SIZE.full) : parseSize(values.size, '--size'),
+    swarmSize:
+      values['swarm-size'] === undefined
+        ? values.quick
+          ? DEFAULT_SWARM_SIZE.quick
+          : DEFAULT_SWARM_SIZE.full
+        : parseSize(values['swarm-size'], '--swarm-size'),
+    swarmProfile: values['swarm-profile'] === undefined ? undefined : path.resolve(values['swarm-profile']),
     selected: names.length === 0 ? [...BENCHMARKS] : BENCHMARKS.filter((b) => names.includes(b.name)),
     help: values.help,
   };
@@ -127,7 +144,13 @@ async function main(argv: string[]): Promise<number> {
   }
 
   await mkdir(path.dirname(RESULTS), { recursive: true });
-  const ran = { quick: options.quick, size: options.size, only: options.selected.map((b) => b.name) };
+  const ran = {
+    quick: options.quick,
+    size: options.size,
+    swarmSize: options.swarmSize,
+    swarmProfile: options.swarmProfile ?? null,
+    only: options.selected.map((b) => b.name),
+  };
   const report = { machine: host, options: ran, benchmarks: results };
   await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
