@@ -1,6 +1,6 @@
 import { encodeBencode } from '../src/io/bencode.js';
 import { decodeExtensionHandshake, encodeExtensionHandshake } from '../src/main/wire/extension-handshake.js';
-import { encodeHandshake, encodeMessage, encodePieceHeader } from '../src/main/wire/wire-codec.js';
+import { encodeHandshake, encodeMessage, encodePieceHeader, encodeRequests } from '../src/main/wire/wire-codec.js';
 import {
   HANDSHAKE_LENGTH,
   WireProtocolError,
@@ -156,5 +156,17 @@ describe('extension handshake', () => {
     }
     expect(thrown).toBeInstanceOf(WireProtocolError);
     expect((thrown as WireProtocolError).reason).toBe('bad-extension-handshake');
+  });
+});
+
+describe('encodeRequests', () => {
+  test('is the REQUEST messages of a batch, back to back', () => {
+    const blocks = [
+      { index: 0, begin: 0, length: 16384 },
+      { index: 7, begin: 49152, length: 1000 },
+      { index: 0xfffffffe, begin: 16384, length: 16384 },
+    ];
+    expect(encodeRequests(blocks).equals(Buffer.concat(blocks.map((b) => encodeMessage({ kind: 'request', ...b }))))).toBe(true);
+    expect(encodeRequests([])).toHaveLength(0);
   });
 });

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { settings } from '../settings.js';
 import { Bitfield } from '../wire/bitfield.js';
-import { encodeMessage, encodePieceHeader } from '../wire/wire-codec.js';
+import { encodeMessage, encodePieceHeader, encodeRequests } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import type { ExtensionHandshake } from '../wire/extension-handshake.js';
@@ -167,14 +167,12 @@ export class PeerConnection {
     this.socket.write(encodeMessage(message));
   }
 
-  /** Runs `sendAll` with the socket corked, so that its messages leave in one write. */
-  batch(sendAll: () => void): void {
-    this.socket.cork();
-    try {
-      sendAll();
-    } finally {
-      this.socket.uncork();
-    }
+  /** Sends a batch of requests in one write, and keeps them as outstanding. */
+  sendRequests(blocks: readonly BlockRef[], now: number): void {
+    if (this.closed || blocks.length === 0) return;
+    for (const block of blocks) this.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
+    this.lastSentAt = now;
+    this.socket.write(encodeRequests(blocks));
   }
 
   /**

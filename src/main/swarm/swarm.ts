@@ -577,14 +577,7 @@ export class Swarm implements PeerHandler {
     if (blocks.length === 0 && this.picker.inEndgame()) {
       blocks = this.picker.pickEndgame(peerHas, room, (index, begin) => peer.outstanding.has(blockKey(index, begin)));
     }
-    if (blocks.length === 0) return;
-    const now = Date.now();
-    peer.batch(() => {
-      for (const block of blocks) {
-        peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
-        peer.send({ kind: 'request', ...block });
-      }
-    });
+    peer.sendRequests(blocks, Date.now());
   }
 
   /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */

@@ -42,6 +42,20 @@ function blockReference(id: number, index: number, begin: number, length: number
   return out;
 }
 
+/** Several REQUEST messages in one buffer, so that a batch costs one socket write. */
+export function encodeRequests(blocks: readonly { index: number; begin: number; length: number }[]): Buffer {
+  const out = Buffer.allocUnsafe(blocks.length * 17);
+  blocks.forEach((block, i) => {
+    const at = i * 17;
+    out.writeUInt32BE(13, at);
+    out[at + 4] = MessageId.request;
+    out.writeUInt32BE(block.index, at + 5);
+    out.writeUInt32BE(block.begin, at + 9);
+    out.writeUInt32BE(block.length, at + 13);
+  });
+  return out;
+}
+
 function writePieceHeader(out: Buffer, index: number, begin: number, blockLength: number): void {
   out.writeUInt32BE(1 + 8 + blockLength, 0);
   out[4] = MessageId.piece;
