@@ -104,8 +104,8 @@ async function measureRecheck(options: BenchOptions): Promise<BenchResult> {
       await Promise.all(Array.from({ length: cores * 2 }, () => workers.checkRun(new Uint8Array(20), [warmUp])));
 
       const recheck = await timed(() => data.open());
-      if (data.location !== 'shareable' || recheck.value.length !== meta.pieceCount) {
-        throw new Error(`the recheck found ${recheck.value.length} of ${meta.pieceCount} pieces good in ${data.location}/; the benchmark's data is wrong`);
+      if (data.location !== 'shareable' || recheck.value.pieces.length !== meta.pieceCount) {
+        throw new Error(`the recheck found ${recheck.value.pieces.length} of ${meta.pieceCount} pieces good in ${data.location}/; the benchmark's data is wrong`);
       }
       return { writeMs: write.ms, createMs: create.ms, recheck, resident, pieces: meta.pieceCount };
     } finally {

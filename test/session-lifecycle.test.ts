@@ -53,3 +53,30 @@ test('stop() ends the pool threads and releases the port and every descriptor', 
   expect(await settlesTo(() => count('/proc/self/fd'), descriptorsBefore)).toBe(descriptorsBefore);
   await removeFolders(dirs);
 });
+
+test('a restarted session keeps its peer id, its port and its known peers (cache/config.json)', async () => {
+  const dirs = await makePeerFolders();
+  const port = await freePort();
+  // The torrent's tracker is dead: known peers can only come from the saved configuration.
+  const torrent = setAnnounce(await readFile(path.join(PROJECT_ROOT, 'torrents', 'age.torrent')), 'http://127.0.0.1:1/announce');
+  await writeFile(path.join(dirs.torrents, 'age.torrent'), torrent);
+  const folderFlags = ['--workers', '1', '--torrents', dirs.torrents, '--shareable', dirs.shareable, '--cache', dirs.cache];
+  const quiet = createLogger('quiet', () => undefined);
+
+  const first = new Session(parsePeerOptions(['--port', String(port), ...folderFlags]), quiet);
+  await first.start();
+  const { peerId, swarms } = first.status();
+  await first.stop();
+  const config = JSON.parse(await readFile(path.join(dirs.cache, 'config.json'), 'utf8'));
+  expect(config).toMatchObject({ peerId, port });
+  config.known[swarms[0].infoHash] = ['127.0.0.9:7000', '127.0.0.10:7001'];
+  await writeFile(path.join(dirs.cache, 'config.json'), JSON.stringify(config));
+
+  const second = new Session(parsePeerOptions(folderFlags), quiet);
+  await second.start();
+  const status = second.status();
+  await second.stop();
+  expect(status).toMatchObject({ peerId, port });
+  expect(status.swarms[0].known).toEqual(expect.arrayContaining(['127.0.0.9:7000', '127.0.0.10:7001']));
+  await removeFolders(dirs);
+});

@@ -1,5 +1,5 @@
 /** Where a torrent's data lives (DESIGN.md, Disk) and what a start-up check makes of it. */
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, open as openFile, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +61,7 @@ describe('TorrentData', () => {
   test('complete, valid data in shareable/ is seeded from there', async () => {
     await writeFile(path.join(folders.shareable, 'file.bin'), content);
     const data = open();
-    expect(await data.open()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await data.open()).pieces).toEqual([0, 1, 2, 3, 4, 5]);
     expect(data.location).toBe('shareable');
     expect((await readBack(data, 5)).equals(content.subarray(PIECE * 5))).toBe(true);
     await data.close();
@@ -72,7 +72,7 @@ describe('TorrentData', () => {
     damaged[PIECE * 2 + 7] ^= 0xff;
     await writeFile(path.join(folders.shareable, 'file.bin'), damaged);
     const data = open();
-    expect(await data.open()).toEqual([0, 1, 3, 4, 5]);
+    expect((await data.open()).pieces).toEqual([0, 1, 3, 4, 5]);
     expect(data.location).toBe('cache');
     // shareable/ never holds a partial file.
     await expect(stat(path.join(folders.shareable, 'file.bin'))).rejects.toThrow();
@@ -89,21 +89,72 @@ describe('TorrentData', () => {
   test('a truncated file keeps the pieces it still holds; a longer one is cut to size', async () => {
     await writeFile(path.join(folders.shareable, 'file.bin'), content.subarray(0, PIECE * 3 + 5));
     const data = open();
-    expect(await data.open()).toEqual([0, 1, 2]);
+    expect((await data.open()).pieces).toEqual([0, 1, 2]);
     await data.close();
 
     await writeFile(path.join(data.cacheRoot, 'file.bin'), Buffer.concat([content, Buffer.from('trailing junk')]));
     const again = open();
-    expect(await again.open()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await again.open()).pieces).toEqual([0, 1, 2, 3, 4, 5]);
     expect((await stat(path.join(again.cacheRoot, 'file.bin'))).size).toBe(content.length);
     await again.close();
   });
 
   test('nothing on disk: a leecher with no pieces, whose partial data goes to cache/', async () => {
     const data = open();
-    expect(await data.open()).toEqual([]);
+    expect((await data.open()).pieces).toEqual([]);
     expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
     expect((await stat(path.join(data.cacheRoot, 'file.bin'))).size).toBe(content.length);
     await data.close();
+  });
+
+  describe('resume data', () => {
+    test('after a clean stop the saved pieces are trusted without hashing (fast resume)', async () => {
+      const data = open();
+      await data.open();
+      expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
+      expect(await write(data, 3, content.subarray(3 * PIECE, 4 * PIECE))).toBe(true);
+      await data.saveResume((i) => i === 0 || i === 3, true);
+      const again = await open().open();
+      expect(again).toEqual({ pieces: [0, 3], resumed: 'fast' });
+    });
+
+    test('a file touched after the clean stop is checked again, not trusted', async () => {
+      const data = open();
+      await data.open();
+      expect(await write(data, 1, content.subarray(PIECE, 2 * PIECE))).toBe(true);
+      await data.saveResume((i) => i === 1, true);
+      // Someone damaged piece 1 while the peer was stopped (same size, new time).
+      const file = path.join(data.cacheRoot, 'file.bin');
+      const handle = await openFile(file, 'r+');
+      await handle.write(Buffer.from('damage'), 0, 6, PIECE + 10);
+      await handle.close();
+      await utimes(file, new Date(), new Date(Date.now() + 5000));
+      expect(await open().open()).toEqual({ pieces: [], resumed: 'checked' });
+    });
+
+    test('after a crash the saved pieces are trusted and only the others are checked', async () => {
+      const data = open();
+      await data.open();
+      expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
+      await data.saveResume((i) => i === 0, false);
+      // Written after the last save, then the peer was killed: found by the check, not trusted blindly.
+      expect(await write(data, 2, content.subarray(2 * PIECE, 3 * PIECE))).toBe(true);
+      // Unsaved and damaged: the check refuses it.
+      const bad = Buffer.from(content.subarray(4 * PIECE, 5 * PIECE));
+      bad[0] ^= 1;
+      const handle = await openFile(path.join(data.cacheRoot, 'file.bin'), 'r+');
+      await handle.write(bad, 0, bad.length, 4 * PIECE);
+      await handle.close();
+      expect(await open().open()).toEqual({ pieces: [0, 2], resumed: 'after-crash' });
+    });
+
+    test('damaged resume data is ignored: a full check', async () => {
+      const data = open();
+      await data.open();
+      expect(await write(data, 5, content.subarray(5 * PIECE))).toBe(true);
+      await data.saveResume(() => true, true);
+      await writeFile(data.resumeFile, '{"version": 1, "infoHash": "');
+      expect(await open().open()).toEqual({ pieces: [5], resumed: 'checked' });
+    });
   });
 });

@@ -4,7 +4,7 @@
  * writes verified pieces, reads pieces for upload, and moves the data into shareable/ on
  * completion. Hashing and file I/O run on the worker pool; here only the plan is made.
  */
-import { copyFile, mkdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open as openFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SlabPiece } from './block-slab.js';
 import { FileLayout } from './file-layout.js';
@@ -12,13 +12,14 @@ import { filePath, pieceHash, type Metainfo } from './metainfo.js';
 import { PieceGeometry } from './piece-geometry.js';
 import type { PieceLocation } from './piece-spans.js';
 import type { PieceWorkers } from './piece-workers.js';
+import { decodePieces, encodePieces, readResumeData, writeResumeData, type DataLocation, type ResumeFile } from './resume-data.js';
 
 export interface DataFolders {
   shareable: string;
   cache: string;
 }
 
-export type DataLocation = 'shareable' | 'cache';
+export type { DataLocation };
 
 /** Bytes of consecutive pieces checked by one worker task during a recheck. */
 const CHECK_RUN_BYTES = 4 * 1024 * 1024;
@@ -50,6 +51,10 @@ export class TorrentData {
     return path.join(this.folders.cache, this.meta.infoHashHex, 'data');
   }
 
+  get resumeFile(): string {
+    return path.join(this.folders.cache, this.meta.infoHashHex, 'resume.json');
+  }
+
   /** Absolute path of the torrent's top-level file or folder in shareable/. */
   get shareablePath(): string {
     return path.join(this.folders.shareable, this.meta.name);
@@ -73,11 +78,78 @@ export class TorrentData {
   }
 
   /**
-   * Decides where the data is and which pieces are good. Complete, valid data in shareable/ is
-   * seeded from there. Anything less found there is moved to cache/ (shareable/ never holds a
-   * partial file) where its good pieces are kept and the rest is downloaded.
+   * Decides where the data is and which pieces are good, from the resume data when it can be
+   * trusted:
+   * - after a clean stop, with every file as it was saved (size and time): the saved pieces, no
+   *   hashing (fast resume);
+   * - after a crash, with the data still in cache/: the saved pieces (they were flushed before
+   *   being saved), and a check of the others, which may or may not have reached the disk;
+   * - otherwise a full check. Complete, valid data in shareable/ is seeded from there; anything
+   *   less found there moves to cache/ (shareable/ never holds a partial file), where its good
+   *   pieces are kept and the rest is downloaded.
    */
-  async open(): Promise<number[]> {
+  async open(): Promise<{ pieces: number[]; resumed: 'fast' | 'after-crash' | 'checked' }> {
+    const resume = await readResumeData(this.resumeFile, this.meta.infoHashHex, this.geometry.pieceCount);
+    if (resume) {
+      const saved = decodePieces(resume.pieces, this.geometry.pieceCount);
+      const files = await this.fileStates(resume.location);
+      if (resume.cleanStop && sameFiles(files, resume.files, true)) {
+        this.where = resume.location;
+        return { pieces: saved, resumed: 'fast' };
+      }
+      if (!resume.cleanStop && resume.location === 'cache' && sameFiles(files, resume.files, false)) {
+        this.where = 'cache';
+        const trusted = new Set(saved);
+        const present = files.filter((f) => f !== null).map((f) => f.path);
+        const checked = await this.check('cache', present, (index) => !trusted.has(index));
+        return { pieces: [...saved, ...checked].sort((a, b) => a - b), resumed: 'after-crash' };
+      }
+    }
+    return { pieces: await this.fullCheck(), resumed: 'checked' };
+  }
+
+  /** Size and modification time of each of the torrent's files there, null where it is missing. */
+  private async fileStates(where: DataLocation): Promise<(ResumeFile | null)[]> {
+    return Promise.all(
+      this.layout.files.map(async (file) => {
+        const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
+        return info?.isFile() ? { path: file.relativePath, size: info.size, mtimeMs: info.mtimeMs } : null;
+      }),
+    );
+  }
+
+  /**
+   * Saves which pieces are verified. The data files are flushed first, so that no piece is ever
+   * recorded before its bytes are on the disk.
+   */
+  async saveResume(has: (index: number) => boolean, cleanStop: boolean): Promise<void> {
+    if (this.where === 'cache') await this.flushData();
+    const files = await this.fileStates(this.where);
+    await mkdir(path.dirname(this.resumeFile), { recursive: true });
+    await writeResumeData(this.resumeFile, {
+      version: 1,
+      infoHash: this.meta.infoHashHex,
+      location: this.where,
+      pieces: encodePieces(has, this.geometry.pieceCount),
+      files: files.map((f, i) => f ?? { path: this.layout.files[i].relativePath, size: -1, mtimeMs: 0 }),
+      cleanStop,
+      savedAt: new Date().toISOString(),
+    });
+  }
+
+  private async flushData(): Promise<void> {
+    for (const file of this.layout.files) {
+      const handle = await openFile(path.join(this.cacheRoot, file.relativePath), 'r+').catch(() => null);
+      if (!handle) continue;
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  private async fullCheck(): Promise<number[]> {
     const inShareable = await this.presentFiles('shareable');
     if (inShareable.length === this.layout.files.length) {
       const good = await this.check('shareable', inShareable);
@@ -116,11 +188,12 @@ export class TorrentData {
    * Consecutive pieces go to a worker in runs of about CHECK_RUN_BYTES: one task per piece would
    * spend as much time passing tasks as hashing.
    */
-  private async check(where: DataLocation, present: string[]): Promise<number[]> {
+  private async check(where: DataLocation, present: string[], wanted: (index: number) => boolean = () => true): Promise<number[]> {
     const presentSet = new Set(present.map((relativePath) => path.join(this.root(where), relativePath)));
     const runs: number[][] = [];
     let run: number[] = [];
     for (let index = 0; index < this.geometry.pieceCount; index++) {
+      if (!wanted(index)) continue;
       const spans = this.pieceLocation(index, where).spans;
       if (!spans.every((span) => presentSet.has(span.path))) continue;
       if (run.length > 0 && (run[run.length - 1] !== index - 1 || run.length * this.geometry.pieceLength >= CHECK_RUN_BYTES)) {
@@ -197,6 +270,19 @@ export class TorrentData {
   async close(): Promise<void> {
     if (this.moving) await this.moving.catch(() => undefined);
   }
+}
+
+/**
+ * Whether the files on disk are those the resume data describes: the same sizes and, when
+ * `exact`, the same modification times (nothing touched them since a clean stop).
+ */
+function sameFiles(now: readonly (ResumeFile | null)[], saved: readonly ResumeFile[], exact: boolean): boolean {
+  if (now.length !== saved.length) return false;
+  return now.every((file, i) => {
+    const then = saved[i];
+    if (!file) return then.size === -1;
+    return file.path === then.path && file.size === then.size && (!exact || file.mtimeMs === then.mtimeMs);
+  });
 }
 
 /** Renames a file, copying it when the two folders are on different file systems. */

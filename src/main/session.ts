@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readMetainfoFile, type Metainfo } from '../io/metainfo.js';
 import { BlockSlab } from '../io/block-slab.js';
+import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
 import { PieceWorkers } from '../io/piece-workers.js';
 import { ReadCache } from '../io/read-cache.js';
 import { TorrentData } from '../io/torrent-data.js';
@@ -43,6 +44,9 @@ export interface StatusDocument {
   swarms: SwarmStatus[];
 }
 
+/** How often the configuration (known peers above all) is saved while running. */
+const CONFIG_SAVE_INTERVAL_MS = 30_000;
+
 const PEER_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** An Azureus-style peer id, printable so that it reads well in /status. */
@@ -52,10 +56,15 @@ function newPeerId(): Buffer {
 }
 
 export class Session {
-  readonly peerId = newPeerId();
+  peerId = newPeerId();
+  /** Our port: --port, else the one saved in cache/, else the default. */
+  private port: number = settings.defaultPort;
   private readonly swarms = new Map<string, Swarm>();
   private readonly listener: PortListener;
-  private readonly tracker: TrackerRegistry;
+  private tracker: TrackerRegistry | null = null;
+  /** Known peers saved by the last run, by swarm, to be given to each swarm once it starts. */
+  private savedKnown: Record<string, string[]> = {};
+  private configTimer: NodeJS.Timeout | null = null;
   private readonly loop = new EventLoopMonitor();
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
@@ -79,21 +88,24 @@ export class Session {
     if (options.host) this.localAddresses.add(options.host);
     this.uploadLimiter = rateLimiter(options.uploadLimit, Date.now());
     this.downloadLimiter = rateLimiter(options.downloadLimit, Date.now());
-    const intervalS = options.announceInterval ?? settings.trackerIntervalS;
-    this.tracker = new TrackerRegistry({
+    this.listener = new PortListener({
+      onPeerConnection: (socket, firstChunk) => void this.acceptPeer(socket, firstChunk),
+      onHttpRequest: (req, res) => this.serveHttp(req, res),
+    });
+  }
+
+  private makeTracker(): TrackerRegistry {
+    const intervalS = this.options.announceInterval ?? settings.trackerIntervalS;
+    return new TrackerRegistry({
       served: (infoHashHex) => {
         const swarm = this.swarms.get(infoHashHex);
-        return swarm ? { selfPort: options.port, selfComplete: swarm.role === 'seeder' } : null;
+        return swarm ? { selfPort: this.port, selfComplete: swarm.role === 'seeder' } : null;
       },
       allServed: () => this.swarms.keys(),
       selfPeerId: this.peerId,
       intervalS,
       minIntervalS: Math.min(settings.trackerMinIntervalS, intervalS),
       onNewPeer: (infoHashHex, ip, port) => this.swarms.get(infoHashHex)?.learnPeers([{ ip, port }]),
-    });
-    this.listener = new PortListener({
-      onPeerConnection: (socket, firstChunk) => void this.acceptPeer(socket, firstChunk),
-      onHttpRequest: (req, res) => this.serveHttp(req, res),
     });
   }
 
@@ -105,9 +117,19 @@ export class Session {
       throw new StartupError(`cannot create the cache folder ${this.options.cache}: ${error.message}`);
     });
     const metas = await this.readTorrents();
-    await this.listener.listen(this.options.port, this.options.host);
+    const saved = await readPeerConfig(this.options.cache);
+    if (saved) {
+      this.peerId = Buffer.from(saved.peerId, 'latin1');
+      this.savedKnown = saved.known;
+    }
+    this.port = this.options.port ?? saved?.port ?? settings.defaultPort;
+    this.tracker = this.makeTracker();
+    await this.listener.listen(this.port, this.options.host);
+    await this.saveConfig();
+    this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
+    this.configTimer.unref();
     this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
-    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.options.port} with ${metas.length} torrent(s)`);
+    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} with ${metas.length} torrent(s)`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
@@ -121,6 +143,7 @@ export class Session {
       // A swarm is reachable (tracker, incoming peers) only once it knows which pieces it has.
       await swarm.start();
       this.swarms.set(meta.infoHashHex, swarm);
+      swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
     }
     this.checkAllComplete();
   }
@@ -168,7 +191,7 @@ export class Session {
     }
     const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return port === this.options.port && this.localAddresses.has(host);
+    return port === this.port && this.localAddresses.has(host);
   }
 
   private swarmContext(): SwarmContext {
@@ -179,9 +202,9 @@ export class Session {
       uploadLimiter: this.uploadLimiter,
       downloadLimiter: this.downloadLimiter,
       peerId: this.peerId,
-      port: this.options.port,
+      port: this.port,
       log: this.log,
-      isSelf: (ip: string, port: number) => port === this.options.port && this.localAddresses.has(ip),
+      isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
       hasConnectionRoom: () => this.listener.connectionCount + this.outgoingCount() < settings.maxConnections,
       onComplete: () => this.checkAllComplete(),
     };
@@ -216,7 +239,7 @@ export class Session {
   }
 
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
-    if (handleTrackerRequest(req, res, this.tracker, Date.now)) return;
+    if (this.tracker && handleTrackerRequest(req, res, this.tracker, Date.now)) return;
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
       const body = JSON.stringify(this.status(), null, 2);
@@ -228,11 +251,22 @@ export class Session {
     res.end('not found: this peer serves /announce, /scrape and /status\n');
   }
 
+  /** Saves the peer id, the port and every swarm's known peers (errors are logged, never fatal). */
+  private async saveConfig(): Promise<void> {
+    const known: Record<string, string[]> = { ...this.savedKnown };
+    for (const [infoHash, swarm] of this.swarms) known[infoHash] = swarm.status().known;
+    try {
+      await writePeerConfig(this.options.cache, { version: 1, peerId: this.peerId.toString('latin1'), port: this.port, known });
+    } catch (error) {
+      this.log.warn(`cannot save the configuration in ${this.options.cache}: ${(error as Error).message}`);
+    }
+  }
+
   status(): StatusDocument {
     return {
       peerId: this.peerId.toString('latin1'),
       host: this.host,
-      port: this.options.port,
+      port: this.port,
       workers: this.options.workers,
       eventLoopDelayP99Ms: this.loop.p99Ms(),
       swarms: [...this.swarms.values()].map((swarm) => swarm.status()),
@@ -242,7 +276,9 @@ export class Session {
   /** Stops cleanly: event=stopped to trackers, connections closed, writes finished. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.configTimer) clearInterval(this.configTimer);
       await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
+      if (this.tracker) await this.saveConfig();
       await this.listener.close();
       await this.workers?.destroy();
       this.loop.stop();
@@ -255,6 +291,13 @@ async function requireFolder(folder: string, flag: string): Promise<void> {
   const info = await stat(folder).catch(() => null);
   if (!info) throw new StartupError(`folder ${folder} does not exist (${flag})`);
   if (!info.isDirectory()) throw new StartupError(`${folder} is not a folder (${flag})`);
+}
+
+function parseAddresses(addresses: string[]): { ip: string; port: number }[] {
+  return addresses.map((address) => {
+    const at = address.lastIndexOf(':');
+    return { ip: address.slice(0, at), port: Number(address.slice(at + 1)) };
+  });
 }
 
 /** '::ffff:127.0.0.1' as '127.0.0.1': the listener takes IPv4 peers on a dual-stack socket. */

@@ -114,8 +114,13 @@ export function httpGet(url: string, timeoutMs = 5_000): Promise<{ status: numbe
   });
 }
 
-export function startPeer(args: string[], port: number): PeerProcess {
-  const child = spawn(process.execPath, [SHOAL, '--port', String(port), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a peer through the command line on `port`. With `portFlag` false, --port is not given
+ * (the peer is expected to take the port saved in its cache/) and `port` only says where to poll.
+ */
+export function startPeer(args: string[], port: number, portFlag = true): PeerProcess {
+  const portArgs = portFlag ? ['--port', String(port)] : [];
+  const child = spawn(process.execPath, [SHOAL, ...portArgs, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new PeerProcess(child, port);
 }
 

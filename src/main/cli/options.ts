@@ -7,7 +7,8 @@ import type { LogLevel } from '../logger.js';
 
 export interface PeerOptions {
   workers: number;
-  port: number;
+  /** Undefined when not given: the port saved in cache/ is used, else the default. */
+  port: number | undefined;
   host: string | undefined;
   torrents: string;
   shareable: string;
@@ -32,7 +33,7 @@ export class UsageError extends Error {
 
 const OPTION_HELP: [string, string][] = [
   ['--workers N', 'size of the worker pool (default: available cores)'],
-  ['--port P', `TCP port for peers, tracker and status (default ${settings.defaultPort})`],
+  ['--port P', `TCP port for peers, tracker and status (default: the last one used, else ${settings.defaultPort})`],
   ['--host ADDR', 'address to listen on and to advertise (default: all interfaces)'],
   ['--torrents DIR', '.torrent files to join (default ./torrents)'],
   ['--shareable DIR', 'complete files to seed; finished downloads land here (default ./shareable)'],
@@ -108,7 +109,7 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
   if (v.host !== undefined && !/^[\w.:-]+$/.test(v.host)) throw new UsageError(`--host expects an address, got "${v.host}"`);
   return {
     workers: v.workers === undefined ? os.availableParallelism() : parseInteger(v.workers, '--workers', 1, 256),
-    port: v.port === undefined ? settings.defaultPort : parseInteger(v.port, '--port', 1, 65535),
+    port: v.port === undefined ? undefined : parseInteger(v.port, '--port', 1, 65535),
     host: v.host,
     torrents: path.resolve(cwd, v.torrents ?? 'torrents'),
     shareable: path.resolve(cwd, v.shareable ?? 'shareable'),

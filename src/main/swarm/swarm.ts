@@ -78,6 +78,8 @@ export interface SwarmStatus {
   peers: PeerStatus[];
   known: string[];
   tracker?: TrackerStatus;
+  /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
+  startedFrom: 'fast' | 'after-crash' | 'checked';
 }
 
 /** Requests are topped up when at least this many fit in the peer's queue. */
@@ -102,10 +104,14 @@ export class Swarm implements PeerHandler {
   private readonly pieceSlots = new Map<number, number[]>();
   /** Pieces being hashed and written; stopping waits for them. */
   private readonly pendingPieces = new Set<Promise<void>>();
+  /** Pieces verified since the resume data was last saved. */
+  private resumeDirty = false;
+  private resumeSaving: Promise<void> | null = null;
   private readonly choker = new Choker();
   private announcer: Announcer | null = null;
   private tick: NodeJS.Timeout | null = null;
   private roleNow: Role = 'leecher';
+  private startedFrom: SwarmStatus['startedFrom'] = 'checked';
   private stopped = false;
   private downloadedBytes = 0;
   private uploadedBytes = 0;
@@ -136,14 +142,20 @@ export class Swarm implements PeerHandler {
 
   /** Checks the data on disk, takes the role it allows, and joins the swarm. */
   async start(): Promise<void> {
-    const good = await this.data.open();
-    for (const index of good) this.picker.markHave(index);
+    const { pieces, resumed } = await this.data.open();
+    this.startedFrom = resumed;
+    for (const index of pieces) this.picker.markHave(index);
+    // Complete in cache/: the last piece verified as the previous run stopped, before the move.
+    if (this.picker.complete && this.data.location === 'cache') await this.data.moveToShareable();
     this.roleNow = this.picker.complete ? 'seeder' : 'leecher';
+    const how = { fast: 'resume data after a clean stop', 'after-crash': 'resume data after an unclean stop, the rest checked', checked: 'a check of the data' }[resumed];
     if (this.roleNow === 'leecher') {
-      this.log.info(`leecher: ${good.length} of ${this.meta.pieceCount} pieces verified on disk (data in ${this.data.location}/)`);
+      this.log.info(`leecher: ${pieces.length} of ${this.meta.pieceCount} pieces verified, from ${how} (data in ${this.data.location}/)`);
     } else {
-      this.log.info(`seeder: all ${this.meta.pieceCount} pieces verified in shareable/`);
+      this.log.info(`seeder: all ${this.meta.pieceCount} pieces verified in shareable/, from ${how}`);
     }
+    // From now on, until a clean stop says otherwise, a restart must not trust unsaved pieces.
+    await this.saveResume(false);
     if (this.options.announcer) {
       this.log.info('this peer is the announce address: serving the tracker');
     } else if (this.meta.announce) {
@@ -507,15 +519,18 @@ export class Swarm implements PeerHandler {
     }
     this.pieceSlots.delete(index);
     this.context.slab.release(piece.slots);
-    if (this.stopped) return;
     if (!good) {
-      this.log.warn(`piece ${index} failed its hash check; downloading it again`);
       this.picker.pieceFailed(index);
+      if (this.stopped) return;
+      this.log.warn(`piece ${index} failed its hash check; downloading it again`);
       for (const peer of this.peers) this.requestBlocks(peer);
       return;
     }
+    // Counted even while stopping: it is on disk, and the clean stop's resume data must say so.
     this.picker.markHave(index);
+    this.resumeDirty = true;
     this.downloadedBytes += this.data.geometry.pieceSize(index);
+    if (this.stopped) return;
     for (const peer of this.peers) {
       peer.send({ kind: 'have', index });
       this.updateInterest(peer);
@@ -540,6 +555,7 @@ export class Swarm implements PeerHandler {
     }
     this.roleNow = 'seeder';
     this.log.info(`download complete: now seeding from ${this.data.shareablePath}`);
+    await this.saveResume(false);
     for (const peer of [...this.peers]) if (peer.peerPieces.isComplete()) peer.close('both sides are seeders');
     this.announcer?.completed();
     this.context.onComplete(this);
@@ -631,8 +647,25 @@ export class Swarm implements PeerHandler {
     for (const other of this.peers) this.requestBlocks(other);
   }
 
+  /** Saves the resume data (one save at a time); a failure is logged, and retried at the next tick. */
+  private async saveResume(cleanStop: boolean): Promise<void> {
+    while (this.resumeSaving) await this.resumeSaving;
+    this.resumeDirty = false;
+    this.resumeSaving = this.data
+      .saveResume((i) => this.picker.hasPiece(i), cleanStop)
+      .catch((error: Error) => {
+        this.resumeDirty = true;
+        this.log.warn(`cannot save resume data: ${error.message}`);
+      })
+      .finally(() => {
+        this.resumeSaving = null;
+      });
+    await this.resumeSaving;
+  }
+
   private housekeeping(): void {
     const now = Date.now();
+    if (this.resumeDirty && !this.resumeSaving) void this.saveResume(false);
     for (const peer of this.peers) {
       for (const [key, request] of peer.outstanding) {
         if (now - request.sentAt < settings.requestTimeoutMs) continue;
@@ -668,6 +701,7 @@ export class Swarm implements PeerHandler {
       peers: [...this.peers].map((p) => ({ address: p.address, downloaded: p.downloaded, uploaded: p.uploaded })),
       known: [...this.known.keys()],
       tracker: this.announcer?.status(),
+      startedFrom: this.startedFrom,
     };
   }
 
@@ -682,5 +716,6 @@ export class Swarm implements PeerHandler {
     this.pieceSlots.clear();
     await this.announcer?.stop();
     await this.data.close();
+    await this.saveResume(true);
   }
 }
