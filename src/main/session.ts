@@ -2,6 +2,7 @@
  * One running peer: every swarm it takes part in, its one port, its tracker and its status.
  */
 import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -46,6 +47,9 @@ export interface StatusDocument {
 
 /** How often the configuration (known peers above all) is saved while running. */
 const CONFIG_SAVE_INTERVAL_MS = 30_000;
+/** torrents/ is rescanned this long after a change is seen, and at least this often. */
+const TORRENT_WATCH_DEBOUNCE_MS = 200;
+const TORRENT_RESCAN_INTERVAL_MS = 5_000;
 
 const PEER_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
@@ -65,6 +69,14 @@ export class Session {
   /** Known peers saved by the last run, by swarm, to be given to each swarm once it starts. */
   private savedKnown: Record<string, string[]> = {};
   private configTimer: NodeJS.Timeout | null = null;
+  /** .torrent file name in torrents/ -> info hash of the swarm it joined. */
+  private readonly torrentFiles = new Map<string, string>();
+  /** .torrent files that could not be joined, with the size and time they had: retried once they change. */
+  private readonly skippedFiles = new Map<string, string>();
+  private watcher: FSWatcher | null = null;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private rescanning = false;
+  private readSlabBytes = 0;
   private readonly loop = new EventLoopMonitor();
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
@@ -116,7 +128,8 @@ export class Session {
     await mkdir(this.options.cache, { recursive: true }).catch((error: Error) => {
       throw new StartupError(`cannot create the cache folder ${this.options.cache}: ${error.message}`);
     });
-    const metas = await this.readTorrents();
+    const found = await this.readTorrents();
+    const metas = found.map(({ meta }) => meta);
     const saved = await readPeerConfig(this.options.cache);
     if (saved) {
       this.peerId = Buffer.from(saved.peerId, 'latin1');
@@ -134,23 +147,22 @@ export class Session {
     const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
     const readSlab = new BlockSlab(1, Math.max(settings.readCacheBytes, 2 * largestPiece));
+    this.readSlabBytes = readSlab.slotCount * readSlab.slotLength;
     this.readCache = new ReadCache(readSlab);
     this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab]);
-    const folders = { shareable: this.options.shareable, cache: this.options.cache };
-    for (const meta of metas) {
-      const data = new TorrentData(meta, folders, this.workers);
-      const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.isAnnouncer(meta) });
-      // A swarm is reachable (tracker, incoming peers) only once it knows which pieces it has.
-      await swarm.start();
-      this.swarms.set(meta.infoHashHex, swarm);
-      swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
-    }
+    for (const { name, meta } of found) await this.joinTorrent(name, meta);
+    this.watchTorrents();
     this.checkAllComplete();
   }
 
-  private async readTorrents(): Promise<Metainfo[]> {
-    const names = (await readdir(this.options.torrents)).filter((name) => name.toLowerCase().endsWith('.torrent')).sort();
-    const metas: Metainfo[] = [];
+  private async torrentNames(): Promise<string[]> {
+    return (await readdir(this.options.torrents)).filter((name) => name.toLowerCase().endsWith('.torrent')).sort();
+  }
+
+  /** The .torrent files at start-up: one that cannot be read stops the start (DESIGN.md, Command line). */
+  private async readTorrents(): Promise<{ name: string; meta: Metainfo }[]> {
+    const names = await this.torrentNames();
+    const metas: { name: string; meta: Metainfo }[] = [];
     const seen = new Set<string>();
     for (const name of names) {
       const file = path.join(this.options.torrents, name);
@@ -166,9 +178,102 @@ export class Session {
         continue;
       }
       seen.add(meta.infoHashHex);
-      metas.push(meta);
+      metas.push({ name, meta });
     }
     return metas;
+  }
+
+  /** Joins the swarm of a torrent: checks its data, then makes it reachable (tracker, incoming peers). */
+  private async joinTorrent(name: string, meta: Metainfo): Promise<void> {
+    if (!this.workers || !this.slab || !this.readCache) throw new Error('torrents are joined only after the shared buffers exist');
+    const folders = { shareable: this.options.shareable, cache: this.options.cache };
+    const data = new TorrentData(meta, folders, this.workers);
+    const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.isAnnouncer(meta) });
+    this.torrentFiles.set(name, meta.infoHashHex);
+    await swarm.start();
+    if (this.stopping || this.torrentFiles.get(name) !== meta.infoHashHex) {
+      await swarm.stop();
+      return;
+    }
+    this.swarms.set(meta.infoHashHex, swarm);
+    swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
+  }
+
+  /**
+   * Watches torrents/ while running: a .torrent added is joined, one removed is left. A bad one is
+   * reported once and skipped (retried when the file changes). fs.watch gives the changes at once;
+   * a periodic rescan catches what it misses (some file systems report nothing).
+   */
+  private watchTorrents(): void {
+    let pending: NodeJS.Timeout | null = null;
+    const soon = (): void => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        void this.rescanTorrents();
+      }, TORRENT_WATCH_DEBOUNCE_MS);
+      pending.unref();
+    };
+    try {
+      this.watcher = watch(this.options.torrents, soon);
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      this.watcher = null;
+    }
+    this.rescanTimer = setInterval(soon, TORRENT_RESCAN_INTERVAL_MS);
+    this.rescanTimer.unref();
+  }
+
+  private async rescanTorrents(): Promise<void> {
+    if (this.rescanning || this.stopping) return;
+    this.rescanning = true;
+    try {
+      const names = await this.torrentNames().catch(() => null);
+      if (!names) return;
+      const present = new Set(names);
+      for (const [name, infoHash] of [...this.torrentFiles]) {
+        if (present.has(name)) continue;
+        this.torrentFiles.delete(name);
+        const swarm = this.swarms.get(infoHash);
+        this.swarms.delete(infoHash);
+        await swarm?.stop();
+        this.log.info(`${name} was removed from ${this.options.torrents}: left its swarm`);
+      }
+      for (const name of names) {
+        if (this.torrentFiles.has(name)) continue;
+        await this.tryJoin(name).catch((error: Error) => this.log.warn(`cannot join ${name}: ${error.message}`));
+      }
+    } finally {
+      this.rescanning = false;
+    }
+  }
+
+  /** Joins a .torrent found while running, or says once why it cannot. */
+  private async tryJoin(name: string): Promise<void> {
+    const file = path.join(this.options.torrents, name);
+    const info = await stat(file).catch(() => null);
+    if (!info) return;
+    const version = `${info.size}:${info.mtimeMs}`;
+    if (this.skippedFiles.get(name) === version) return;
+    const skip = (reason: string): void => {
+      this.skippedFiles.set(name, version);
+      this.log.warn(`${file} skipped: ${reason}`);
+    };
+    let meta: Metainfo;
+    try {
+      meta = await readMetainfoFile(file);
+    } catch (error) {
+      return skip((error as Error).message.replace(`${file}: `, ''));
+    }
+    if (this.swarms.has(meta.infoHashHex) || [...this.torrentFiles.values()].includes(meta.infoHashHex)) {
+      return skip(`torrent ${meta.infoHashHex} is already joined from another file`);
+    }
+    const pieceFits = meta.pieceLength <= this.slab!.slotCount * this.slab!.slotLength && 2 * meta.pieceLength <= this.readSlabBytes;
+    if (!pieceFits) return skip(`its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
+    this.skippedFiles.delete(name);
+    this.log.info(`${name} appeared in ${this.options.torrents}: joining its swarm`);
+    await this.joinTorrent(name, meta);
+    this.checkAllComplete();
   }
 
   /** Our address on the route to the first torrent's announce host, when that host is an IP address. */
@@ -277,6 +382,8 @@ export class Session {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.configTimer) clearInterval(this.configTimer);
+      if (this.rescanTimer) clearInterval(this.rescanTimer);
+      this.watcher?.close();
       await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
       if (this.tracker) await this.saveConfig();
       await this.listener.close();
