@@ -2,11 +2,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createTorrent, parseMetainfo } from '../src/io/metainfo.js';
 import { fileDigest, freePort, runProgram } from './helpers/peer-process.js';
-import { AGE_TXT, oursWithAge, type InteropSetup } from './helpers/interop.js';
+import { AGE_TXT, oursWithAge, writeSampleAlbum, type InteropSetup } from './helpers/interop.js';
 import { describeWithTool } from './helpers/require-tool.js';
 
 /** aria2c talking only to the tracker in the torrent: no DHT, no local discovery, no PEX. */
@@ -49,10 +49,7 @@ describeWithTool(['aria2c'], 'interoperability with aria2c', () => {
   test('aria2c reads torrents we make, single and multi-file, with the info hash we compute', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-aria-meta-'));
     try {
-      await mkdir(path.join(dir, 'album', 'disc 2'), { recursive: true });
-      await writeFile(path.join(dir, 'album', 'a.txt'), 'first file\n'.repeat(5000));
-      await writeFile(path.join(dir, 'album', 'disc 2', 'b.bin'), Buffer.alloc(70_000, 7));
-      for (const source of [AGE_TXT, path.join(dir, 'album')]) {
+      for (const source of [AGE_TXT, await writeSampleAlbum(dir)]) {
         const torrent = await createTorrent(source, { announce: 'http://127.0.0.1:1/announce' });
         const file = path.join(dir, 'made.torrent');
         await writeFile(file, torrent);

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTorrent, parseMetainfo } from '../src/io/metainfo.js';
-import { AGE_TXT, LT_PEER, oursWithAge, type InteropSetup } from './helpers/interop.js';
+import { AGE_TXT, LT_PEER, oursWithAge, writeSampleAlbum, type InteropSetup } from './helpers/interop.js';
 import { fileDigest, freePort, runProgram } from './helpers/peer-process.js';
 import { describeUnlessMissing, missingTools, pythonModuleAvailable } from './helpers/require-tool.js';
 
@@ -47,10 +47,7 @@ describeUnlessMissing(missing, ['python3-libtorrent'], 'interoperability with li
   test('libtorrent reads torrents we make, single and multi-file, with our info hash', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-lt-meta-'));
     try {
-      await mkdir(path.join(dir, 'album', 'disc 2'), { recursive: true });
-      await writeFile(path.join(dir, 'album', 'a.txt'), 'first file\n'.repeat(5000));
-      await writeFile(path.join(dir, 'album', 'disc 2', 'b.bin'), Buffer.alloc(70_000, 7));
-      for (const source of [AGE_TXT, path.join(dir, 'album')]) {
+      for (const source of [AGE_TXT, await writeSampleAlbum(dir)]) {
         const torrent = await createTorrent(source, { announce: 'http://127.0.0.1:1/announce' });
         const file = path.join(dir, 'made.torrent');
         await writeFile(file, torrent);

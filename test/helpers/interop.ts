@@ -3,7 +3,7 @@
  * peer, which is its tracker, as the seeder (the client downloads) or as the leecher (the
  * client seeds).
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMetainfo, setAnnounce, type Metainfo } from '../../src/io/metainfo.js';
@@ -48,4 +48,13 @@ export async function oursWithAge(seed: boolean, extraArgs: string[] = []): Prom
       await rm(theirDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A small multi-file folder (nested, with a space in a name) to make torrents of; returns its path. */
+export async function writeSampleAlbum(parent: string): Promise<string> {
+  const album = path.join(parent, 'album');
+  await mkdir(path.join(album, 'disc 2'), { recursive: true });
+  await writeFile(path.join(album, 'a.txt'), 'first file\n'.repeat(5000));
+  await writeFile(path.join(album, 'disc 2', 'b.bin'), Buffer.alloc(70_000, 7));
+  return album;
 }

@@ -4,12 +4,11 @@
  * Parsing, running and formatting are plain functions so tests can call them; the process entry
  * at the bottom only wires them to argv, stdout, stderr and the exit code.
  */
-import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import {
   MetainfoError,
   createTorrent,
@@ -192,32 +191,11 @@ export function formatInfo(meta: Metainfo): string[] {
   return lines;
 }
 
-/**
- * Writes `data` to `target` through a temporary file in the same folder, so a peer watching
- * torrents/ never reads half a file. The temporary name starts with a dot and does not end in
- * .torrent, so such a watcher ignores it. Without `overwrite`, an existing target is kept: the
- * hard link that publishes the file fails instead of replacing it.
- */
-async function writeFileAtomic(target: string, data: Buffer, overwrite: boolean): Promise<void> {
-  const dir = path.dirname(target);
-  const temporary = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+/** Writes a .torrent atomically (see atomic-file.ts), as a sentence the user can act on when it fails. */
+async function writeTorrentFile(target: string, data: Buffer, overwrite: boolean): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    const handle = await open(temporary, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (overwrite) {
-      await rename(temporary, target);
-    } else {
-      await link(temporary, target);
-      await unlink(temporary);
-    }
+    await writeFileAtomic(target, data, { overwrite });
   } catch (err) {
-    await unlink(temporary).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
       throw new TorrentCommandError(`${target} already exists; remove it or choose another --out`, { cause: err });
@@ -244,7 +222,7 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
       });
       const meta = parseMetainfo(data);
       const out = command.out ?? path.join('torrents', `${meta.name}.torrent`);
-      await writeFileAtomic(out, data, false);
+      await writeTorrentFile(out, data, false);
       output.stdout(`created ${out}`);
       output.stdout(`info hash: ${meta.infoHashHex}`);
       output.stdout(`pieces: ${meta.pieceCount} of ${bytesAndSize(meta.pieceLength)}, total size ${bytesAndSize(meta.totalLength)}`);
@@ -264,7 +242,7 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
         if (err instanceof MetainfoError) throw new MetainfoError(err.reason, command.torrent, { cause: err });
         throw err;
       }
-      await writeFileAtomic(command.torrent, rewritten, true);
+      await writeTorrentFile(command.torrent, rewritten, true);
       output.stdout(`announce: ${command.url}`);
       output.stdout(`info hash: ${parseMetainfo(rewritten).infoHashHex} (unchanged)`);
       return;
