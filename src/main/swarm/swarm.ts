@@ -48,8 +48,6 @@ export interface SwarmContext {
 export interface SwarmOptions {
   /** Whether this peer is the torrent's announce address: it serves the tracker and does not announce. */
   announcer: boolean;
-  /** Floor of the tracker's announce interval, for tests that want fast announces. */
-  minAnnounceIntervalMs?: number;
 }
 
 interface KnownPeer {
@@ -167,7 +165,6 @@ export class Swarm implements PeerHandler {
         stats: () => ({ uploaded: this.uploadedBytes, downloaded: this.downloadedBytes, left: this.picker.bytesLeft() }),
         onPeers: (peers) => this.learnPeers(peers),
         log: (line) => this.log.info(line),
-        minIntervalMs: this.options.minAnnounceIntervalMs,
       });
       this.announcer.start();
     }
