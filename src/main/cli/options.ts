@@ -34,7 +34,7 @@ export class UsageError extends Error {
 const OPTION_HELP: [string, string][] = [
   ['--workers N', 'size of the worker pool (default: available cores)'],
   ['--port P', `TCP port for peers, tracker and status (default: the last one used, else ${settings.defaultPort})`],
-  ['--host ADDR', 'address to listen on and to advertise (default: all interfaces)'],
+  ['--host ADDR', 'address to listen on and to advertise (default: listen on all, advertise the one towards the announce host)'],
   ['--torrents DIR', '.torrent files to join (default ./torrents)'],
   ['--shareable DIR', 'complete files to seed; finished downloads land here (default ./shareable)'],
   ['--cache DIR', 'partial downloads, resume data, configuration (default ./cache)'],
