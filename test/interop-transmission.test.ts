@@ -43,7 +43,10 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
 
   /** transmission-remote inside the daemon's host. */
   function remote(...args: string[]): string {
-    return execFileSync('ip', ['netns', 'exec', lan.hosts[1].namespace, 'transmission-remote', '9091', ...args], { encoding: 'utf8' });
+    return execFileSync('ip', ['netns', 'exec', lan.hosts[1].namespace, 'transmission-remote', '9091', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   async function waitFor<T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> {

@@ -25,6 +25,9 @@ import { PiecePicker } from './piece-picker.js';
 
 export type Role = 'seeder' | 'leecher';
 
+/** What became of a connection offered to the swarm. */
+export type Admission = 'admitted' | 'duplicate' | 'refused';
+
 /** What a swarm needs from the session that holds it. */
 export interface SwarmContext {
   peerId: Buffer;
@@ -55,6 +58,8 @@ interface KnownPeer {
   port: number;
   failures: number;
   nextAttemptAt: number;
+  /** The peer id it answered with, once it did (hex). */
+  peerId?: string;
 }
 
 export interface PeerStatus {
@@ -230,7 +235,11 @@ export class Swarm implements PeerHandler {
       this.connecting.delete(address);
       known.failures = 0;
       if (this.stopped) throw new Error('swarm stopped');
-      this.admit(socket, parser, handshake, true, known.ip, known.port);
+      known.peerId = handshake.peerId.toString('hex');
+      const admission = this.admit(socket, parser, handshake, true, known.ip, known.port);
+      // Already connected the other way: not tried again until that connection ends.
+      if (admission === 'duplicate') known.nextAttemptAt = Infinity;
+      else if (admission === 'refused') known.nextAttemptAt = Date.now() + RECONNECT_BASE_MS;
     } catch (error) {
       this.connecting.delete(address);
       socket.destroy();
@@ -249,15 +258,16 @@ export class Swarm implements PeerHandler {
    * Takes a connection whose handshake named this torrent (incoming connections arrive here
    * from the session). Answers the handshake when it was not ours to start.
    */
-  admit(socket: net.Socket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): void {
-    const refuse = (reason: string): void => {
+  admit(socket: net.Socket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
+    const refuse = (reason: string, admission: Admission = 'refused'): Admission => {
       this.log.debug(`refused ${ip}:${port}: ${reason}`);
       socket.destroy();
+      return admission;
     };
     if (this.stopped) return refuse('swarm stopped');
     if (handshake.peerId.equals(this.context.peerId)) return refuse('that is this peer itself');
     for (const peer of this.peers) {
-      if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer');
+      if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer', 'duplicate');
     }
     if (this.peers.size >= settings.maxPeersPerSwarm) return refuse('swarm connection limit reached');
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
@@ -277,6 +287,7 @@ export class Swarm implements PeerHandler {
       peer.send({ kind: 'extended', extId: 0, payload });
     }
     peer.attach(this, (bytes) => this.context.downloadLimiter.take(bytes, Date.now()));
+    return 'admitted';
   }
 
   private haveBitfield(): Buffer {
@@ -640,6 +651,11 @@ export class Swarm implements PeerHandler {
     this.releaseRequests(peer);
     for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
     this.log.info(`disconnected from ${peer.address}: ${reason}`);
+    // A peer we did not dial because this connection existed may be dialled again.
+    const peerId = peer.handshake.peerId.toString('hex');
+    for (const known of this.known.values()) {
+      if (known.peerId === peerId) known.nextAttemptAt = Math.min(known.nextAttemptAt, Date.now() + RECONNECT_BASE_MS);
+    }
     if (!peer.amChoking) this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
     for (const other of this.peers) this.requestBlocks(other);
   }
