@@ -77,6 +77,8 @@ export class Session {
   private rescanTimer: NodeJS.Timeout | null = null;
   private rescanning = false;
   private readSlabBytes = 0;
+  /** Torrents being joined (their data checked) right now. */
+  private joinsInProgress = 0;
   private readonly loop = new EventLoopMonitor();
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
@@ -150,7 +152,12 @@ export class Session {
     this.readSlabBytes = readSlab.slotCount * readSlab.slotLength;
     this.readCache = new ReadCache(readSlab);
     this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab]);
-    for (const { name, meta } of found) await this.joinTorrent(name, meta);
+    this.joinsInProgress++;
+    try {
+      for (const { name, meta } of found) await this.joinTorrent(name, meta);
+    } finally {
+      this.joinsInProgress--;
+    }
     this.watchTorrents();
     this.checkAllComplete();
   }
@@ -272,7 +279,12 @@ export class Session {
     if (!pieceFits) return skip(`its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
     this.skippedFiles.delete(name);
     this.log.info(`${name} appeared in ${this.options.torrents}: joining its swarm`);
-    await this.joinTorrent(name, meta);
+    this.joinsInProgress++;
+    try {
+      await this.joinTorrent(name, meta);
+    } finally {
+      this.joinsInProgress--;
+    }
     this.checkAllComplete();
   }
 
@@ -322,7 +334,8 @@ export class Session {
   }
 
   private checkAllComplete(): void {
-    if (!this.options.exitWhenDone) return;
+    // While torrents are still being joined, "every torrent" is not known yet.
+    if (!this.options.exitWhenDone || this.joinsInProgress > 0) return;
     for (const swarm of this.swarms.values()) if (swarm.role !== 'seeder') return;
     this.log.info('every torrent is complete (--exit-when-done)');
     this.onAllComplete();
