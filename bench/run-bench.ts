@@ -12,12 +12,13 @@ import { parseSize, UsageError } from '../src/main/cli/options.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { MiB } from '../src/main/settings.js';
 import { renderTable, timed, type BenchOptions, type Benchmark } from './benchmark.js';
+import { manyBenchmark } from './many.js';
 import { recheckBenchmark } from './recheck.js';
 import { sha1Benchmark } from './sha1-pool.js';
 import { swarmBenchmark } from './swarm.js';
 
 /** In the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark, swarmBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark, swarmBenchmark, manyBenchmark];
 
 const DEFAULT_SIZE = { full: 1024 * MiB, quick: 64 * MiB };
 /**

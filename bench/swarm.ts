@@ -4,6 +4,9 @@
  * temporary folder. One seeder, the torrent's announcer, serves one leecher (1x1), then a fresh
  * seeder serves four leechers started together (1x4). Every leecher's file is checked (size and
  * SHA-1) before its figures count, so that a broken run never passes for a fast one.
+ *
+ * The peer processes and their sampling are exported for the other benchmarks that run peers
+ * (many.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFill } from 'node:crypto';
@@ -27,20 +30,20 @@ import { MB, mbPerSecond, withTempFolder, type BenchOptions, type BenchResult, t
 const SHOAL = fileURLToPath(new URL('../src/main/cli/shoal.js', import.meta.url));
 /** The project's root (above dist-bench/), as a URL prefix: profile frames are named by their path inside it. */
 const PROJECT_URL = new URL('../../', import.meta.url).href;
-const PIECE_LENGTH = 256 * KiB;
+export const PIECE_LENGTH = 256 * KiB;
 const FILE_NAME = 'swarm.bin';
 const GiB = 1024 * MiB;
-const WORKERS = 2;
+export const WORKERS = 2;
 const SCENARIOS = [
   { name: '1x1', leechers: 1 },
   { name: '1x4', leechers: 4 },
 ] as const;
 /** Period of the /status and /proc sampling of every process. */
-const POLL_MS = 100;
+export const POLL_MS = 100;
 /** A /status that takes longer than this is skipped: the next poll asks again. */
 const STATUS_TIMEOUT_MS = 2_000;
 /** Bound on the seeder's start-up, which checks the whole file. */
-const SEEDER_START_MS = 60_000;
+export const SEEDER_START_MS = 60_000;
 /** Bound on a clean stop (SIGTERM) before the process is killed. */
 const STOP_MS = 10_000;
 /**
@@ -48,8 +51,8 @@ const STOP_MS = 10_000;
  * together) would have taken, plus a grace for start-up: far below what a working swarm does,
  * so that only a stuck one hits it, yet the run stays bounded.
  */
-const SLOWEST_RATE = 10 * MB;
-const DEADLINE_GRACE_MS = 20_000;
+export const SLOWEST_RATE = 10 * MB;
+export const DEADLINE_GRACE_MS = 20_000;
 /** Characters of a failed peer's output (the last ones) quoted in the error. */
 const OUTPUT_TAIL = 4 * KiB;
 /** Functions listed from the leecher's CPU profile. */
@@ -59,14 +62,14 @@ const execFileAsync = promisify(execFile);
 const randomFillAsync = promisify(randomFill);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface PeerFolders {
+export interface PeerFolders {
   torrents: string;
   shareable: string;
   cache: string;
 }
 
 /** Writes `size` random bytes, a fresh random MiB at a time, synced so that write-back does not compete with the swarm; returns their SHA-1. */
-async function generateFile(file: string, size: number): Promise<string> {
+export async function generateFile(file: string, size: number): Promise<string> {
   const block = Buffer.allocUnsafe(MiB);
   const hash = createHash('sha1');
   const handle = await open(file, 'wx');
@@ -87,14 +90,14 @@ async function generateFile(file: string, size: number): Promise<string> {
   return hash.digest('hex');
 }
 
-async function fileSha1(file: string): Promise<string> {
+export async function fileSha1(file: string): Promise<string> {
   const hash = createHash('sha1');
   for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
 /** A TCP port on loopback that was free a moment ago. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -141,8 +144,16 @@ async function peakRss(pid: number): Promise<number | undefined> {
   }
 }
 
+/** Every peer process not yet exited, to be killed when the runner is stopped by a signal. */
+const running = new Set<PeerRun>();
+
+/** SIGKILLs every peer process still running: for withTempFolder's signal handler. */
+export function killPeers(): void {
+  for (const peer of running) peer.child.kill('SIGKILL');
+}
+
 /** One shoal process, sampled (CPU, peak memory, /status) while it runs. */
-class PeerRun {
+export class PeerRun {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   /** performance.now() when the process exited. */
@@ -167,10 +178,12 @@ class PeerRun {
     };
     this.child.stdout?.setEncoding('utf8').on('data', keep);
     this.child.stderr?.setEncoding('utf8').on('data', keep);
+    running.add(this);
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code) => {
         this.exitAt = performance.now();
         this.exitCode = code;
+        running.delete(this);
         resolve();
       }),
     );
@@ -198,7 +211,11 @@ class PeerRun {
   /** What went wrong, for an error message: the last status and the end of the output. */
   describe(): string {
     const state = this.running ? 'running' : `exited with code ${this.exitCode}`;
-    return `${this.label} (port ${this.port}, ${state})\nlast status: ${JSON.stringify(this.swarm ?? null)}\noutput:\n${this.output || '(none)'}`;
+    const swarms = this.last?.swarms ?? [];
+    // With hundreds of swarms the whole status would bury the output: counts and the first one.
+    const seeding = swarms.filter((swarm) => swarm.role === 'seeder').length;
+    const last = `${swarms.length} swarm(s), ${seeding} seeding; first: ${JSON.stringify(this.swarm ?? null)}`;
+    return `${this.label} (port ${this.port}, ${state})\nlast status: ${last}\noutput:\n${this.output || '(none)'}`;
   }
 
   /** SIGTERM, then SIGKILL if it has not stopped within STOP_MS. */
@@ -208,6 +225,42 @@ class PeerRun {
     await Promise.race([this.exited, sleep(STOP_MS)]);
     if (this.running) this.child.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+/** Samples `peer` every POLL_MS until its /status satisfies `ready`; throws if it exits or `limitMs` passes first. */
+export async function untilStatus(peer: PeerRun, ready: (status: StatusDocument) => boolean, limitMs: number, what: string): Promise<StatusDocument> {
+  const deadline = performance.now() + limitMs;
+  for (;;) {
+    await peer.sample();
+    if (peer.last !== undefined && ready(peer.last)) return peer.last;
+    if (!peer.running || performance.now() > deadline) throw new Error(`the ${peer.label} did not ${what} within ${limitMs / 1000} s: ${peer.describe()}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Whether `status` lists `count` swarms, every one a seeder with every piece. */
+export function allSeeding(status: StatusDocument, count: number): boolean {
+  return status.swarms.length === count && status.swarms.every((swarm) => swarm.role === 'seeder' && swarm.have === swarm.pieces);
+}
+
+/**
+ * Samples every peer every POLL_MS until all the leechers (--exit-when-done) have exited; throws
+ * when one exits with an error, the seeder exits, or `deadlineMs` from `start` passes first.
+ * Exited peers are no longer sampled, so the last round reads the seeder after the transfer.
+ */
+export async function untilLeechersExit(seeder: PeerRun, leechers: readonly PeerRun[], start: number, deadlineMs: number): Promise<void> {
+  const peers = [seeder, ...leechers];
+  for (;;) {
+    await Promise.all(peers.map((peer) => peer.sample()));
+    const failed = leechers.find((leecher) => !leecher.running && leecher.exitCode !== 0);
+    if (failed) throw new Error(`a leecher failed: ${failed.describe()}`);
+    if (!leechers.some((leecher) => leecher.running)) return;
+    if (!seeder.running) throw new Error(`the seeder exited during the transfer: ${seeder.describe()}`);
+    if (performance.now() - start > deadlineMs) {
+      throw new Error(`the leechers did not finish within ${(deadlineMs / 1000).toFixed(0)} s:\n${peers.map((peer) => peer.describe()).join('\n')}`);
+    }
+    await sleep(POLL_MS);
   }
 }
 
@@ -284,7 +337,7 @@ async function mainThreadProfile(folder: string, pid: number): Promise<string> {
   return path.join(folder, name);
 }
 
-async function makeFolders(root: string, shareable?: string): Promise<PeerFolders> {
+export async function makeFolders(root: string, shareable?: string): Promise<PeerFolders> {
   const folders = { torrents: path.join(root, 'torrents'), shareable: shareable ?? path.join(root, 'shareable'), cache: path.join(root, 'cache') };
   await Promise.all(Object.values(folders).map((folder) => mkdir(folder, { recursive: true })));
   return folders;
@@ -302,13 +355,11 @@ interface SwarmData {
   profileDir: string | undefined;
 }
 
-/** Starts peers in `scenario`, runs them to completion and stops them; `live` holds every process still to be killed on a signal. */
-async function runScenario(data: SwarmData, scenario: (typeof SCENARIOS)[number], live: Set<PeerRun>): Promise<ScenarioFigures> {
+/** Starts peers in `scenario`, runs them to completion and stops them. */
+async function runScenario(data: SwarmData, scenario: (typeof SCENARIOS)[number]): Promise<ScenarioFigures> {
   const peers: PeerRun[] = [];
   const track = (peer: PeerRun): PeerRun => {
     peers.push(peer);
-    live.add(peer);
-    void peer.exited.then(() => live.delete(peer));
     return peer;
   };
   try {
@@ -317,13 +368,7 @@ async function runScenario(data: SwarmData, scenario: (typeof SCENARIOS)[number]
     const seederFolders = await makeFolders(path.join(data.root, `${scenario.name}-seeder`), data.shareable);
     await writeFile(path.join(seederFolders.torrents, `${FILE_NAME}.torrent`), torrent);
     const seeder = track(new PeerRun('seeder', seederPort, seederFolders, []));
-    const seederDeadline = performance.now() + SEEDER_START_MS;
-    for (;;) {
-      await seeder.sample();
-      if (seeder.swarm?.role === 'seeder' && seeder.swarm.have === seeder.swarm.pieces) break;
-      if (!seeder.running || performance.now() > seederDeadline) throw new Error(`the seeder did not come up as a seeder within ${SEEDER_START_MS / 1000} s: ${seeder.describe()}`);
-      await sleep(POLL_MS);
-    }
+    await untilStatus(seeder, (status) => allSeeding(status, 1), SEEDER_START_MS, 'come up as a seeder');
 
     const leecherSetups = await Promise.all(
       Array.from({ length: scenario.leechers }, async (_, i) => {
@@ -341,19 +386,7 @@ async function runScenario(data: SwarmData, scenario: (typeof SCENARIOS)[number]
     const leechers = leecherSetups.map(({ folders, port }, i) =>
       track(new PeerRun(scenario.leechers === 1 ? 'leecher' : `leecher ${i + 1}`, port, folders, ['--exit-when-done'], nodeArgs)),
     );
-    const deadlineMs = DEADLINE_GRACE_MS + ((scenario.leechers * data.size) / SLOWEST_RATE) * 1000;
-    for (;;) {
-      // Exited leechers are no longer sampled, so the last round reads the seeder after the transfer.
-      await Promise.all(peers.map((peer) => peer.sample()));
-      const failed = leechers.find((leecher) => !leecher.running && leecher.exitCode !== 0);
-      if (failed) throw new Error(`a leecher failed: ${failed.describe()}`);
-      if (!leechers.some((leecher) => leecher.running)) break;
-      if (!seeder.running) throw new Error(`the seeder exited during the transfer: ${seeder.describe()}`);
-      if (performance.now() - start > deadlineMs) {
-        throw new Error(`the leechers did not finish within ${(deadlineMs / 1000).toFixed(0)} s:\n${peers.map((peer) => peer.describe()).join('\n')}`);
-      }
-      await sleep(POLL_MS);
-    }
+    await untilLeechersExit(seeder, leechers, start, DEADLINE_GRACE_MS + ((scenario.leechers * data.size) / SLOWEST_RATE) * 1000);
     const end = Math.max(...leechers.map((leecher) => leecher.exitAt ?? start));
 
     // A file that is missing, short or different makes the whole scenario fail rather than count.
@@ -399,14 +432,14 @@ async function runScenario(data: SwarmData, scenario: (typeof SCENARIOS)[number]
   }
 }
 
-async function clockTicksPerSecond(): Promise<number> {
+export async function clockTicksPerSecond(): Promise<number> {
   const { stdout } = await execFileAsync('getconf', ['CLK_TCK']);
   const ticks = Number(stdout.trim());
   if (!Number.isInteger(ticks) || ticks <= 0) throw new Error(`getconf CLK_TCK printed "${stdout.trim()}"`);
   return ticks;
 }
 
-const mib = (bytes: number): string => (bytes / MiB).toFixed(0);
+export const mib = (bytes: number): string => (bytes / MiB).toFixed(0);
 
 function rows(scenario: ScenarioFigures, size: number): string[][] {
   const delivered = scenario.leechers * size;
@@ -447,7 +480,6 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
   const cores = os.availableParallelism();
   const clockTicks = await clockTicksPerSecond();
   if (options.swarmProfile !== undefined) await mkdir(options.swarmProfile, { recursive: true });
-  const live = new Set<PeerRun>();
 
   const results = await withTempFolder(
     async (root) => {
@@ -459,13 +491,11 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
       const torrent = await createTorrent(file, { announce: 'http://127.0.0.1:1/announce', pieceLength: PIECE_LENGTH });
       const data: SwarmData = { root, shareable, torrent, size, sha1, clockTicksPerSecond: clockTicks, profileDir: options.swarmProfile };
       const scenarios: ScenarioFigures[] = [];
-      for (const scenario of SCENARIOS) scenarios.push(await runScenario(data, scenario, live));
+      for (const scenario of SCENARIOS) scenarios.push(await runScenario(data, scenario));
       return scenarios;
     },
     // Ctrl-C reaches the peers too (same process group), but a SIGTERM to the runner alone would not.
-    () => {
-      for (const peer of live) peer.child.kill('SIGKILL');
-    },
+    killPeers,
   );
 
   const profile = results.find((scenario) => scenario.profile !== null)?.profile ?? null;

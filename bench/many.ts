@@ -1,0 +1,299 @@
+/**
+ * many: one peer with many swarms, through the command line, over loopback, on generated data
+ * in a temporary folder (the processes and their sampling are swarm.ts's).
+ *
+ * - transfer (200x4MiB): one seeder, the announcer of every torrent, serves one leecher that has
+ *   the same .torrent files and empty folders; the time is until the leecher exits with
+ *   --exit-when-done. Its last /status must list every swarm as seeding, every file must have
+ *   its size and a sample of them their SHA-1, so that a broken run never passes for a fast one.
+ * - startup (startup-1000): a seeder of many one-piece torrents is started on fresh folders
+ *   (every piece checked), stopped cleanly with SIGTERM (which writes fast resume data), and
+ *   started again; both times are until its /status lists every swarm as seeding.
+ */
+import { stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createTorrent, minCreatePieceLength } from '../src/io/metainfo.js';
+import { formatSize } from '../src/main/cli/torrent-command.js';
+import type { StatusDocument } from '../src/main/session.js';
+import { MiB } from '../src/main/settings.js';
+import type { SwarmStatus } from '../src/main/swarm/swarm.js';
+import { mbPerSecond, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
+import {
+  allSeeding,
+  clockTicksPerSecond,
+  DEADLINE_GRACE_MS,
+  fileSha1,
+  freePort,
+  generateFile,
+  killPeers,
+  makeFolders,
+  mib,
+  PeerRun,
+  PIECE_LENGTH,
+  POLL_MS,
+  SEEDER_START_MS,
+  SLOWEST_RATE,
+  untilLeechersExit,
+  untilStatus,
+  WORKERS,
+  type PeerFolders,
+} from './swarm.js';
+
+const TRANSFER = { full: { torrents: 200, fileSize: 4 * MiB }, quick: { torrents: 20, fileSize: MiB } };
+const STARTUP_TORRENTS = { full: 1000, quick: 100 };
+/** One piece of the smallest length a torrent may have: generating a thousand of them takes moments. */
+const STARTUP_FILE_SIZE = minCreatePieceLength;
+/** Files of the transfer whose SHA-1 is checked; every file's size is. */
+const VERIFIED_FILES = 10;
+/**
+ * Bound on each start of the startup seeder: far above what the full run takes (its swarms join
+ * one after another, each saving its resume data), so that only a stuck start hits it.
+ */
+const STARTUP_LIMIT_MS = 120_000;
+
+interface GeneratedFile {
+  name: string;
+  sha1: string;
+  torrent: Buffer;
+}
+
+/**
+ * Writes `count` files of `size` random bytes into `folder`, each with a .torrent announcing to
+ * `port` on loopback, so that the peer listening there is the announcer of all of them.
+ */
+async function generateTorrents(folder: string, count: number, size: number, pieceLength: number, port: number): Promise<GeneratedFile[]> {
+  const files: GeneratedFile[] = [];
+  const width = String(count - 1).length;
+  for (let i = 0; i < count; i++) {
+    const name = `file-${String(i).padStart(width, '0')}.bin`;
+    const file = path.join(folder, name);
+    const sha1 = await generateFile(file, size);
+    files.push({ name, sha1, torrent: await createTorrent(file, { announce: `http://127.0.0.1:${port}/announce`, pieceLength }) });
+  }
+  return files;
+}
+
+async function writeTorrents(folders: PeerFolders, files: readonly GeneratedFile[]): Promise<void> {
+  for (const file of files) await writeFile(path.join(folders.torrents, `${file.name}.torrent`), file.torrent);
+}
+
+/** Throws unless every swarm in `status` is served by the peer's own tracker. */
+function requireAnnouncer(peer: PeerRun, status: StatusDocument): void {
+  const others = status.swarms.filter((swarm) => !swarm.announcer).length;
+  if (others > 0) throw new Error(`the ${peer.label} is not the announcer of ${others} of its ${status.swarms.length} swarms`);
+}
+
+interface ProcessFigures {
+  label: string;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  eventLoopDelayP99Ms: number | null;
+}
+
+function processFigures(peer: PeerRun, ticks: number, clockTicks: number): ProcessFigures {
+  return { label: peer.label, cpuSeconds: ticks / clockTicks, peakRssBytes: peer.peakRssBytes, eventLoopDelayP99Ms: peer.last?.eventLoopDelayP99Ms ?? null };
+}
+
+interface TransferFigures {
+  name: string;
+  torrents: number;
+  fileSize: number;
+  /** From spawning the leecher until it exited. */
+  ms: number;
+  /** torrents x fileSize over ms. */
+  mbPerSecond: number;
+  /** The seeder's start-up, every piece of every torrent checked, before the leecher was spawned. */
+  seederStartMs: number;
+  /** Files whose SHA-1 was compared with the generated data's. */
+  hashedFiles: number;
+  /** The seeder during the transfer, the leecher over its whole life. */
+  processes: ProcessFigures[];
+}
+
+/** Checks every file's size and the SHA-1 of VERIFIED_FILES of them, spread over the list; returns how many were hashed. */
+async function verifyFiles(folder: string, files: readonly GeneratedFile[], size: number): Promise<number> {
+  for (const { name } of files) {
+    const file = path.join(folder, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.size !== size) throw new Error(`the leecher exited 0 but ${file} ${info ? `holds ${info.size} bytes, not ${size}` : 'is missing'}`);
+  }
+  const hashed = Math.min(VERIFIED_FILES, files.length);
+  for (let i = 0; i < hashed; i++) {
+    const { name, sha1 } = files[Math.floor((i * files.length) / hashed)];
+    if ((await fileSha1(path.join(folder, name))) !== sha1) throw new Error(`the leecher's ${name} differs from the seeder's (SHA-1)`);
+  }
+  return hashed;
+}
+
+async function runTransfer(root: string, torrents: number, fileSize: number, clockTicks: number): Promise<TransferFigures> {
+  const name = `${torrents}x${fileSize / MiB}MiB`;
+  const seederPort = await freePort();
+  const seederFolders = await makeFolders(path.join(root, `${name}-seeder`));
+  const files = await generateTorrents(seederFolders.shareable, torrents, fileSize, PIECE_LENGTH, seederPort);
+  await writeTorrents(seederFolders, files);
+  const leecherFolders = await makeFolders(path.join(root, `${name}-leecher`));
+  await writeTorrents(leecherFolders, files);
+  const leecherPort = await freePort();
+
+  const peers: PeerRun[] = [];
+  try {
+    const seederSpawn = performance.now();
+    const seeder = new PeerRun('seeder', seederPort, seederFolders, []);
+    peers.push(seeder);
+    const ready = await untilStatus(seeder, (status) => allSeeding(status, torrents), SEEDER_START_MS, `come up as the seeder of all ${torrents} torrents`);
+    const seederStartMs = performance.now() - seederSpawn;
+    requireAnnouncer(seeder, ready);
+    const seederTicksBefore = seeder.ticks;
+
+    const start = performance.now();
+    const leecher = new PeerRun('leecher', leecherPort, leecherFolders, ['--exit-when-done']);
+    peers.push(leecher);
+    await untilLeechersExit(seeder, [leecher], start, DEADLINE_GRACE_MS + ((torrents * fileSize) / SLOWEST_RATE) * 1000);
+    const ms = (leecher.exitAt ?? start) - start;
+    // --exit-when-done must mean every swarm complete: the last reading before exit has to show it.
+    const last = leecher.last;
+    if (last === undefined || !allSeeding(last, torrents)) {
+      const swarms = last?.swarms ?? [];
+      const seeding = swarms.filter((swarm) => swarm.role === 'seeder').length;
+      throw new Error(`the leecher exited 0, but its last /status before exit listed ${swarms.length} swarms of its ${torrents} torrents, ${seeding} seeding: ${leecher.describe()}`);
+    }
+    const hashedFiles = await verifyFiles(leecherFolders.shareable, files, fileSize);
+    return {
+      name,
+      torrents,
+      fileSize,
+      ms,
+      mbPerSecond: mbPerSecond(torrents * fileSize, ms),
+      seederStartMs,
+      hashedFiles,
+      processes: [processFigures(seeder, seeder.ticks - seederTicksBefore, clockTicks), processFigures(leecher, leecher.ticks, clockTicks)],
+    };
+  } finally {
+    await Promise.all(peers.map((peer) => peer.stop()));
+  }
+}
+
+interface StartFigures extends ProcessFigures {
+  /** From spawning the process until a /status listed every swarm seeding. */
+  ms: number;
+  /** Swarms by how they knew their pieces at start (SwarmStatus.startedFrom). */
+  startedFrom: Record<string, number>;
+  /** From SIGTERM until the process exited, having written its resume data. */
+  stopMs: number;
+}
+
+interface StartupFigures {
+  name: string;
+  torrents: number;
+  fileSize: number;
+  checked: StartFigures;
+  fast: StartFigures;
+}
+
+/**
+ * Starts a seeder on `folders`, waits until every swarm is seeding, checks that every one
+ * started from `expected`, then stops it with SIGTERM and requires a clean exit.
+ */
+async function startOnce(label: string, port: number, folders: PeerFolders, torrents: number, expected: SwarmStatus['startedFrom'], clockTicks: number): Promise<StartFigures> {
+  const spawnAt = performance.now();
+  const seeder = new PeerRun(label, port, folders, []);
+  let figures: Omit<StartFigures, 'stopMs'>;
+  let stopMs: number;
+  try {
+    const status = await untilStatus(seeder, (s) => allSeeding(s, torrents), STARTUP_LIMIT_MS, `list all ${torrents} swarms seeding`);
+    const ms = performance.now() - spawnAt;
+    requireAnnouncer(seeder, status);
+    const startedFrom: Record<string, number> = {};
+    for (const swarm of status.swarms) startedFrom[swarm.startedFrom] = (startedFrom[swarm.startedFrom] ?? 0) + 1;
+    if (startedFrom[expected] !== torrents) throw new Error(`the ${label} listed startedFrom ${JSON.stringify(startedFrom)}, not '${expected}' for all ${torrents} swarms`);
+    figures = { ...processFigures(seeder, seeder.ticks, clockTicks), ms, startedFrom };
+  } finally {
+    const stopAt = performance.now();
+    await seeder.stop();
+    stopMs = performance.now() - stopAt;
+  }
+  // Killed after the stop's time-out, it would leave the resume data of an unclean stop behind.
+  if (seeder.exitCode !== 0) throw new Error(`the ${label} did not stop cleanly on SIGTERM: ${seeder.describe()}`);
+  return { ...figures, stopMs };
+}
+
+async function runStartup(root: string, torrents: number, clockTicks: number): Promise<StartupFigures> {
+  const name = `startup-${torrents}`;
+  const port = await freePort();
+  const folders = await makeFolders(path.join(root, name));
+  await writeTorrents(folders, await generateTorrents(folders.shareable, torrents, STARTUP_FILE_SIZE, STARTUP_FILE_SIZE, port));
+  // The same port both times: the announce URLs name it, and only the peer listening there is their announcer.
+  const checked = await startOnce('first start (checked)', port, folders, torrents, 'checked', clockTicks);
+  const fast = await startOnce('second start (fast)', port, folders, torrents, 'fast', clockTicks);
+  return { name, torrents, fileSize: STARTUP_FILE_SIZE, checked, fast };
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+const loopP99 = (p: ProcessFigures): string => (p.eventLoopDelayP99Ms === null ? '' : p.eventLoopDelayP99Ms.toFixed(1));
+
+function transferRows(t: TransferFigures): string[][] {
+  const cpuSeconds = t.processes.reduce((sum, p) => sum + p.cpuSeconds, 0);
+  return [
+    [t.name, seconds(t.ms), t.mbPerSecond.toFixed(1), String(t.torrents), cpuSeconds.toFixed(2), '', ''],
+    ...t.processes.map((p) => [`  ${p.label}`, '', '', '', p.cpuSeconds.toFixed(2), mib(p.peakRssBytes), loopP99(p)]),
+  ];
+}
+
+function startupRows(s: StartupFigures): string[][] {
+  return [
+    [s.name, '', '', String(s.torrents), '', '', ''],
+    ...[s.checked, s.fast].map((p) => [`  ${p.label}`, seconds(p.ms), '', String(s.torrents), p.cpuSeconds.toFixed(2), mib(p.peakRssBytes), loopP99(p)]),
+  ];
+}
+
+async function measureMany(options: BenchOptions): Promise<BenchResult> {
+  const { torrents, fileSize } = options.quick ? TRANSFER.quick : TRANSFER.full;
+  const startupTorrents = options.quick ? STARTUP_TORRENTS.quick : STARTUP_TORRENTS.full;
+  const cores = os.availableParallelism();
+  const clockTicks = await clockTicksPerSecond();
+
+  const { transfer, startup } = await withTempFolder(
+    async (root) => ({ transfer: await runTransfer(root, torrents, fileSize, clockTicks), startup: await runStartup(root, startupTorrents, clockTicks) }),
+    // Ctrl-C reaches the peers too (same process group), but a SIGTERM to the runner alone would not.
+    killPeers,
+  );
+
+  const transferCpu = transfer.processes.reduce((sum, p) => sum + p.cpuSeconds, 0);
+  return {
+    title:
+      `Many swarms in one peer, over loopback through the command line, every peer --workers ${WORKERS}: ` +
+      `${transfer.name}: ${torrents} torrents of ${formatSize(fileSize)} (pieces of ${formatSize(PIECE_LENGTH)}), one seeder to one leecher; ` +
+      `${startup.name}: a seeder of ${startupTorrents} one-piece torrents of ${formatSize(STARTUP_FILE_SIZE)}, started twice`,
+    columns: ['scenario / process', 'seconds', 'MB/s', 'swarms', 'CPU s', 'peak RSS MiB', 'loop p99 ms'],
+    rows: [...transferRows(transfer), ...startupRows(startup)],
+    notes: [
+      `${transfer.name}: seconds from spawning the leecher (Node start-up, joining and announcing ${torrents} swarms included) until it exited (--exit-when-done); ` +
+        `MB/s: ${torrents} x ${formatSize(fileSize)} over that time; its last /status before exit listed all ${torrents} swarms seeding; ` +
+        `every file's size checked, and the SHA-1 of ${transfer.hashedFiles} of them`,
+      `${transfer.name}: CPU: utime+stime of all threads (/proc/<pid>/stat, ${clockTicks} ticks a second) read every ${POLL_MS} ms, the seeder's during the transfer, the leecher's whole life; ` +
+        `${(transferCpu / (transfer.ms / 1000)).toFixed(2)} of ${cores} cores used; peak RSS: VmHWM over the whole life (the seeder's includes its start-up, ` +
+        `which checked all ${formatSize(torrents * fileSize)} in ${seconds(transfer.seederStartMs)} s); loop p99: eventLoopDelayP99Ms of the last /status (over the last minute)`,
+      `${startup.name}: seconds from spawn until a /status (polled every ${POLL_MS} ms, so up to that much late) listed all ${startupTorrents} swarms seeding; CPU s and peak RSS at that moment; ` +
+        `startedFrom was '${Object.keys(startup.checked.startedFrom).join("', '")}' for all on the first start, '${Object.keys(startup.fast.startedFrom).join("', '")}' for all on the second`,
+      `${startup.name}: first start ${seconds(startup.checked.ms)} s (every piece checked), second ${seconds(startup.fast.ms)} s (fast resume): ` +
+        `the fast start took ${(startup.fast.ms / startup.checked.ms).toFixed(2)} x the checked one's time; the clean stop (SIGTERM, resume data written) in between took ${seconds(startup.checked.stopMs)} s`,
+    ],
+    data: {
+      pieceLength: PIECE_LENGTH,
+      workersPerPeer: WORKERS,
+      clockTicksPerSecond: clockTicks,
+      pollMs: POLL_MS,
+      transfer,
+      startup,
+    },
+  };
+}
+
+export const manyBenchmark: Benchmark = {
+  name: 'many',
+  description:
+    'many swarms in one peer: 200 torrents of 4 MiB from one seeder to one leecher, then the start-up of a seeder of 1000 torrents, checked and from fast resume (--quick: 20 of 1 MiB, 100)',
+  run: measureMany,
+};
