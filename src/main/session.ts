@@ -47,6 +47,8 @@ export interface StatusDocument {
 
 /** How often the configuration (known peers above all) is saved while running. */
 const CONFIG_SAVE_INTERVAL_MS = 30_000;
+/** Torrents joined at once at start-up. */
+const PARALLEL_JOINS = 8;
 /** torrents/ is rescanned this long after a change is seen, and at least this often. */
 const TORRENT_WATCH_DEBOUNCE_MS = 200;
 const TORRENT_RESCAN_INTERVAL_MS = 5_000;
@@ -154,7 +156,16 @@ export class Session {
     this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab]);
     this.joinsInProgress++;
     try {
-      for (const { name, meta } of found) await this.joinTorrent(name, meta);
+      // A few at a time: each join waits on disk (checks, the first resume save's fsyncs), so
+      // one after another leaves both the pool and the disk idle most of the time.
+      let next = 0;
+      const joiner = async (): Promise<void> => {
+        while (next < found.length) {
+          const { name, meta } = found[next++];
+          await this.joinTorrent(name, meta);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_JOINS, found.length) }, joiner));
     } finally {
       this.joinsInProgress--;
     }
