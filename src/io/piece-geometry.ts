@@ -31,4 +31,11 @@ export class PieceGeometry {
   get bitfieldLength(): number {
     return Math.ceil(this.pieceCount / 8);
   }
+
+  /** The BEP 3 bitfield of the pieces for which `has` is true (spare bits clear). */
+  bitfield(has: (index: number) => boolean): Buffer {
+    const bits = Buffer.alloc(this.bitfieldLength);
+    for (let i = 0; i < this.pieceCount; i++) if (has(i)) bits[i >> 3] |= 0x80 >> (i & 7);
+    return bits;
+  }
 }

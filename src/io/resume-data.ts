@@ -28,12 +28,6 @@ export interface ResumeData {
   savedAt: string;
 }
 
-export function encodePieces(has: (index: number) => boolean, count: number): string {
-  const bits = Buffer.alloc(Math.ceil(count / 8));
-  for (let i = 0; i < count; i++) if (has(i)) bits[i >> 3] |= 0x80 >> (i & 7);
-  return bits.toString('base64');
-}
-
 export function decodePieces(encoded: string, count: number): number[] {
   const bits = Buffer.from(encoded, 'base64');
   const out: number[] = [];

@@ -12,7 +12,7 @@ import { filePath, pieceHash, type Metainfo } from './metainfo.js';
 import { PieceGeometry } from './piece-geometry.js';
 import type { PieceLocation } from './piece-spans.js';
 import type { PieceWorkers } from './piece-workers.js';
-import { decodePieces, encodePieces, readResumeData, writeResumeData, type DataLocation, type ResumeFile } from './resume-data.js';
+import { decodePieces, readResumeData, writeResumeData, type DataLocation, type ResumeFile } from './resume-data.js';
 
 export interface DataFolders {
   shareable: string;
@@ -130,7 +130,7 @@ export class TorrentData {
       version: 1,
       infoHash: this.meta.infoHashHex,
       location: this.where,
-      pieces: encodePieces(has, this.geometry.pieceCount),
+      pieces: this.geometry.bitfield(has).toString('base64'),
       files: files.map((f, i) => f ?? { path: this.layout.files[i].relativePath, size: -1, mtimeMs: 0 }),
       cleanStop,
       savedAt: new Date().toISOString(),
@@ -190,25 +190,28 @@ export class TorrentData {
    */
   private async check(where: DataLocation, present: string[], wanted: (index: number) => boolean = () => true): Promise<number[]> {
     const presentSet = new Set(present.map((relativePath) => path.join(this.root(where), relativePath)));
-    const runs: number[][] = [];
-    let run: number[] = [];
+    type Run = { indices: number[]; locations: PieceLocation[] };
+    const runs: Run[] = [];
+    let run: Run = { indices: [], locations: [] };
     for (let index = 0; index < this.geometry.pieceCount; index++) {
       if (!wanted(index)) continue;
-      const spans = this.pieceLocation(index, where).spans;
-      if (!spans.every((span) => presentSet.has(span.path))) continue;
-      if (run.length > 0 && (run[run.length - 1] !== index - 1 || run.length * this.geometry.pieceLength >= CHECK_RUN_BYTES)) {
+      const location = this.pieceLocation(index, where);
+      if (!location.spans.every((span) => presentSet.has(span.path))) continue;
+      const last = run.indices[run.indices.length - 1];
+      if (run.indices.length > 0 && (last !== index - 1 || run.indices.length * this.geometry.pieceLength >= CHECK_RUN_BYTES)) {
         runs.push(run);
-        run = [];
+        run = { indices: [], locations: [] };
       }
-      run.push(index);
+      run.indices.push(index);
+      run.locations.push(location);
     }
-    if (run.length > 0) runs.push(run);
+    if (run.indices.length > 0) runs.push(run);
     const good: number[] = [];
     await Promise.all(
-      runs.map(async (indices) => {
+      runs.map(async ({ indices, locations }) => {
         const expected = new Uint8Array(indices.length * 20);
         indices.forEach((index, i) => expected.set(pieceHash(this.meta, index), i * 20));
-        const flags = await this.workers.checkRun(expected, indices.map((index) => this.pieceLocation(index, where)));
+        const flags = await this.workers.checkRun(expected, locations);
         indices.forEach((index, i) => flags[i] && good.push(index));
       }),
     );

@@ -383,7 +383,7 @@ export class Session {
   /** Saves the peer id, the port and every swarm's known peers (errors are logged, never fatal). */
   private async saveConfig(): Promise<void> {
     const known: Record<string, string[]> = { ...this.savedKnown };
-    for (const [infoHash, swarm] of this.swarms) known[infoHash] = swarm.status().known;
+    for (const [infoHash, swarm] of this.swarms) known[infoHash] = swarm.knownAddresses();
     try {
       await writePeerConfig(this.options.cache, { version: 1, peerId: this.peerId.toString('latin1'), port: this.port, known });
     } catch (error) {

@@ -276,7 +276,7 @@ export class Swarm implements PeerHandler {
     this.peers.add(peer);
     this.log.info(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
     // BEP 3: a bitfield is only ever the first message after the handshake.
-    if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.haveBitfield() });
+    if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.data.geometry.bitfield((i) => this.picker.hasPiece(i)) });
     if (supportsExtensionProtocol(handshake)) {
       const payload = encodeExtensionHandshake({
         m: { ...LOCAL_EXTENSION_IDS },
@@ -288,12 +288,6 @@ export class Swarm implements PeerHandler {
     }
     peer.attach(this, (bytes) => this.context.downloadLimiter.take(bytes, Date.now()));
     return 'admitted';
-  }
-
-  private haveBitfield(): Buffer {
-    const bits = Buffer.alloc(this.data.geometry.bitfieldLength);
-    for (let i = 0; i < this.meta.pieceCount; i++) if (this.picker.hasPiece(i)) bits[i >> 3] |= 0x80 >> (i & 7);
-    return bits;
   }
 
   onMessage(peer: PeerConnection, message: WireMessage): void {
@@ -700,6 +694,11 @@ export class Swarm implements PeerHandler {
     this.connectToKnownPeers();
   }
 
+  /** The peer list, as "ip:port". */
+  knownAddresses(): string[] {
+    return [...this.known.keys()];
+  }
+
   status(): SwarmStatus {
     return {
       infoHash: this.meta.infoHashHex,
@@ -712,7 +711,7 @@ export class Swarm implements PeerHandler {
       downloaded: this.downloadedBytes,
       uploaded: this.uploadedBytes,
       peers: [...this.peers].map((p) => ({ address: p.address, downloaded: p.downloaded, uploaded: p.uploaded })),
-      known: [...this.known.keys()],
+      known: this.knownAddresses(),
       tracker: this.announcer?.status(),
       startedFrom: this.startedFrom,
     };
