@@ -8,11 +8,9 @@
  */
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { digest, fileDigest, folderArgs, makePeerFolders, PROJECT_ROOT, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './helpers/peer-process.js';
+import { AGE_TORRENT, AGE_TXT, digest, fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './helpers/peer-process.js';
 import { canBuildLan, TestLan } from './helpers/test-lan.js';
 
-const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
-const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
 
 const lanAvailable = canBuildLan();
 if (!lanAvailable && process.env.CI !== 'true') {

@@ -6,20 +6,19 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  AGE_TORRENT,
+  AGE_TXT,
   copyInto,
   digest,
   fileDigest,
   folderArgs,
   makePeerFolders,
-  PROJECT_ROOT,
   removeFolders,
   startPeer,
   type PeerFolders,
   type PeerProcess,
 } from './helpers/peer-process.js';
 
-const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
-const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
 
 describe('age.txt shared between processes on loopback', () => {
   const folders: PeerFolders[] = [];

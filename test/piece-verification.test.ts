@@ -3,37 +3,22 @@
  * requested again; the download then completes byte-identical. The seeder here is a scripted
  * raw-socket peer that corrupts the first answer for one block.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseMetainfo, setAnnounce } from '../src/io/metainfo.js';
 import type { ParserEvent } from '../src/main/wire/wire-parser.js';
-import {
-  digest,
-  fileDigest,
-  folderArgs,
-  freePort,
-  makePeerFolders,
-  PROJECT_ROOT,
-  removeFolders,
-  startPeer,
-} from './helpers/peer-process.js';
+import { AGE_TXT, oursWithAge } from './helpers/interop.js';
+import { digest, fileDigest } from './helpers/peer-process.js';
 import { ScriptedPeer } from './helpers/scripted-peer.js';
 
-const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
-const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
 const BAD_PIECE = 3;
 
 test('a corrupt piece is refused, requested again, and only counted once it verifies', async () => {
   const original = await readFile(AGE_TXT);
-  const port = await freePort();
-  const dirs = await makePeerFolders();
   // The leecher is its own announcer, so the scripted peer is the only peer it meets.
-  const torrent = setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`);
-  const meta = parseMetainfo(torrent);
-  await writeFile(path.join(dirs.torrents, 'age.torrent'), torrent);
-  const leecher = startPeer([...folderArgs(dirs), '--workers', '2'], port);
+  const setup = await oursWithAge(false);
+  const { ours: leecher, meta } = setup;
+  const port = leecher.port;
   try {
-    await leecher.waitForStatus((s) => s.swarms.length === 1, 20_000, 'the swarm to start');
     const seeder = await ScriptedPeer.connect(port, meta.infoHash, meta.pieceCount);
     await seeder.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
     seeder.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
@@ -62,11 +47,10 @@ test('a corrupt piece is refused, requested again, and only counted once it veri
     // HAVE for the bad piece comes only after it was requested again and verified.
     const haveAt = timeline.indexOf(`have ${BAD_PIECE}`);
     expect(haveAt).toBeGreaterThan(requestsOfBadBlock[1]);
-    expect(await fileDigest(path.join(dirs.shareable, 'age.txt'))).toBe(digest(original));
+    expect(await fileDigest(path.join(setup.oursDirs.shareable, 'age.txt'))).toBe(digest(original));
     seeder.destroy();
   } finally {
-    await leecher.stop();
-    await removeFolders(dirs);
+    await setup.cleanup();
   }
 });
 

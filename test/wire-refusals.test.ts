@@ -2,56 +2,26 @@
  * A real peer process against scripted raw-socket peers: each protocol breach closes that
  * connection only; the peer goes on serving others and answering /status.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseMetainfo, setAnnounce, type Metainfo } from '../src/io/metainfo.js';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import {
-  copyInto,
-  folderArgs,
-  freePort,
-  makePeerFolders,
-  PROJECT_ROOT,
-  removeFolders,
-  startPeer,
-  type PeerFolders,
-  type PeerProcess,
-} from './helpers/peer-process.js';
+import { AGE_TXT, oursWithAge, type InteropSetup } from './helpers/interop.js';
 import { ScriptedPeer } from './helpers/scripted-peer.js';
 
-const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
-const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
-
-/** A peer process for age.txt whose torrent announces to itself on a free port. */
-async function agePeer(seed: boolean): Promise<{ peer: PeerProcess; dirs: PeerFolders; meta: Metainfo }> {
-  const port = await freePort();
-  const dirs = await makePeerFolders();
-  const torrent = setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`);
-  await writeFile(path.join(dirs.torrents, 'age.torrent'), torrent);
-  if (seed) await copyInto(AGE_TXT, dirs.shareable);
-  const peer = startPeer([...folderArgs(dirs), '--workers', '1'], port);
-  await peer.waitForStatus((s) => s.swarms.length === 1, 20_000, 'the swarm to start');
-  return { peer, dirs, meta: parseMetainfo(torrent) };
-}
-
 describe('a seeder refuses bad requests, one connection at a time', () => {
-  let seeder: Awaited<ReturnType<typeof agePeer>>;
+  let seeder: InteropSetup;
   const open: ScriptedPeer[] = [];
 
   beforeAll(async () => {
-    seeder = await agePeer(true);
+    seeder = await oursWithAge(true);
   });
   // Each test leaves the seeder's upload slots (4 + 1 optimistic) free for the next.
   afterEach(() => {
     for (const peer of open.splice(0)) peer.destroy();
   });
-  afterAll(async () => {
-    await seeder.peer.stop();
-    await removeFolders(seeder.dirs);
-  });
+  afterAll(() => seeder.cleanup());
 
   async function interestedPeer(): Promise<ScriptedPeer> {
-    const peer = await ScriptedPeer.connect(seeder.peer.port, seeder.meta.infoHash, seeder.meta.pieceCount);
+    const peer = await ScriptedPeer.connect(seeder.ours.port, seeder.meta.infoHash, seeder.meta.pieceCount);
     open.push(peer);
     await peer.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
     await peer.waitFor((e) => e.kind === 'bitfield', 5_000, "the seeder's bitfield");
@@ -81,7 +51,7 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
     bystander.send({ kind: 'request', index: 0, begin: 0, length: 16384 });
     await bystander.waitFor((e) => e.kind === 'piece', 5_000, 'a block for the bystander');
     expect(bystander.isClosed).toBe(false);
-    expect((await seeder.peer.status()).swarms[0].role).toBe('seeder');
+    expect((await seeder.ours.status()).swarms[0].role).toBe('seeder');
   });
 
   test('a frame over the size limit closes the connection', async () => {
@@ -93,13 +63,13 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
   });
 
   test('an unknown info hash is closed at once', async () => {
-    const stranger = await ScriptedPeer.connect(seeder.peer.port, Buffer.alloc(20, 7), 1);
+    const stranger = await ScriptedPeer.connect(seeder.ours.port, Buffer.alloc(20, 7), 1);
     open.push(stranger);
     expect(await stranger.closedWithin(5_000)).toBe(true);
   });
 
   test('a connection that starts with neither 19 nor HTTP is closed at once', async () => {
-    const socket = net.connect({ host: '127.0.0.1', port: seeder.peer.port });
+    const socket = net.connect({ host: '127.0.0.1', port: seeder.ours.port });
     socket.on('error', () => undefined);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.write(Buffer.from([0x8a, 0x11, 0x00, 0x42]));
@@ -113,17 +83,16 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
 
 describe('a leecher refuses a piece nobody requested', () => {
   test('the connection is closed and nothing counts as downloaded', async () => {
-    const leecher = await agePeer(false);
+    const leecher = await oursWithAge(false);
     try {
-      const peer = await ScriptedPeer.connect(leecher.peer.port, leecher.meta.infoHash, leecher.meta.pieceCount);
+      const peer = await ScriptedPeer.connect(leecher.ours.port, leecher.meta.infoHash, leecher.meta.pieceCount);
       await peer.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
       peer.send({ kind: 'piece', index: 0, begin: 0, block: Buffer.alloc(16384, 1) });
       expect(await peer.closedWithin(5_000)).toBe(true);
-      const status = await leecher.peer.status();
+      const status = await leecher.ours.status();
       expect(status.swarms[0]).toMatchObject({ role: 'leecher', have: 0, downloaded: 0 });
     } finally {
-      await leecher.peer.stop();
-      await removeFolders(leecher.dirs);
+      await leecher.cleanup();
     }
   });
 });

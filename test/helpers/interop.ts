@@ -1,16 +1,15 @@
 /**
- * Our peer on one side, a real client on the other: the torrent of age.txt announcing to our
- * peer, which is its tracker, as the seeder (the client downloads) or as the leecher (the
- * client seeds).
+ * Our peer as the announcer (tracker) of age.txt's torrent, seeding it or not, with a folder for
+ * whatever is on the other side: a real client, or a scripted peer.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMetainfo, setAnnounce, type Metainfo } from '../../src/io/metainfo.js';
-import { copyInto, folderArgs, freePort, makePeerFolders, PROJECT_ROOT, removeFolders, startPeer, type PeerFolders, type PeerProcess } from './peer-process.js';
+import { AGE_TORRENT, AGE_TXT, copyInto, folderArgs, freePort, makePeerFolders, PROJECT_ROOT, removeFolders, startPeer, type PeerFolders, type PeerProcess } from './peer-process.js';
 
-export const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
-export const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
+export { AGE_TORRENT, AGE_TXT };
+
 export const LT_PEER = path.join(PROJECT_ROOT, 'test', 'helpers', 'lt-peer.py');
 
 export interface InteropSetup {

@@ -15,6 +15,9 @@ import type { StatusDocument } from '../../src/main/session.js';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHOAL = path.join(PROJECT_ROOT, 'dist', 'main', 'cli', 'shoal.js');
 export const TORRENT_COMMAND = path.join(PROJECT_ROOT, 'dist', 'main', 'cli', 'torrent-command.js');
+/** The shipped sample and its torrent (announced at 127.0.0.1:6881). */
+export const AGE_TXT = path.join(PROJECT_ROOT, 'shareable', 'age.txt');
+export const AGE_TORRENT = path.join(PROJECT_ROOT, 'torrents', 'age.torrent');
 
 export interface PeerFolders {
   root: string;
