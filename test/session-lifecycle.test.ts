@@ -2,13 +2,13 @@
  * A session in this process: after stop(), the worker pool's threads, the port and
  * every file descriptor are gone, so nothing keeps the process alive.
  */
-import { readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setAnnounce } from '../src/io/metainfo.js';
 import { parsePeerOptions } from '../src/main/cli/options.js';
 import { createLogger } from '../src/main/logger.js';
 import { Session } from '../src/main/session.js';
-import { copyInto, freePort, makePeerFolders, PROJECT_ROOT, removeFolders } from './helpers/peer-process.js';
+import { AGE_TORRENT, AGE_TXT, copyInto, folderArgs, freePort, makePeerFolders, PROJECT_ROOT, removeFolders, startPeer, type PeerProcess } from './helpers/peer-process.js';
 
 /** Open handles of one kind that keep the event loop alive (TCPServerWrap, TCPSocketWrap, Timeout...). */
 function liveHandles(kind: string): number {
@@ -89,3 +89,35 @@ test('a restarted session keeps its peer id, its port and its known peers (cache
   expect(status.swarms[0].known).toEqual(expect.arrayContaining(['127.0.0.9:7000', '127.0.0.10:7001']));
   await removeFolders(dirs);
 });
+
+test('a peer killed after a fast resume is not fast-resumed again: the run marker says the stop was unclean', async () => {
+  const dirs = await makePeerFolders();
+  const port = await freePort();
+  await copyInto(AGE_TORRENT, dirs.torrents);
+  await copyInto(AGE_TXT, dirs.shareable);
+  const marker = path.join(dirs.cache, 'running.json');
+  const run = async (): Promise<{ peer: PeerProcess; startedFrom: string; infoHash: string }> => {
+    const peer = startPeer([...folderArgs(dirs), '--workers', '1'], port);
+    const status = await peer.waitForStatus((s) => s.swarms.length === 1, 20_000, 'the seeder to join');
+    return { peer, startedFrom: status.swarms[0].startedFrom as string, infoHash: status.swarms[0].infoHash };
+  };
+  try {
+    const first = await run();
+    expect(first.startedFrom).toBe('checked');
+    expect(await first.peer.stop('SIGTERM')).toBe(0);
+    await expect(stat(marker)).rejects.toThrow();
+    const second = await run();
+    expect(second.startedFrom).toBe('fast');
+    await stat(marker);
+    await second.peer.stop('SIGKILL');
+    // The torrent's own resume data still says "clean stop" (a fast resume saves nothing): only
+    // the marker left behind tells the next start not to trust it blindly.
+    expect(JSON.parse(await readFile(path.join(dirs.cache, first.infoHash, 'resume.json'), 'utf8')).cleanStop).toBe(true);
+    const third = await run();
+    expect(third.startedFrom).toBe('after-crash');
+    expect(await third.peer.stop('SIGTERM')).toBe(0);
+    await expect(stat(marker)).rejects.toThrow();
+  } finally {
+    await removeFolders(dirs);
+  }
+}, 90_000);

@@ -61,7 +61,7 @@ describe('TorrentData', () => {
   test('complete, valid data in shareable/ is seeded from there', async () => {
     await writeFile(path.join(folders.shareable, 'file.bin'), content);
     const data = open();
-    expect((await data.open()).pieces).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await data.open(true)).pieces).toEqual([0, 1, 2, 3, 4, 5]);
     expect(data.location).toBe('shareable');
     expect((await readBack(data, 5)).equals(content.subarray(PIECE * 5))).toBe(true);
     await data.close();
@@ -72,7 +72,7 @@ describe('TorrentData', () => {
     damaged[PIECE * 2 + 7] ^= 0xff;
     await writeFile(path.join(folders.shareable, 'file.bin'), damaged);
     const data = open();
-    expect((await data.open()).pieces).toEqual([0, 1, 3, 4, 5]);
+    expect((await data.open(true)).pieces).toEqual([0, 1, 3, 4, 5]);
     expect(data.location).toBe('cache');
     // shareable/ never holds a partial file.
     await expect(stat(path.join(folders.shareable, 'file.bin'))).rejects.toThrow();
@@ -89,19 +89,19 @@ describe('TorrentData', () => {
   test('a truncated file keeps the pieces it still holds; a longer one is cut to size', async () => {
     await writeFile(path.join(folders.shareable, 'file.bin'), content.subarray(0, PIECE * 3 + 5));
     const data = open();
-    expect((await data.open()).pieces).toEqual([0, 1, 2]);
+    expect((await data.open(true)).pieces).toEqual([0, 1, 2]);
     await data.close();
 
     await writeFile(path.join(data.cacheRoot, 'file.bin'), Buffer.concat([content, Buffer.from('trailing junk')]));
     const again = open();
-    expect((await again.open()).pieces).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await again.open(true)).pieces).toEqual([0, 1, 2, 3, 4, 5]);
     expect((await stat(path.join(again.cacheRoot, 'file.bin'))).size).toBe(content.length);
     await again.close();
   });
 
   test('nothing on disk: a leecher with no pieces, whose partial data goes to cache/', async () => {
     const data = open();
-    expect((await data.open()).pieces).toEqual([]);
+    expect((await data.open(true)).pieces).toEqual([]);
     expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
     expect((await stat(path.join(data.cacheRoot, 'file.bin'))).size).toBe(content.length);
     await data.close();
@@ -110,17 +110,48 @@ describe('TorrentData', () => {
   describe('resume data', () => {
     test('after a clean stop the saved pieces are trusted without hashing (fast resume)', async () => {
       const data = open();
-      await data.open();
+      await data.open(true);
       expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
       expect(await write(data, 3, content.subarray(3 * PIECE, 4 * PIECE))).toBe(true);
       await data.saveResume((i) => i === 0 || i === 3, true);
-      const again = await open().open();
+      const again = await open().open(true);
       expect(again).toEqual({ pieces: [0, 3], resumed: 'fast' });
+    });
+
+    test('a clean stop of the torrent is not trusted when the run of the peer did not end cleanly', async () => {
+      const data = open();
+      await data.open(true);
+      expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
+      await data.saveResume((i) => i === 0, true);
+      // The peer was restarted from that clean stop and killed before saving again; meanwhile
+      // piece 2 reached the disk. Its saved pieces still hold, the rest is checked, not assumed.
+      expect(await write(data, 2, content.subarray(2 * PIECE, 3 * PIECE))).toBe(true);
+      expect(await open().open(false)).toEqual({ pieces: [0, 2], resumed: 'after-crash' });
+    });
+
+    test('after an unclean stop, complete data in shareable/ as saved is trusted without hashing', async () => {
+      const file = path.join(folders.shareable, 'file.bin');
+      await writeFile(file, content);
+      // Whole seconds, so that the time can be put back exactly below.
+      const mtime = new Date(1_700_000_000_000);
+      await utimes(file, mtime, mtime);
+      const data = open();
+      expect((await data.open(true)).pieces).toEqual([0, 1, 2, 3, 4, 5]);
+      await data.saveResume(() => true, false);
+      // Damage that keeps size and time would be trusted: proof that no hashing took place.
+      const handle = await openFile(file, 'r+');
+      await handle.write(Buffer.from('x'), 0, 1, 0);
+      await handle.close();
+      await utimes(file, mtime, mtime);
+      expect(await open().open(false)).toEqual({ pieces: [0, 1, 2, 3, 4, 5], resumed: 'after-crash' });
+      // A file changed since the save is checked in full.
+      await utimes(file, mtime, new Date(mtime.getTime() + 5000));
+      expect(await open().open(false)).toEqual({ pieces: [1, 2, 3, 4, 5], resumed: 'checked' });
     });
 
     test('a file touched after the clean stop is checked again, not trusted', async () => {
       const data = open();
-      await data.open();
+      await data.open(true);
       expect(await write(data, 1, content.subarray(PIECE, 2 * PIECE))).toBe(true);
       await data.saveResume((i) => i === 1, true);
       // Someone damaged piece 1 while the peer was stopped (same size, new time).
@@ -129,12 +160,12 @@ describe('TorrentData', () => {
       await handle.write(Buffer.from('damage'), 0, 6, PIECE + 10);
       await handle.close();
       await utimes(file, new Date(), new Date(Date.now() + 5000));
-      expect(await open().open()).toEqual({ pieces: [], resumed: 'checked' });
+      expect(await open().open(true)).toEqual({ pieces: [], resumed: 'checked' });
     });
 
     test('after a crash the saved pieces are trusted and only the others are checked', async () => {
       const data = open();
-      await data.open();
+      await data.open(true);
       expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
       await data.saveResume((i) => i === 0, false);
       // Written after the last save, then the peer was killed: found by the check, not trusted blindly.
@@ -145,16 +176,16 @@ describe('TorrentData', () => {
       const handle = await openFile(path.join(data.cacheRoot, 'file.bin'), 'r+');
       await handle.write(bad, 0, bad.length, 4 * PIECE);
       await handle.close();
-      expect(await open().open()).toEqual({ pieces: [0, 2], resumed: 'after-crash' });
+      expect(await open().open(true)).toEqual({ pieces: [0, 2], resumed: 'after-crash' });
     });
 
     test('damaged resume data is ignored: a full check', async () => {
       const data = open();
-      await data.open();
+      await data.open(true);
       expect(await write(data, 5, content.subarray(5 * PIECE))).toBe(true);
       await data.saveResume(() => true, true);
       await writeFile(data.resumeFile, '{"version": 1, "infoHash": "');
-      expect(await open().open()).toEqual({ pieces: [5], resumed: 'checked' });
+      expect(await open().open(true)).toEqual({ pieces: [5], resumed: 'checked' });
     });
   });
 });

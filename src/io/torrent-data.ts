@@ -80,24 +80,31 @@ export class TorrentData {
   /**
    * Decides where the data is and which pieces are good, from the resume data when it can be
    * trusted:
-   * - after a clean stop, with every file as it was saved (size and time): the saved pieces, no
-   *   hashing (fast resume);
-   * - after a crash, with the data still in cache/: the saved pieces (they were flushed before
-   *   being saved), and a check of the others, which may or may not have reached the disk;
+   * - after a clean stop of the peer and of this torrent, with every file as it was saved (size
+   *   and time): the saved pieces, no hashing (fast resume);
+   * - after an unclean stop (the peer's run marker was left behind, see run-marker.ts), with the
+   *   data still in cache/: the saved pieces (they were flushed before being saved), and a check
+   *   of the others, which may or may not have reached the disk; with the data in shareable/,
+   *   which we never write, and every file as it was saved: the saved pieces;
    * - otherwise a full check. Complete, valid data in shareable/ is seeded from there; anything
    *   less found there moves to cache/ (shareable/ never holds a partial file), where its good
    *   pieces are kept and the rest is downloaded.
    */
-  async open(): Promise<{ pieces: number[]; resumed: 'fast' | 'after-crash' | 'checked' }> {
+  async open(previousRunClean: boolean): Promise<{ pieces: number[]; resumed: 'fast' | 'after-crash' | 'checked' }> {
     const resume = await readResumeData(this.resumeFile, this.meta.infoHashHex, this.geometry.pieceCount);
     if (resume) {
       const saved = decodePieces(resume.pieces, this.geometry.pieceCount);
       const files = await this.fileStates(resume.location);
-      if (resume.cleanStop && sameFiles(files, resume.files, true)) {
+      const unchanged = sameFiles(files, resume.files, true);
+      if (previousRunClean && resume.cleanStop && unchanged) {
         this.where = resume.location;
         return { pieces: saved, resumed: 'fast' };
       }
-      if (!resume.cleanStop && resume.location === 'cache' && sameFiles(files, resume.files, false)) {
+      if (!previousRunClean && resume.location === 'shareable' && unchanged) {
+        this.where = 'shareable';
+        return { pieces: saved, resumed: 'after-crash' };
+      }
+      if (!(previousRunClean && resume.cleanStop) && resume.location === 'cache' && sameFiles(files, resume.files, false)) {
         this.where = 'cache';
         const trusted = new Set(saved);
         const present = files.filter((f) => f !== null).map((f) => f.path);

@@ -13,6 +13,7 @@ import { BlockSlab } from '../io/block-slab.js';
 import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
 import { PieceWorkers } from '../io/piece-workers.js';
 import { ReadCache } from '../io/read-cache.js';
+import { markRunning, markStoppedCleanly, previousRunWasClean } from '../io/run-marker.js';
 import { TorrentData } from '../io/torrent-data.js';
 import type { PeerOptions } from './cli/options.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
@@ -79,6 +80,10 @@ export class Session {
   private rescanTimer: NodeJS.Timeout | null = null;
   private rescanning = false;
   private readSlabBytes = 0;
+  /** Whether the previous run left no run marker (run-marker.ts). */
+  private previousRunClean = false;
+  /** Set once this run's marker is written: only then may a clean stop remove it. */
+  private running = false;
   /** Torrents being joined (their data checked) right now. */
   private joinsInProgress = 0;
   private readonly loop = new EventLoopMonitor();
@@ -143,6 +148,9 @@ export class Session {
     this.tracker = this.makeTracker();
     await this.listener.listen(this.port, this.options.host);
     await this.saveConfig();
+    this.previousRunClean = await previousRunWasClean(this.options.cache);
+    await markRunning(this.options.cache);
+    this.running = true;
     this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
     this.configTimer.unref();
     this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
@@ -334,6 +342,7 @@ export class Session {
       log: this.log,
       isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
       hasConnectionRoom: () => this.listener.connectionCount + this.outgoingCount() < settings.maxConnections,
+      previousRunClean: this.previousRunClean,
       onComplete: () => this.checkAllComplete(),
     };
   }
@@ -413,6 +422,8 @@ export class Session {
       await this.listener.close();
       await this.workers?.destroy();
       this.loop.stop();
+      // Joins cut short by the stop stopped their swarms themselves; nothing writes any more.
+      if (this.running) await markStoppedCleanly(this.options.cache);
     })();
     return this.stopping;
   }

@@ -44,6 +44,8 @@ export interface SwarmContext {
   slab: BlockSlab;
   /** Pieces read for uploading. */
   readCache: ReadCache;
+  /** Whether the previous run of this peer stopped cleanly (run-marker.ts): only then is fast resume allowed. */
+  previousRunClean: boolean;
   /** Called once when the swarm's data becomes complete. */
   onComplete(swarm: Swarm): void;
 }
@@ -145,11 +147,12 @@ export class Swarm implements PeerHandler {
 
   /** Checks the data on disk, takes the role it allows, and joins the swarm. */
   async start(): Promise<void> {
-    const { pieces, resumed } = await this.data.open();
+    const { pieces, resumed } = await this.data.open(this.context.previousRunClean);
     this.startedFrom = resumed;
     for (const index of pieces) this.picker.markHave(index);
     // Complete in cache/: the last piece verified as the previous run stopped, before the move.
-    if (this.picker.complete && this.data.location === 'cache') await this.data.moveToShareable();
+    const move = this.picker.complete && this.data.location === 'cache';
+    if (move) await this.data.moveToShareable();
     this.roleNow = this.picker.complete ? 'seeder' : 'leecher';
     const how = { fast: 'resume data after a clean stop', 'after-crash': 'resume data after an unclean stop, the rest checked', checked: 'a check of the data' }[resumed];
     if (this.roleNow === 'leecher') {
@@ -157,8 +160,10 @@ export class Swarm implements PeerHandler {
     } else {
       this.log.info(`seeder: all ${this.meta.pieceCount} pieces verified in shareable/, from ${how}`);
     }
-    // From now on, until a clean stop says otherwise, a restart must not trust unsaved pieces.
-    await this.saveResume(false);
+    // What a check found is saved at once, so a restart need not find it again. After a fast
+    // resume there is nothing new to save: the session's run marker already tells a restart that
+    // this run may not stop cleanly.
+    if (resumed !== 'fast' || move) await this.saveResume(false);
     if (this.options.announcer) {
       this.log.info('this peer is the announce address: serving the tracker');
     } else if (this.meta.announce) {
