@@ -1,7 +1,7 @@
 /**
  * Many swarms at once: peer P has 20 torrents, seeds 10 (set A) and leeches 10 (set B) from two
  * other peers, Q and R, which seed set B; Q also leeches set A from P. One port per peer carries
- * every swarm; everything completes byte-identical.
+ * every swarm; everything completes byte-identical, P's ten downloads sharing a slab of four pieces.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -33,7 +33,9 @@ test('a peer seeding 10 swarms and leeching 10 others at once', async () => {
     for (const name of setB) await make(name, portQ, [q, r], [p, q, r]);
     await mkdir(p.cache, { recursive: true });
 
-    running.push(startPeer([...folderArgs(p), '--workers', '2'], portP));
+    // P's block buffers hold 4 of its 64 KiB pieces for 10 downloads at once: each swarm gets a
+    // share of one piece at a time (slab-shares.ts) and is woken when memory comes back.
+    running.push(startPeer([...folderArgs(p), '--workers', '2', '--buffer-memory', '256k'], portP));
     running.push(startPeer([...folderArgs(q), '--workers', '1'], portQ));
     running.push(startPeer([...folderArgs(r), '--workers', '1'], portR));
     const [peerP, peerQ] = running;

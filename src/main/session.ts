@@ -21,8 +21,10 @@ import type { Logger } from './logger.js';
 import { readHandshake } from './net/handshake-exchange.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
-import { rateLimiter, type TokenBucket } from './net/token-bucket.js';
+import { FairLimiter } from './net/fair-limiter.js';
+import { rateLimiter } from './net/token-bucket.js';
 import { settings } from './settings.js';
+import { SlabShares } from './swarm/slab-shares.js';
 import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
@@ -92,9 +94,10 @@ export class Session {
   private host = '127.0.0.1';
   private workers: PieceWorkers | null = null;
   private slab: BlockSlab | null = null;
+  private slabShares: SlabShares | null = null;
   private readCache: ReadCache | null = null;
-  private readonly uploadLimiter: TokenBucket;
-  private readonly downloadLimiter: TokenBucket;
+  private readonly uploadLimiter: FairLimiter;
+  private readonly downloadLimiter: FairLimiter;
 
   constructor(
     readonly options: PeerOptions,
@@ -107,8 +110,8 @@ export class Session {
       for (const entry of list ?? []) this.localAddresses.add(entry.address);
     }
     if (options.host) this.localAddresses.add(options.host);
-    this.uploadLimiter = rateLimiter(options.uploadLimit, Date.now());
-    this.downloadLimiter = rateLimiter(options.downloadLimit, Date.now());
+    this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
+    this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));
     this.listener = new PortListener({
       onPeerConnection: (socket, firstChunk) => void this.acceptPeer(socket, firstChunk),
       onHttpRequest: (req, res) => this.serveHttp(req, res),
@@ -158,6 +161,7 @@ export class Session {
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
+    this.slabShares = new SlabShares(this.slab);
     const readSlab = new BlockSlab(1, Math.max(settings.readCacheBytes, 2 * largestPiece));
     this.readSlabBytes = readSlab.slotCount * readSlab.slotLength;
     this.readCache = new ReadCache(readSlab);
@@ -331,9 +335,10 @@ export class Session {
   }
 
   private swarmContext(): SwarmContext {
-    if (!this.slab || !this.readCache) throw new Error('swarms are made only after the shared buffers');
+    if (!this.slab || !this.slabShares || !this.readCache) throw new Error('swarms are made only after the shared buffers');
     return {
       slab: this.slab,
+      slabShares: this.slabShares,
       readCache: this.readCache,
       uploadLimiter: this.uploadLimiter,
       downloadLimiter: this.downloadLimiter,

@@ -4,6 +4,7 @@
  * bytes moved. Decisions (what to request, whom to unchoke) are the swarm's.
  */
 import type { Socket } from 'node:net';
+import type { FairLimiter } from '../net/fair-limiter.js';
 import { settings } from '../settings.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { encodeMessage, encodePieceHeader, encodeRequests } from '../wire/wire-codec.js';
@@ -70,10 +71,12 @@ export class PeerConnection {
   lastSentAt: number;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
   private readonly pendingSends = new Set<() => void>();
-  /** Set while reading pauses for the download limit. */
-  private readWait: NodeJS.Timeout | null = null;
-  /** Set while serving requests waits for the upload limit. */
-  uploadWait: NodeJS.Timeout | null = null;
+  /** Set while reading pauses for the download limit, waiting for its turn. */
+  private readPaused = false;
+  /** Bytes of the download limit paid for when reading resumed, not yet received. */
+  private prepaid = 0;
+  /** Set while serving requests waits for its turn under the upload limit. */
+  uploadWait = false;
   private closed = false;
   private handler: PeerHandler | null = null;
 
@@ -106,21 +109,28 @@ export class PeerConnection {
   }
 
   /**
-   * Starts delivering messages to `handler`, beginning with those already buffered.
-   * `throttle` is told of every chunk received and answers how long to stop reading (--download-limit).
+   * Starts delivering messages to `handler`, beginning with those already buffered. Reading
+   * pauses while the download limit's bucket is dry, and resumes on this peer's turn.
    */
-  attach(handler: PeerHandler, throttle: (bytes: number) => number): void {
+  attach(handler: PeerHandler, download: { limiter: FairLimiter; owner: object }): void {
     this.handler = handler;
+    const { limiter, owner } = download;
     this.socket.on('data', (chunk: Buffer) => {
       this.deliver(this.parser.push(chunk));
-      const waitMs = throttle(chunk.length);
-      if (waitMs > 0 && !this.closed) {
-        this.socket.pause();
-        this.readWait = setTimeout(() => {
-          this.readWait = null;
-          if (!this.closed) this.socket.resume();
-        }, waitMs);
-      }
+      if (limiter.unlimited) return;
+      // A turn paid for one block in advance; only what goes beyond it is spent now.
+      limiter.take(Math.max(0, chunk.length - this.prepaid));
+      this.prepaid = Math.max(0, this.prepaid - chunk.length);
+      if (limiter.open() || this.closed || this.readPaused) return;
+      this.readPaused = true;
+      this.socket.pause();
+      limiter.wait(owner, () => {
+        this.readPaused = false;
+        if (this.closed) return;
+        this.prepaid = settings.blockLength;
+        limiter.take(this.prepaid);
+        this.socket.resume();
+      });
     });
     this.socket.on('drain', () => {
       if (!this.closed) this.handler?.onWritable(this);
@@ -208,8 +218,6 @@ export class PeerConnection {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.readWait) clearTimeout(this.readWait);
-    if (this.uploadWait) clearTimeout(this.uploadWait);
     this.socket.destroy();
     for (const onSent of this.pendingSends) onSent();
     this.pendingSends.clear();

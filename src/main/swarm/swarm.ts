@@ -9,7 +9,8 @@ import type { ReadCache } from '../../io/read-cache.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Logger } from '../logger.js';
 import { readHandshake } from '../net/handshake-exchange.js';
-import type { TokenBucket } from '../net/token-bucket.js';
+import type { FairLimiter } from '../net/fair-limiter.js';
+import type { SlabOwner, SlabShares } from './slab-shares.js';
 import { settings } from '../settings.js';
 import { Announcer, type PeerAddress, type TrackerStatus } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, encodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
@@ -38,10 +39,12 @@ export interface SwarmContext {
   /** Whether one more connection fits the session-wide limit. */
   hasConnectionRoom(): boolean;
   /** Shared by every swarm: --upload-limit and --download-limit. */
-  uploadLimiter: TokenBucket;
-  downloadLimiter: TokenBucket;
+  uploadLimiter: FairLimiter;
+  downloadLimiter: FairLimiter;
   /** Shared block buffers for pieces being downloaded. */
   slab: BlockSlab;
+  /** Each swarm's fair share of `slab`: pieces are allocated through it. */
+  slabShares: SlabShares;
   /** Pieces read for uploading. */
   readCache: ReadCache;
   /** Whether the previous run of this peer stopped cleanly (run-marker.ts): only then is fast resume allowed. */
@@ -121,6 +124,12 @@ export class Swarm implements PeerHandler {
   private downloadedBytes = 0;
   private uploadedBytes = 0;
   private readonly log: Logger;
+  /** This swarm as the slab's shares know it: woken to request again when memory is released. */
+  private readonly memoryOwner: SlabOwner = {
+    wake: () => {
+      for (const peer of this.peers) this.requestBlocks(peer);
+    },
+  };
 
   constructor(
     readonly meta: Metainfo,
@@ -291,7 +300,7 @@ export class Swarm implements PeerHandler {
       });
       peer.send({ kind: 'extended', extId: 0, payload });
     }
-    peer.attach(this, (bytes) => this.context.downloadLimiter.take(bytes, Date.now()));
+    peer.attach(this, { limiter: this.context.downloadLimiter, owner: this });
     return 'admitted';
   }
 
@@ -429,37 +438,49 @@ export class Swarm implements PeerHandler {
     this.serveRequests(peer);
   }
 
+  private canServe(peer: PeerConnection): boolean {
+    return peer.incoming.length > 0 && peer.readsInFlight < MAX_READS_PER_PEER && peer.writable && !peer.amChoking;
+  }
+
   private serveRequests(peer: PeerConnection): void {
-    while (peer.incoming.length > 0 && peer.readsInFlight < MAX_READS_PER_PEER && peer.writable && !peer.amChoking) {
-      if (peer.uploadWait) return;
-      const waitMs = this.context.uploadLimiter.delay(Date.now());
-      if (waitMs > 0) {
-        peer.uploadWait = setTimeout(() => {
-          peer.uploadWait = null;
+    const limiter = this.context.uploadLimiter;
+    while (!peer.uploadWait && this.canServe(peer)) {
+      if (!limiter.open()) {
+        // In line with every other swarm's peers for the upload limit; one block per turn.
+        peer.uploadWait = true;
+        limiter.wait(this, () => {
+          peer.uploadWait = false;
+          if (peer.isClosed || !this.canServe(peer)) return;
+          this.serveOne(peer);
           this.serveRequests(peer);
-        }, waitMs);
+        });
         return;
       }
-      const request = peer.incoming.shift()!;
-      this.context.uploadLimiter.take(request.length, Date.now());
-      peer.readsInFlight++;
-      const key = `${this.meta.infoHashHex}:${request.index}`;
-      const pieceLength = this.data.geometry.pieceSize(request.index);
-      this.context.readCache
-        .lease(key, pieceLength, request.begin, request.length, (piece) => this.data.readPiece(request.index, piece))
-        .then((lease) => {
-          peer.readsInFlight--;
-          if (peer.isClosed || peer.amChoking) return lease.release();
-          peer.sendBlock(request.index, request.begin, lease.views, lease.release);
-          this.uploadedBytes += request.length;
-          this.serveRequests(peer);
-        })
-        .catch((error: Error) => {
-          peer.readsInFlight--;
-          this.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
-          peer.close('our data could not be read');
-        });
+      this.serveOne(peer);
     }
+  }
+
+  /** Reads the peer's oldest request (through the read cache) and sends the block. */
+  private serveOne(peer: PeerConnection): void {
+    const request = peer.incoming.shift()!;
+    this.context.uploadLimiter.take(request.length);
+    peer.readsInFlight++;
+    const key = `${this.meta.infoHashHex}:${request.index}`;
+    const pieceLength = this.data.geometry.pieceSize(request.index);
+    this.context.readCache
+      .lease(key, pieceLength, request.begin, request.length, (piece) => this.data.readPiece(request.index, piece))
+      .then((lease) => {
+        peer.readsInFlight--;
+        if (peer.isClosed || peer.amChoking) return lease.release();
+        peer.sendBlock(request.index, request.begin, lease.views, lease.release);
+        this.uploadedBytes += request.length;
+        this.serveRequests(peer);
+      })
+      .catch((error: Error) => {
+        peer.readsInFlight--;
+        this.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
+        peer.close('our data could not be read');
+      });
   }
 
   /** The slab slot a requested block goes to, so the parser can copy it there directly. */
@@ -525,7 +546,7 @@ export class Swarm implements PeerHandler {
       good = false;
     }
     this.pieceSlots.delete(index);
-    this.context.slab.release(piece.slots);
+    this.context.slabShares.release(this.memoryOwner, piece.slots);
     if (!good) {
       this.picker.pieceFailed(index);
       if (this.stopped) return;
@@ -591,7 +612,7 @@ export class Swarm implements PeerHandler {
     // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
     if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && peer.outstanding.size > 0)) return;
     const reserve = (index: number): boolean => {
-      const slots = this.context.slab.allocate(this.data.geometry.pieceSize(index));
+      const slots = this.context.slabShares.allocate(this.memoryOwner, this.data.geometry.pieceSize(index), Date.now());
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
@@ -729,7 +750,10 @@ export class Swarm implements PeerHandler {
     if (this.tick) clearInterval(this.tick);
     for (const peer of [...this.peers]) peer.close('shutting down');
     await Promise.all(this.pendingPieces);
-    for (const slots of this.pieceSlots.values()) this.context.slab.release(slots);
+    for (const slots of this.pieceSlots.values()) this.context.slabShares.release(this.memoryOwner, slots);
+    this.context.slabShares.forget(this.memoryOwner);
+    this.context.uploadLimiter.forget(this);
+    this.context.downloadLimiter.forget(this);
     this.pieceSlots.clear();
     await this.announcer?.stop();
     await this.data.close();
