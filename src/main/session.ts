@@ -24,6 +24,7 @@ import { PortListener } from './net/port-listener.js';
 import { FairLimiter } from './net/fair-limiter.js';
 import { rateLimiter } from './net/token-bucket.js';
 import { settings } from './settings.js';
+import { mayConnect } from './swarm/connection-shares.js';
 import { SlabShares } from './swarm/slab-shares.js';
 import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
@@ -346,7 +347,8 @@ export class Session {
       port: this.port,
       log: this.log,
       isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
-      hasConnectionRoom: () => this.listener.connectionCount + this.outgoingCount() < settings.maxConnections,
+      hasConnectionRoom: (swarmConnections) =>
+        mayConnect(this.listener.connectionCount + this.outgoingCount(), swarmConnections, this.swarms.size, settings.maxConnections),
       previousRunClean: this.previousRunClean,
       onComplete: () => this.checkAllComplete(),
     };

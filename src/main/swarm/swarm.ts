@@ -36,8 +36,8 @@ export interface SwarmContext {
   log: Logger;
   /** Whether ip:port is this very peer (one of our addresses, our port). */
   isSelf(ip: string, port: number): boolean;
-  /** Whether one more connection fits the session-wide limit. */
-  hasConnectionRoom(): boolean;
+  /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
+  hasConnectionRoom(swarmConnections: number): boolean;
   /** Shared by every swarm: --upload-limit and --download-limit. */
   uploadLimiter: FairLimiter;
   downloadLimiter: FairLimiter;
@@ -218,8 +218,8 @@ export class Swarm implements PeerHandler {
     if (this.roleNow !== 'leecher' || this.picker.complete || this.stopped) return;
     const now = Date.now();
     for (const [address, known] of this.known) {
-      if (this.peers.size + this.connecting.size >= settings.maxPeersPerSwarm) return;
-      if (!this.context.hasConnectionRoom()) return;
+      const connections = this.peers.size + this.connecting.size;
+      if (connections >= settings.maxPeersPerSwarm || !this.context.hasConnectionRoom(connections)) return;
       if (known.nextAttemptAt > now || this.connecting.has(address) || this.isConnectedTo(address)) continue;
       void this.connect(known);
     }
