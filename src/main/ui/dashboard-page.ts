@@ -96,7 +96,7 @@ function swarmView(swarm) {
 
 function show(status) {
   document.getElementById('peer').textContent =
-    'peer ' + status.peerId + ' at ' + (status.host || location.hostname) + ':' + status.port + ', ' + status.workers + ' workers, event-loop delay p99 ' + status.eventLoopDelayP99Ms + ' ms';
+    'peer ' + status.peerId + ' at ' + (status.host || location.hostname) + ':' + status.port + ', ' + status.workers + (status.workers === 1 ? ' worker' : ' workers') + ', event-loop delay p99 ' + status.eventLoopDelayP99Ms + ' ms';
   const swarms = status.swarms.length ? status.swarms.map(swarmView) : [el('p', 'numbers', 'no swarm joined yet')];
   document.getElementById('swarms').replaceChildren(...swarms);
   const state = document.getElementById('state');
