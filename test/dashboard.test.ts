@@ -31,7 +31,7 @@ async function startSeeder(): Promise<Peers> {
   const port = await freePort();
   const seedDirs = await makePeerFolders();
   const announce = `http://127.0.0.1:${port}/announce`;
-  let torrent = Buffer.alloc(0);
+  let torrent: Buffer = Buffer.alloc(0);
   for (const [name, size] of [[DATA_NAME, 2048 * KiB], [HOSTILE_NAME, 16 * KiB]] as const) {
     const file = path.join(seedDirs.shareable, name);
     await writeFile(file, generatedContent(size));
@@ -138,7 +138,7 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
     const names = await page.locator('.swarm .name').allInnerTexts();
     expect(names.sort()).toEqual([HOSTILE_NAME, DATA_NAME].sort());
     expect(await page.locator('#swarms img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(errors).toEqual([]);
   }, 30_000);
 });
