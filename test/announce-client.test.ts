@@ -7,6 +7,7 @@ import { encodeBencode } from '../src/io/bencode.js';
 import { settings } from '../src/main/settings.js';
 import {
   AnnounceError,
+  type AnnounceFailure,
   Announcer,
   announceOnce,
   type AnnounceStats,
@@ -355,6 +356,23 @@ describe('Announcer', () => {
     await waitFor(() => lines.length > 0, 'a log line');
     expect(lines[0]).toMatch(/peer list handler failed: handler broke$/);
     expect(b.status().state).toBe('ok');
+  });
+
+  test('with onFailure, each failed announce is reported there, with its count and retry delay, and not logged', async () => {
+    const port = await freePort();
+    const lines: string[] = [];
+    const failures: AnnounceFailure[] = [];
+    const url = `http://127.0.0.1:${port}/announce`;
+    const a = make(url, { log: (line) => lines.push(line), onFailure: (failure) => failures.push(failure) });
+    a.start();
+    try {
+      await waitFor(() => failures.length >= 2, 'two failures');
+      expect(failures[0]).toEqual({ url, reason: expect.stringMatching(/^cannot reach tracker: .*ECONNREFUSED/), failures: 1, retryInMs: 20 });
+      expect(failures[1]).toMatchObject({ failures: 2, retryInMs: 40 });
+      expect(lines.filter((line) => line.includes('announce failed'))).toEqual([]);
+    } finally {
+      await a.stop();
+    }
   });
 
   test('its timers do not keep the process alive, after a success or a failure', async () => {

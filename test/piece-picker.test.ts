@@ -86,6 +86,20 @@ describe('PiecePicker', () => {
     expect(picker.pick((i) => i === 0, 10)).toHaveLength(0);
     expect(picker.bytesLeft()).toBe(geometry.totalLength - 64 * KiB);
   });
+
+  test('bytesLeft counts the short last piece at its own size', () => {
+    const short = new PieceGeometry(64 * KiB, 3 * 64 * KiB + 100, 16 * KiB);
+    const picker = new PiecePicker(short);
+    expect(picker.bytesLeft()).toBe(short.totalLength);
+    picker.markHave(3);
+    expect(picker.bytesLeft()).toBe(3 * 64 * KiB);
+    picker.markHave(0);
+    picker.markHave(0);
+    expect(picker.bytesLeft()).toBe(2 * 64 * KiB);
+    picker.markHave(1);
+    picker.markHave(2);
+    expect(picker.bytesLeft()).toBe(0);
+  });
 });
 
 describe('PiecePicker back-pressure', () => {

@@ -1,4 +1,6 @@
 /** Log lines that say when, in which swarm and with which peer something happened. */
+import { printable } from './ui/terminal-text.js';
+
 export type LogLevel = 'quiet' | 'normal' | 'verbose';
 
 export interface Logger {
@@ -11,7 +13,8 @@ export interface Logger {
 
 export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line), scope = ''): Logger {
   const emit = (tag: string, message: string): void => {
-    write(`${new Date().toISOString()} ${tag}${scope ? ` [${scope}]` : ''} ${message}\n`);
+    // Swarm names and peers' words come from strangers: no control character reaches the terminal.
+    write(`${new Date().toISOString()} ${tag}${scope ? ` [${printable(scope)}]` : ''} ${printable(message)}\n`);
   };
   return {
     info: (message) => level !== 'quiet' && emit('info', message),

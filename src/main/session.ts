@@ -29,6 +29,7 @@ import { SlabShares } from './swarm/slab-shares.js';
 import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
+import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
 import { WireParser } from './wire/wire-parser.js';
 
 /** A reason the peer cannot start, worded for the person who started it. */
@@ -158,7 +159,7 @@ export class Session {
     this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
     this.configTimer.unref();
     this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
-    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} with ${metas.length} torrent(s)`);
+    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} with ${metas.length} torrent(s); dashboard at http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
@@ -386,14 +387,20 @@ export class Session {
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
     if (this.tracker && handleTrackerRequest(req, res, this.tracker, Date.now)) return;
     const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    if (pathname === '/' && reading) {
+      res.writeHead(200, DASHBOARD_HEADERS);
+      res.end(req.method === 'HEAD' ? undefined : DASHBOARD_HTML);
+      return;
+    }
+    if (pathname === '/status' && reading) {
       const body = JSON.stringify(this.status(), null, 2);
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: this peer serves /announce, /scrape and /status\n');
+    res.end('not found: this peer serves / (its dashboard), /status, /announce and /scrape\n');
   }
 
   /** Saves the peer id, the port and every swarm's known peers (errors are logged, never fatal). */

@@ -113,6 +113,10 @@ export const settings = {
 
   /** Window of the event-loop delay percentile shown in /status. */
   eventLoopWindowMs: 60_000,
+
+  /** Period of the live lines on a terminal, and of the dashboard page's reads of /status. */
+  liveViewRefreshMs: 1_000,
+  dashboardRefreshMs: 1_000,
 } as const;
 
 export type Settings = typeof settings;

@@ -31,26 +31,51 @@ export class UsageError extends Error {
   }
 }
 
-const OPTION_HELP: [string, string][] = [
-  ['--workers N', 'size of the worker pool (default: available cores)'],
-  ['--port P', `TCP port for peers, tracker and status (default: the last one used, else ${settings.defaultPort})`],
-  ['--host ADDR', 'address to listen on and to advertise (default: listen on all, advertise the one towards the announce host)'],
-  ['--torrents DIR', '.torrent files to join (default ./torrents)'],
-  ['--shareable DIR', 'complete files to seed; finished downloads land here (default ./shareable)'],
-  ['--cache DIR', 'partial downloads, resume data, configuration (default ./cache)'],
-  ['--upload-limit RATE', 'bytes per second, k/M/G suffixes, 0 = unlimited (default 0)'],
-  ['--download-limit RATE', 'bytes per second, k/M/G suffixes, 0 = unlimited (default 0)'],
-  ['--exit-when-done', 'exit 0 once every torrent is complete'],
-  ['--buffer-memory SIZE', `shared memory for blocks being downloaded, k/M/G suffixes (default ${settings.blockBufferBytes / 1024 / 1024}M)`],
-  ['--announce-interval S', `re-announce interval our tracker asks of peers, in seconds (default ${settings.trackerIntervalS})`],
-  ['--quiet', 'log only warnings'],
-  ['--verbose', 'log peer-level detail'],
-  ['--help', 'show this help'],
+/** One option of `npm start`: how it is parsed and how --help shows it. */
+interface OptionSpec {
+  /** The option's name without the leading `--`. */
+  name: string;
+  /** Placeholder of its value (N, DIR, RATE...); absent for a flag. */
+  value?: string;
+  short?: string;
+  text: string;
+  /** What applies when the option is not given, as --help shows it; absent only for --help itself. */
+  default?: string;
+}
+
+/** Every option of `npm start`: the parser and --help both read this table, so they cannot drift. */
+export const PEER_OPTIONS: readonly OptionSpec[] = [
+  { name: 'workers', value: 'N', text: 'size of the worker pool', default: `available cores, ${os.availableParallelism()} here` },
+  { name: 'port', value: 'P', text: 'TCP port for peers, tracker, status and dashboard', default: `the last one used, else ${settings.defaultPort}` },
+  { name: 'host', value: 'ADDR', text: 'address to listen on and to advertise', default: 'listen on all, advertise the one towards the announce host' },
+  { name: 'torrents', value: 'DIR', text: '.torrent files to join', default: './torrents' },
+  { name: 'shareable', value: 'DIR', text: 'complete files to seed; finished downloads land here', default: './shareable' },
+  { name: 'cache', value: 'DIR', text: 'partial downloads, resume data, configuration', default: './cache' },
+  { name: 'upload-limit', value: 'RATE', text: 'bytes per second, k/M/G suffixes, 0 = unlimited', default: '0' },
+  { name: 'download-limit', value: 'RATE', text: 'bytes per second, k/M/G suffixes, 0 = unlimited', default: '0' },
+  { name: 'exit-when-done', text: 'exit 0 once every torrent is complete', default: 'off: keep seeding' },
+  { name: 'buffer-memory', value: 'SIZE', text: 'shared memory for blocks being downloaded, k/M/G suffixes', default: `${settings.blockBufferBytes / 1024 / 1024}M` },
+  { name: 'announce-interval', value: 'S', text: 're-announce interval our tracker asks of peers, in seconds', default: `${settings.trackerIntervalS}` },
+  { name: 'quiet', text: 'log only warnings; no live progress lines', default: 'off' },
+  { name: 'verbose', text: 'log peer-level detail too', default: 'off' },
+  { name: 'help', short: 'h', text: 'show this help and exit' },
 ];
 
 export function usage(): string {
-  const width = Math.max(...OPTION_HELP.map(([flag]) => flag.length));
-  return ['usage: npm start -- [options]', '', ...OPTION_HELP.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`)].join('\n');
+  const flag = (option: OptionSpec): string => `--${option.name}${option.value ? ` ${option.value}` : ''}`;
+  const width = Math.max(...PEER_OPTIONS.map((option) => flag(option).length));
+  const lines = PEER_OPTIONS.map((option) => {
+    const fallback = option.default === undefined ? '' : ` (default: ${option.default})`;
+    return `  ${flag(option).padEnd(width)}  ${option.text}${fallback}`;
+  });
+  return [
+    'usage: npm start -- [options]',
+    '',
+    ...lines,
+    '',
+    'On a terminal, one live line per torrent shows its progress; elsewhere each event is one log line.',
+    `The dashboard is at http://127.0.0.1:PORT/ and the status document at http://127.0.0.1:PORT/status.`,
+  ].join('\n');
 }
 
 const RATE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -76,6 +101,12 @@ function parseInteger(text: string, flag: string, min: number, max: number): num
   return value;
 }
 
+function parseArgsOptions(): Record<string, { type: 'string' | 'boolean'; short?: string }> {
+  return Object.fromEntries(
+    PEER_OPTIONS.map((option) => [option.name, { type: option.value ? 'string' : 'boolean', ...(option.short ? { short: option.short } : {}) }]),
+  );
+}
+
 export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): PeerOptions {
   let parsed;
   try {
@@ -83,43 +114,38 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        workers: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        torrents: { type: 'string' },
-        shareable: { type: 'string' },
-        cache: { type: 'string' },
-        'upload-limit': { type: 'string' },
-        'download-limit': { type: 'string' },
-        'exit-when-done': { type: 'boolean' },
-        'buffer-memory': { type: 'string' },
-        'announce-interval': { type: 'string' },
-        quiet: { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: parseArgsOptions(),
     });
   } catch (error) {
     // parseArgs' own messages are clear but long; keep their first sentence.
     throw new UsageError((error as Error).message.split('. ')[0].replace(/\.$/, ''));
   }
-  const v = parsed.values;
-  if (v.quiet && v.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
-  if (v.host !== undefined && !/^[\w.:-]+$/.test(v.host)) throw new UsageError(`--host expects an address, got "${v.host}"`);
+  const values = parsed.values;
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const flag = (name: string): boolean => values[name] === true;
+  const host = text('host');
+  if (flag('quiet') && flag('verbose')) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (host !== undefined && !/^[\w.:-]+$/.test(host)) throw new UsageError(`--host expects an address, got "${host}"`);
+  const given = <T>(name: string, parse: (value: string, flag: string) => T, fallback: T): T => {
+    const value = text(name);
+    return value === undefined ? fallback : parse(value, `--${name}`);
+  };
   return {
-    workers: v.workers === undefined ? os.availableParallelism() : parseInteger(v.workers, '--workers', 1, 256),
-    port: v.port === undefined ? undefined : parseInteger(v.port, '--port', 1, 65535),
-    host: v.host,
-    torrents: path.resolve(cwd, v.torrents ?? 'torrents'),
-    shareable: path.resolve(cwd, v.shareable ?? 'shareable'),
-    cache: path.resolve(cwd, v.cache ?? 'cache'),
-    uploadLimit: v['upload-limit'] === undefined ? 0 : parseRate(v['upload-limit'], '--upload-limit'),
-    downloadLimit: v['download-limit'] === undefined ? 0 : parseRate(v['download-limit'], '--download-limit'),
-    exitWhenDone: v['exit-when-done'] ?? false,
-    bufferMemory: v['buffer-memory'] === undefined ? settings.blockBufferBytes : parseSize(v['buffer-memory'], '--buffer-memory'),
-    announceInterval: v['announce-interval'] === undefined ? undefined : parseInteger(v['announce-interval'], '--announce-interval', 1, 86_400),
-    logLevel: v.quiet ? 'quiet' : v.verbose ? 'verbose' : 'normal',
-    help: v.help ?? false,
+    workers: given('workers', (value, name) => parseInteger(value, name, 1, 256), os.availableParallelism()),
+    port: given<number | undefined>('port', (value, name) => parseInteger(value, name, 1, 65535), undefined),
+    host,
+    torrents: path.resolve(cwd, text('torrents') ?? 'torrents'),
+    shareable: path.resolve(cwd, text('shareable') ?? 'shareable'),
+    cache: path.resolve(cwd, text('cache') ?? 'cache'),
+    uploadLimit: given('upload-limit', parseRate, 0),
+    downloadLimit: given('download-limit', parseRate, 0),
+    exitWhenDone: flag('exit-when-done'),
+    bufferMemory: given('buffer-memory', parseSize, settings.blockBufferBytes),
+    announceInterval: given<number | undefined>('announce-interval', (value, name) => parseInteger(value, name, 1, 86_400), undefined),
+    logLevel: flag('quiet') ? 'quiet' : flag('verbose') ? 'verbose' : 'normal',
+    help: flag('help'),
   };
 }

@@ -2,9 +2,15 @@
 /**
  * `npm start`: runs one peer until SIGINT or SIGTERM (or, with --exit-when-done, until every
  * torrent is complete). A problem at start-up is one line on stderr and exit code 1.
+ *
+ * On a terminal (and without --quiet) the bottom of the screen shows one live line per swarm and
+ * log lines scroll above them; anywhere else (a pipe, a service, CI) each event is one log line.
  */
 import { createLogger } from '../logger.js';
 import { Session } from '../session.js';
+import { settings } from '../settings.js';
+import { LiveDisplay } from '../ui/live-display.js';
+import { renderSwarmLines } from '../ui/swarm-lines.js';
 import { parsePeerOptions, usage, UsageError } from './options.js';
 
 async function main(): Promise<number> {
@@ -22,9 +28,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const log = createLogger(options.logLevel);
+  const display =
+    process.stdout.isTTY && options.logLevel !== 'quiet'
+      ? new LiveDisplay(process.stdout, (columns, rows) => renderSwarmLines(session.status(), columns, Math.max(1, rows - 1)))
+      : null;
+  const log = createLogger(options.logLevel, display ? (line) => display.printAbove(line) : undefined);
   let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const finished = new Promise<number>((resolve) => (finish = resolve)).finally(() => display?.stop());
   const session = new Session(options, log, () => void session.stop().then(() => finish(0)));
   const onSignal = (signal: string): void => {
     log.info(`${signal}: stopping`);
@@ -32,9 +42,11 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
+  display?.start(settings.liveViewRefreshMs);
   try {
     await session.start();
   } catch (error) {
+    display?.stop();
     process.stderr.write(`shoal: ${(error as Error).message}\n`);
     await session.stop().catch(() => undefined);
     return 1;

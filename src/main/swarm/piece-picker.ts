@@ -62,9 +62,12 @@ export class PiecePicker {
 
   /** Bytes still missing (what a tracker calls `left`). */
   bytesLeft(): number {
-    let left = 0;
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i]) left += this.geometry.pieceSize(i);
-    return left;
+    const { pieceCount, pieceLength, totalLength } = this.geometry;
+    if (pieceCount === 0) return 0;
+    // Every piece had counts a full length, except the last one, which may be shorter. In O(1):
+    // /status asks for it every second for every swarm.
+    const lastShortBy = this.have[pieceCount - 1] ? pieceLength - this.geometry.pieceSize(pieceCount - 1) : 0;
+    return totalLength - this.haveCount * pieceLength + lastShortBy;
   }
 
   peerHasPiece(index: number): void {

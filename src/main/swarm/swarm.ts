@@ -23,6 +23,8 @@ import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
 import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
 import { isShoalClient, PexSender } from './pex-broadcast.js';
 import { PiecePicker } from './piece-picker.js';
+import { RateMeter } from './rate-meter.js';
+import { describeSwarmEvent, type StartedFrom, type SwarmEvent } from './swarm-events.js';
 
 export type Role = 'seeder' | 'leecher';
 
@@ -71,6 +73,9 @@ export interface PeerStatus {
   address: string;
   downloaded: number;
   uploaded: number;
+  /** Bytes per second over the last few seconds. */
+  downloadRate: number;
+  uploadRate: number;
 }
 
 export interface SwarmStatus {
@@ -83,11 +88,16 @@ export interface SwarmStatus {
   size: number;
   downloaded: number;
   uploaded: number;
+  /** Bytes still to download. */
+  left: number;
+  /** Payload bytes per second over the last few seconds, all peers together. */
+  downloadRate: number;
+  uploadRate: number;
   peers: PeerStatus[];
   known: string[];
   tracker?: TrackerStatus;
   /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
-  startedFrom: 'fast' | 'after-crash' | 'checked';
+  startedFrom: StartedFrom;
 }
 
 /** Requests are topped up when at least this many fit in the peer's queue. */
@@ -123,6 +133,8 @@ export class Swarm implements PeerHandler {
   private stopped = false;
   private downloadedBytes = 0;
   private uploadedBytes = 0;
+  private readonly downloadRate = new RateMeter();
+  private readonly uploadRate = new RateMeter();
   private readonly log: Logger;
   /** This swarm as the slab's shares know it: woken to request again when memory is released. */
   private readonly memoryOwner: SlabOwner = {
@@ -163,12 +175,7 @@ export class Swarm implements PeerHandler {
     const move = this.picker.complete && this.data.location === 'cache';
     if (move) await this.data.moveToShareable();
     this.roleNow = this.picker.complete ? 'seeder' : 'leecher';
-    const how = { fast: 'resume data after a clean stop', 'after-crash': 'resume data after an unclean stop, the rest checked', checked: 'a check of the data' }[resumed];
-    if (this.roleNow === 'leecher') {
-      this.log.info(`leecher: ${pieces.length} of ${this.meta.pieceCount} pieces verified, from ${how} (data in ${this.data.location}/)`);
-    } else {
-      this.log.info(`seeder: all ${this.meta.pieceCount} pieces verified in shareable/, from ${how}`);
-    }
+    this.reportEvent({ kind: 'joined', role: this.roleNow, have: pieces.length, pieces: this.meta.pieceCount, from: resumed, location: this.data.location });
     // What a check found is saved at once, so a restart need not find it again. After a fast
     // resume there is nothing new to save: the session's run marker already tells a restart that
     // this run may not stop cleanly.
@@ -184,11 +191,18 @@ export class Swarm implements PeerHandler {
         stats: () => ({ uploaded: this.uploadedBytes, downloaded: this.downloadedBytes, left: this.picker.bytesLeft() }),
         onPeers: (peers) => this.learnPeers(peers),
         log: (line) => this.log.info(line),
+        onFailure: (failure) => this.reportEvent({ kind: 'tracker-error', ...failure }),
       });
       this.announcer.start();
     }
     this.tick = setInterval(() => this.housekeeping(), TICK_MS);
     this.tick.unref();
+  }
+
+  /** Logs one of the swarm's events (see swarm-events.ts); whatever bans a peer reports it here. */
+  reportEvent(event: SwarmEvent): void {
+    const { level, text } = describeSwarmEvent(event);
+    this.log[level](text);
   }
 
   /** Adds peers to the peer list (the tracker's answer, or peers that announced to us). */
@@ -288,7 +302,7 @@ export class Swarm implements PeerHandler {
     const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
     parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
     this.peers.add(peer);
-    this.log.info(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
+    this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
     // BEP 3: a bitfield is only ever the first message after the handshake.
     if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.data.geometry.bitfield((i) => this.picker.hasPiece(i)) });
     if (supportsExtensionProtocol(handshake)) {
@@ -474,6 +488,7 @@ export class Swarm implements PeerHandler {
         if (peer.isClosed || peer.amChoking) return lease.release();
         peer.sendBlock(request.index, request.begin, lease.views, lease.release);
         this.uploadedBytes += request.length;
+        this.uploadRate.add(request.length, Date.now());
         this.serveRequests(peer);
       })
       .catch((error: Error) => {
@@ -505,6 +520,7 @@ export class Swarm implements PeerHandler {
     const now = Date.now();
     peer.downloaded += message.block.length;
     peer.downloadRate.add(message.block.length, now);
+    this.downloadRate.add(message.block.length, now);
     peer.snubbed = false;
     if (peer.slowStart) peer.queueDepth = Math.min(settings.maxRequestQueueDepth, peer.queueDepth + 1);
     if (this.picker.isReceived(message.index, message.begin)) {
@@ -582,7 +598,8 @@ export class Swarm implements PeerHandler {
       return;
     }
     this.roleNow = 'seeder';
-    this.log.info(`download complete: now seeding from ${this.data.shareablePath}`);
+    this.reportEvent({ kind: 'completed', pieces: this.meta.pieceCount, path: this.data.shareablePath });
+    this.reportEvent({ kind: 'role-changed', from: 'leecher', to: 'seeder' });
     await this.saveResume(false);
     for (const peer of [...this.peers]) if (peer.peerPieces.isComplete()) peer.close('both sides are seeders');
     this.announcer?.completed();
@@ -670,7 +687,7 @@ export class Swarm implements PeerHandler {
     this.peers.delete(peer);
     this.releaseRequests(peer);
     for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
-    this.log.info(`disconnected from ${peer.address}: ${reason}`);
+    this.log.debug(`disconnected from ${peer.address}: ${reason}`);
     // A peer we did not dial because this connection existed may be dialled again.
     const peerId = peer.handshake.peerId.toString('hex');
     for (const known of this.known.values()) {
@@ -726,6 +743,7 @@ export class Swarm implements PeerHandler {
   }
 
   status(): SwarmStatus {
+    const now = Date.now();
     return {
       infoHash: this.meta.infoHashHex,
       name: this.meta.name,
@@ -736,7 +754,16 @@ export class Swarm implements PeerHandler {
       size: this.meta.totalLength,
       downloaded: this.downloadedBytes,
       uploaded: this.uploadedBytes,
-      peers: [...this.peers].map((p) => ({ address: p.address, downloaded: p.downloaded, uploaded: p.uploaded })),
+      left: this.picker.bytesLeft(),
+      downloadRate: Math.round(this.downloadRate.rate(now)),
+      uploadRate: Math.round(this.uploadRate.rate(now)),
+      peers: [...this.peers].map((p) => ({
+        address: p.address,
+        downloaded: p.downloaded,
+        uploaded: p.uploaded,
+        downloadRate: Math.round(p.downloadRate.rate(now)),
+        uploadRate: Math.round(p.uploadRate.rate(now)),
+      })),
       known: this.knownAddresses(),
       tracker: this.announcer?.status(),
       startedFrom: this.startedFrom,

@@ -232,6 +232,15 @@ export interface TrackerStatus {
   peersReceived: number;
 }
 
+export interface AnnounceFailure {
+  url: string;
+  reason: string;
+  /** Failed announces in a row, this one included. */
+  failures: number;
+  /** When the next try comes. */
+  retryInMs: number;
+}
+
 export interface AnnouncerOptions {
   url: string;
   infoHash: Buffer;
@@ -240,6 +249,8 @@ export interface AnnouncerOptions {
   stats: () => AnnounceStats;
   onPeers: (peers: PeerAddress[]) => void;
   log?: (line: string) => void;
+  /** Told of each failed announce instead of `log`, by callers that report failures as events. */
+  onFailure?: (failure: AnnounceFailure) => void;
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** Floor for the tracker's interval, so that a tracker asking for 0 s is not hammered. */
@@ -328,6 +339,18 @@ export class Announcer {
     }
   }
 
+  private reportFailure(failure: AnnounceFailure): void {
+    if (!this.options.onFailure) {
+      this.log(`announce failed (${failure.failures} in a row), retrying in ${failure.retryInMs} ms: ${failure.reason}`);
+      return;
+    }
+    try {
+      this.options.onFailure(failure);
+    } catch {
+      // As with log: a broken sink must not stop the announces.
+    }
+  }
+
   private params(event: AnnounceParams['event']): AnnounceParams {
     const { infoHash, peerId, port } = this.options;
     return { infoHash, peerId, port, stats: this.options.stats(), event };
@@ -365,7 +388,7 @@ export class Announcer {
       this.lastError = err instanceof AnnounceError ? err.reason : String(err);
       this.state = 'failing';
       const delay = Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs);
-      this.log(`announce failed (${this.failures} in a row), retrying in ${delay} ms: ${this.lastError}`);
+      this.reportFailure({ url: this.options.url, reason: this.lastError, failures: this.failures, retryInMs: delay });
       this.schedule(delay);
       return;
     }
