@@ -2,6 +2,7 @@
  * One torrent's swarm as seen by this peer: its data, its role (seeder or leecher), the peers
  * it is connected to, the peer list it knows, and the traffic between them.
  */
+import { copyBytes } from '../../io/byte-copy.js';
 import net from 'node:net';
 import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { type Metainfo } from '../../io/metainfo.js';
@@ -532,7 +533,7 @@ export class Swarm implements PeerHandler {
     const slots = this.pieceSlots.get(message.index)!;
     const slot = this.context.slab.view(slots[message.begin / this.data.geometry.blockLength], message.block.length);
     // A block that spanned socket chunks was already copied into its slot by the parser.
-    if (message.block.buffer !== slot.buffer || message.block.byteOffset !== slot.byteOffset) message.block.copy(slot);
+    if (message.block.buffer !== slot.buffer || message.block.byteOffset !== slot.byteOffset) copyBytes(message.block, slot);
     if (this.picker.blockReceived(message.index, message.begin)) {
       const piece = this.context.slab.piece(slots, this.data.geometry.pieceSize(message.index));
       const pending = this.finishPiece(message.index, piece).finally(() => this.pendingPieces.delete(pending));

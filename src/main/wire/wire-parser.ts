@@ -3,6 +3,7 @@
  * chunks. It never joins chunks, so any split of the stream yields the same messages, and it
  * checks every length against the table in wire-messages.ts before waiting for a body.
  */
+import { copyBytes } from '../../io/byte-copy.js';
 import { settings } from '../settings.js';
 import {
   HANDSHAKE_LENGTH,
@@ -124,7 +125,7 @@ class ByteQueue {
     while (filled < target.length) {
       const front = this.chunks[0];
       const n = Math.min(target.length - filled, front.length - this.offset);
-      front.copy(target, filled, this.offset, this.offset + n);
+      copyBytes(front.subarray(this.offset, this.offset + n), target, filled);
       filled += n;
       this.consume(n);
     }
