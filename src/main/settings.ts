@@ -5,7 +5,7 @@
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-export const settings = {
+const defaults = {
   /** Default TCP port: one port carries the peer wire protocol and HTTP (tracker, status). */
   defaultPort: 6881,
   /** Prefix of our peer id (Azureus style: client "SH", version 0.1.0). */
@@ -115,4 +115,55 @@ export const settings = {
   eventLoopWindowMs: 60_000,
 } as const;
 
-export type Settings = typeof settings;
+type Defaults = typeof defaults;
+/** The settings with their types widened (a number, not the literal default), so that tests may override them. */
+export type Settings = { readonly [K in keyof Defaults]: Defaults[K] extends number ? number : Defaults[K] };
+
+/** Environment variable that overrides numeric settings, as JSON: for tests that cannot wait minutes for a time-out. */
+export const TEST_SETTINGS_VARIABLE = 'SHOAL_TEST_SETTINGS';
+
+/**
+ * `defaults` with the numeric settings named in `json` replaced. Throws, with the reason, on
+ * bad JSON, an unknown name, or a value that is not a non-negative finite number.
+ */
+export function withOverrides(json: string | undefined): Settings {
+  if (json === undefined || json.trim() === '') return { ...defaults };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`${TEST_SETTINGS_VARIABLE} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${TEST_SETTINGS_VARIABLE} must be a JSON object of setting names and numbers`);
+  }
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!(name in defaults)) throw new Error(`${TEST_SETTINGS_VARIABLE}: there is no setting "${name}"`);
+    if (typeof merged[name] !== 'number') throw new Error(`${TEST_SETTINGS_VARIABLE}: "${name}" is not a numeric setting`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`${TEST_SETTINGS_VARIABLE}: "${name}" must be a non-negative number, got ${JSON.stringify(value)}`);
+    }
+    merged[name] = value;
+  }
+  return merged as Settings;
+}
+
+function load(): { settings: Settings; problem: string | null } {
+  try {
+    return { settings: withOverrides(process.env[TEST_SETTINGS_VARIABLE]), problem: null };
+  } catch (error) {
+    return { settings: { ...defaults }, problem: (error as Error).message };
+  }
+}
+
+const loaded = load();
+
+/**
+ * The settings every module reads. Overrides are applied here, as the module loads, so that even
+ * tables built at import time see them.
+ */
+export const settings: Settings = loaded.settings;
+
+/** Why the overrides in SHOAL_TEST_SETTINGS were not applied, or null: the command line reports it and exits. */
+export const settingsProblem: string | null = loaded.problem;

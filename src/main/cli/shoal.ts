@@ -5,9 +5,14 @@
  */
 import { createLogger } from '../logger.js';
 import { Session } from '../session.js';
+import { settingsProblem } from '../settings.js';
 import { parsePeerOptions, usage, UsageError } from './options.js';
 
 async function main(): Promise<number> {
+  if (settingsProblem) {
+    process.stderr.write(`shoal: ${settingsProblem}\n`);
+    return 2;
+  }
   let options;
   try {
     options = parsePeerOptions(process.argv.slice(2));
