@@ -32,9 +32,16 @@ const defaults = {
   maxRequestQueueDepth: 500,
   /** Requests a peer accepts when its BEP 10 handshake names no `reqq` (libtorrent's default). */
   defaultPeerReqq: 250,
-  /** `reqq` we advertise: requests a peer may queue at us before we drop extra ones. */
+  /** `reqq` we advertise: requests a peer may queue at us. One more, and the peer is dropped (it was told). */
   maxIncomingRequests: 500,
-  /** A peer that has not completed its handshake by then is dropped. */
+  /**
+   * Requests that arrive this soon after we choked a peer were in flight when it was choked: they
+   * are ignored and not held against it (we do not speak BEP 6, so no REJECT is sent).
+   */
+  chokedRequestGraceMs: 5_000,
+  /** Requests a choked peer may send after the grace time before it is dropped for ignoring the choke. */
+  maxRequestsWhileChoked: 16,
+  /** An incoming connection that has not sent a complete handshake (or an HTTP request line) by then is closed. */
   handshakeTimeoutMs: 20_000,
   /** An outstanding request not answered in this time is given to another peer, and the peer is snubbed. */
   requestTimeoutMs: 30_000,
@@ -42,6 +49,8 @@ const defaults = {
   connectTimeoutMs: 10_000,
   /** A keep-alive is sent after this much silence from our side. */
   keepAliveIntervalMs: 120_000,
+  /** A peer from which no message came for this long is dropped (it should send keep-alives every 2 minutes). */
+  idleTimeoutMs: 240_000,
 
   /** Time between rounds of the choker (BEP 3 tit-for-tat). */
   chokeIntervalMs: 10_000,
@@ -71,8 +80,22 @@ const defaults = {
 
   /** Open peer connections per swarm. */
   maxPeersPerSwarm: 60,
-  /** Open peer connections in all. */
+  /**
+   * Open peer connections per swarm with one remote IP address. Several peers may share an
+   * address (a NAT, or several shoal peers on one machine on different ports, as in the
+   * loopback tests: up to 7), so it is above 1; it is per swarm, because two hosts sharing 200
+   * torrents rightly hold 200 connections.
+   */
+  maxPeersPerAddress: 8,
+  /** Open peer-wire connections in all (incoming with a complete handshake, outgoing from the moment we dial). */
   maxConnections: 500,
+  /**
+   * Incoming connections not yet identified (no complete handshake, no HTTP request line yet).
+   * When full, the oldest is closed for the newcomer: silent connections cannot lock out real ones.
+   */
+  maxPendingConnections: 256,
+  /** HTTP connections (tracker, status) open at once; more are closed at once. */
+  maxHttpConnections: 64,
 
   /** Interval our tracker tells announcing peers to use, in seconds. */
   trackerIntervalS: 60,

@@ -6,6 +6,37 @@ import type { ParserEvent } from '../../src/main/wire/wire-parser.js';
 import { WireParser } from '../../src/main/wire/wire-parser.js';
 import type { WireMessage } from '../../src/main/wire/wire-messages.js';
 
+export interface ScriptedPeerOptions {
+  peerId?: Buffer;
+  /** The loopback address to connect from (any of 127.0.0.0/8), so that tests can play many hosts. */
+  localAddress?: string;
+}
+
+export function randomPeerId(): Buffer {
+  return Buffer.concat([Buffer.from('-XX0000-'), randomBytes(12)]);
+}
+
+/** A plain TCP connection to a peer's port, for tests that send bytes that are not a peer's. */
+export async function rawConnection(port: number, localAddress?: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    closed.then(() => reject(new Error(`could not connect to port ${port}`)), () => undefined);
+  });
+  return { socket, closed };
+}
+
+/** Resolves true if `closed` settles within the bound. */
+export async function settlesWithin(closed: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const result = await Promise.race([closed.then(() => true), timedOut]);
+  clearTimeout(timer);
+  return result;
+}
+
 export class ScriptedPeer {
   readonly events: ParserEvent[] = [];
   readonly closed: Promise<void>;
@@ -16,6 +47,7 @@ export class ScriptedPeer {
   private constructor(
     readonly socket: net.Socket,
     pieceCount: number,
+    readonly peerId: Buffer,
   ) {
     this.parser.setPieceCount(pieceCount);
     socket.on('data', (chunk: Buffer) => {
@@ -29,13 +61,14 @@ export class ScriptedPeer {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static async connect(port: number, infoHash: Buffer, pieceCount: number, peerId = Buffer.concat([Buffer.from('-XX0000-'), randomBytes(12)])): Promise<ScriptedPeer> {
-    const socket = net.connect({ host: '127.0.0.1', port });
+  static async connect(port: number, infoHash: Buffer, pieceCount: number, options: ScriptedPeerOptions = {}): Promise<ScriptedPeer> {
+    const peerId = options.peerId ?? randomPeerId();
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const peer = new ScriptedPeer(socket, pieceCount);
+    const peer = new ScriptedPeer(socket, pieceCount, peerId);
     socket.write(encodeHandshake(infoHash, peerId));
     return peer;
   }

@@ -13,6 +13,7 @@ import type { ExtensionHandshake } from '../wire/extension-handshake.js';
 import type { PexSender } from './pex-broadcast.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
+import { RequestGate } from './request-gate.js';
 
 export interface PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void;
@@ -68,6 +69,8 @@ export class PeerConnection {
   snubbed = false;
   lastReceivedAt: number;
   lastSentAt: number;
+  /** Judges the peer's requests against our choke and its queue at us. */
+  readonly requestGate: RequestGate;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
   private readonly pendingSends = new Set<() => void>();
   /** Set while reading pauses for the download limit. */
@@ -89,6 +92,7 @@ export class PeerConnection {
     this.peerPieces = new Bitfield(pieceCount);
     this.listenPort = outgoing ? remotePort : undefined;
     this.lastReceivedAt = this.lastSentAt = Date.now();
+    this.requestGate = new RequestGate(this.lastSentAt);
     parser.setPieceCount(pieceCount);
   }
 
@@ -150,9 +154,11 @@ export class PeerConnection {
     switch (message.kind) {
       case 'choke':
         this.amChoking = true;
+        this.requestGate.choked(Date.now());
         break;
       case 'unchoke':
         this.amChoking = false;
+        this.requestGate.unchoked();
         break;
       case 'interested':
         this.amInterested = true;

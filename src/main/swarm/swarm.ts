@@ -8,6 +8,7 @@ import { type Metainfo } from '../../io/metainfo.js';
 import type { ReadCache } from '../../io/read-cache.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Logger } from '../logger.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
 import { readHandshake } from '../net/handshake-exchange.js';
 import type { TokenBucket } from '../net/token-bucket.js';
 import { settings } from '../settings.js';
@@ -19,6 +20,7 @@ import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
 import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
+import { livenessAction } from './liveness.js';
 import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
 import { isShoalClient, PexSender } from './pex-broadcast.js';
 import { PiecePicker } from './piece-picker.js';
@@ -35,8 +37,8 @@ export interface SwarmContext {
   log: Logger;
   /** Whether ip:port is this very peer (one of our addresses, our port). */
   isSelf(ip: string, port: number): boolean;
-  /** Whether one more connection fits the session-wide limit. */
-  hasConnectionRoom(): boolean;
+  /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */
+  connections: ConnectionBudget;
   /** Shared by every swarm: --upload-limit and --download-limit. */
   uploadLimiter: TokenBucket;
   downloadLimiter: TokenBucket;
@@ -203,18 +205,36 @@ export class Swarm implements PeerHandler {
   private connectToKnownPeers(): void {
     if (this.roleNow !== 'leecher' || this.picker.complete || this.stopped) return;
     const now = Date.now();
+    let perIp: Map<string, number> | null = null;
     for (const [address, known] of this.known) {
       if (this.peers.size + this.connecting.size >= settings.maxPeersPerSwarm) return;
-      if (!this.context.hasConnectionRoom()) return;
+      if (!this.context.connections.hasRoom) return;
       if (known.nextAttemptAt > now || this.connecting.has(address) || this.isConnectedTo(address)) continue;
+      perIp ??= this.connectionsPerIp();
+      const sameIp = perIp.get(known.ip) ?? 0;
+      if (sameIp >= settings.maxPeersPerAddress) continue;
+      perIp.set(known.ip, sameIp + 1);
       void this.connect(known);
     }
   }
 
+  /** Connections open or being dialled, by remote IP. */
+  private connectionsPerIp(): Map<string, number> {
+    const counts = new Map<string, number>();
+    const add = (ip: string): void => void counts.set(ip, (counts.get(ip) ?? 0) + 1);
+    for (const peer of this.peers) add(peer.remoteIp);
+    for (const address of this.connecting) add(address.slice(0, address.lastIndexOf(':')));
+    return counts;
+  }
+
   private async connect(known: KnownPeer): Promise<void> {
     const address = `${known.ip}:${known.port}`;
-    this.connecting.add(address);
     const socket = net.connect({ host: known.ip, port: known.port });
+    if (!this.context.connections.claim(socket)) {
+      socket.destroy();
+      return;
+    }
+    this.connecting.add(address);
     socket.setNoDelay(true);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -266,10 +286,13 @@ export class Swarm implements PeerHandler {
     };
     if (this.stopped) return refuse('swarm stopped');
     if (handshake.peerId.equals(this.context.peerId)) return refuse('that is this peer itself');
+    let sameIp = 0;
     for (const peer of this.peers) {
       if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer', 'duplicate');
+      if (peer.remoteIp === ip) sameIp++;
     }
-    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse('swarm connection limit reached');
+    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse(`${settings.maxPeersPerSwarm} peers are connected in this swarm already (maxPeersPerSwarm)`);
+    if (sameIp >= settings.maxPeersPerAddress) return refuse(`${settings.maxPeersPerAddress} peers from ${ip} are connected in this swarm already (maxPeersPerAddress)`);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
     const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
     parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
@@ -413,9 +436,10 @@ export class Swarm implements PeerHandler {
   private onRequest(peer: PeerConnection, request: { index: number; begin: number; length: number }): void {
     const problem = checkRequest(request, this.data.geometry);
     if (problem) return peer.close(`bad request: ${problem}`);
-    if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we do not have`);
-    if (peer.amChoking) return;
-    if (peer.incoming.length >= settings.maxIncomingRequests) return;
+    if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
+    const verdict = peer.requestGate.judge(peer.amChoking, peer.incoming.length, Date.now());
+    if (verdict.action === 'drop') return peer.close(verdict.reason);
+    if (verdict.action === 'ignore') return;
     peer.incoming.push({ index: request.index, begin: request.begin, length: request.length });
     this.serveRequests(peer);
   }
@@ -673,6 +697,7 @@ export class Swarm implements PeerHandler {
   private housekeeping(): void {
     const now = Date.now();
     if (this.resumeDirty && !this.resumeSaving) void this.saveResume(false);
+    const idle: PeerConnection[] = [];
     for (const peer of this.peers) {
       for (const [key, request] of peer.outstanding) {
         if (now - request.sentAt < settings.requestTimeoutMs) continue;
@@ -686,8 +711,11 @@ export class Swarm implements PeerHandler {
       // Slow start ends once a bigger queue stops bringing a faster rate.
       if (peer.slowStart && peer.lastRate > 0 && rate < peer.lastRate * 1.1) peer.slowStart = false;
       peer.lastRate = rate;
-      if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
+      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now);
+      if (liveness === 'drop') idle.push(peer);
+      else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
     }
+    for (const peer of idle) peer.close(`nothing received for ${Math.round((now - peer.lastReceivedAt) / 1000)} s (idleTimeoutMs)`);
     this.broadcastPeerList();
     if (this.choker.due(now)) this.applyChoking(this.choker.round(this.roleNow, this.chokerView(), now));
     for (const peer of this.peers) this.requestBlocks(peer);
