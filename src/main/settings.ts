@@ -96,6 +96,8 @@ const defaults = {
   maxPendingConnections: 256,
   /** HTTP connections (tracker, status) open at once; more are closed at once. */
   maxHttpConnections: 64,
+  /** Addresses and peer ids banned per swarm for sending bad data; the oldest are forgotten beyond this. */
+  maxBansPerSwarm: 1_000,
 
   /** Interval our tracker tells announcing peers to use, in seconds. */
   trackerIntervalS: 60,

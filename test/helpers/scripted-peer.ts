@@ -1,6 +1,7 @@
 /** A raw-socket peer for tests: sends exactly the bytes a test scripts, and reads what comes back. */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { encodeExtensionHandshake } from '../../src/main/wire/extension-handshake.js';
 import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
 import type { ParserEvent } from '../../src/main/wire/wire-parser.js';
 import { WireParser } from '../../src/main/wire/wire-parser.js';
@@ -14,6 +15,13 @@ export interface ScriptedPeerOptions {
 
 export function randomPeerId(): Buffer {
   return Buffer.concat([Buffer.from('-XX0000-'), randomBytes(12)]);
+}
+
+/** A bitfield with every one of `count` pieces set (spare bits clear, as BEP 3 asks). */
+export function allPieces(count: number): Buffer {
+  const bits = Buffer.alloc(Math.ceil(count / 8), 0xff);
+  if (count % 8) bits[bits.length - 1] = (0xff << (8 - (count % 8))) & 0xff;
+  return bits;
 }
 
 /** A plain TCP connection to a peer's port, for tests that send bytes that are not a peer's. */
@@ -71,6 +79,27 @@ export class ScriptedPeer {
     const peer = new ScriptedPeer(socket, pieceCount, peerId);
     socket.write(encodeHandshake(infoHash, peerId));
     return peer;
+  }
+
+  /** Tells the peer, in a BEP 10 handshake, the port we would listen on (it shows in /status as ip:port). */
+  sendListenPort(port: number): void {
+    this.send({ kind: 'extended', extId: 0, payload: encodeExtensionHandshake({ m: {}, p: port }) });
+  }
+
+  /**
+   * Answers every request from `data` (pieces of `pieceLength`), with the block `corrupt` returns
+   * instead of the true one when it returns one. Returns the list of blocks sent, as "index:begin".
+   */
+  serve(data: Buffer, pieceLength: number, corrupt: (index: number, begin: number, block: Buffer) => Buffer | undefined = () => undefined): string[] {
+    const sent: string[] = [];
+    this.onEvent((event) => {
+      if (event.kind !== 'request' || this.isClosed) return;
+      const start = event.index * pieceLength + event.begin;
+      const block = data.subarray(start, start + event.length);
+      this.send({ kind: 'piece', index: event.index, begin: event.begin, block: corrupt(event.index, event.begin, block) ?? block });
+      sent.push(`${event.index}:${event.begin}`);
+    });
+    return sent;
   }
 
   /** Calls `listener` for every event from now on (a scripted answer to requests, say). */

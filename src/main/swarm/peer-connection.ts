@@ -96,6 +96,11 @@ export class PeerConnection {
     parser.setPieceCount(pieceCount);
   }
 
+  /** The peer id of its handshake, in hex: what a ban names besides the address. */
+  get peerIdHex(): string {
+    return this.handshake.peerId.toString('hex');
+  }
+
   /** Address shown in /status: the listening port when known, else the connection's port. */
   get address(): string {
     return `${this.remoteIp}:${this.listenPort ?? this.remotePort}`;
