@@ -70,3 +70,15 @@ test('a holder that stops serving lets the piece go to another peer, with no ver
   receive(ban, 5, ['B', 'B']);
   expect(ban.pieceFailed(5)).toEqual({ kind: 'ban', peer: 'B' });
 });
+
+test('the pieces in progress that hold blocks from a peer are known (they start over when it is banned)', () => {
+  const ban = new SmartBan<string>();
+  ban.blockReceived(1, 0, 4, 'A');
+  ban.blockReceived(1, 1, 4, 'B');
+  ban.blockReceived(2, 0, 4, 'B');
+  ban.blockReceived(3, 2, 4, 'A');
+  expect(ban.piecesFrom('A')).toEqual([1, 3]);
+  expect(ban.piecesFrom('B')).toEqual([1, 2]);
+  ban.restart(1);
+  expect(ban.piecesFrom('A')).toEqual([3]);
+});

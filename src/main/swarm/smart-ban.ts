@@ -95,6 +95,13 @@ export class SmartBan<P> {
     if (this.restricted.get(index) === null) this.restricted.set(index, peer);
   }
 
+  /** The pieces in progress that hold blocks from `peer` (when it is banned, they start over). */
+  piecesFrom(peer: P): number[] {
+    const pieces: number[] = [];
+    for (const [index, senders] of this.senders) if (senders.includes(peer)) pieces.push(index);
+    return pieces;
+  }
+
   /** The restricted pieces `peer` holds, which it will not finish (it left, choked us, timed out). */
   heldBy(peer: P): number[] {
     const held: number[] = [];

@@ -612,31 +612,46 @@ export class Swarm implements PeerHandler {
 
   /**
    * Bans a peer that sent bad data: its connections close, its address and peer id are refused
-   * from now on, and it leaves the peer list (so it is not dialled again).
+   * from now on, it leaves the peer list (so it is not dialled again), and the pieces in
+   * progress that hold its blocks start over rather than fail.
    */
   private ban(peer: PeerConnection, reason: string): void {
     const peerId = peer.peerIdHex;
     const address = peer.address;
     if (this.bans.ban({ ip: peer.remoteIp, port: peer.listenPort ?? peer.remotePort, peerId })) this.log.warn(`banned peer ${address}: ${reason}`);
+    for (const index of this.smartBan.piecesFrom(peer)) this.restartPiece(index);
+    // Closing asks the other peers for what is missing, the restarted pieces included.
     for (const other of [...this.peers]) {
       if (other === peer || other.peerIdHex === peerId || other.address === address) other.close(`banned: ${reason}`);
     }
     if (this.known.delete(address)) this.broadcastPeerList();
   }
 
-  /**
-   * The pieces restricted to `peer` (after bad data) that it will not finish now: they start
-   * over, from whichever peer takes them next. A piece being verified keeps its blocks.
-   */
+  /** The pieces restricted to `peer` (after bad data) that it will not finish now start over. */
   private restartHeldPieces(peer: PeerConnection): void {
-    for (const index of this.smartBan.heldBy(peer)) {
-      if (this.verifying.has(index)) continue;
-      const slots = this.pieceSlots.get(index);
-      if (slots) this.context.slab.release(slots);
-      this.pieceSlots.delete(index);
-      this.picker.pieceFailed(index);
-      this.smartBan.restart(index);
+    for (const index of this.smartBan.heldBy(peer)) this.restartPiece(index);
+  }
+
+  /**
+   * Throws away the blocks of a piece in progress and cancels its requests at every peer (a late
+   * answer is then dropped, never copied): it starts over, from whichever peer takes it next. A
+   * piece being verified keeps its blocks.
+   */
+  private restartPiece(index: number): void {
+    if (this.verifying.has(index)) return;
+    for (const peer of this.peers) {
+      for (const [key, request] of peer.outstanding) {
+        if (request.index !== index) continue;
+        peer.outstanding.delete(key);
+        peer.abandon(key);
+        peer.send({ kind: 'cancel', index, begin: request.begin, length: request.length });
+      }
     }
+    const slots = this.pieceSlots.get(index);
+    if (slots) this.context.slab.release(slots);
+    this.pieceSlots.delete(index);
+    this.picker.pieceFailed(index);
+    this.smartBan.restart(index);
   }
 
   /**
