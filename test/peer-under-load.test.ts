@@ -1,11 +1,12 @@
 /**
  * A peer under a flood: 500 connections opened at once from many loopback addresses, some idle,
  * some sending garbage, some stopping halfway through the handshake, some completing it and
- * then idling or sending garbage. The peer keeps its limits, /status answers throughout, an
- * honest leecher's transfer goes on and completes, and once the flood is gone every descriptor
- * it took is released. Bounded in count and in time. The flood crosses the limits on peer
- * connections (shrunk to 50 here, so that complete handshakes meet it) and on connections not
- * yet identified.
+ * then idling or sending garbage; then, while the silent ones still wait, 60 peers with complete
+ * handshakes. The peer keeps its limits, /status answers throughout, an honest leecher's
+ * transfer goes on and completes, and once the flood is gone every descriptor it took is
+ * released. Bounded in count and in time. The flood crosses the limit on connections not yet
+ * identified (more are silent than it holds) and the second wave the one on peer connections
+ * (shrunk to 50 here).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { generatedContent, SwarmFixture } from './helpers/swarm-fixture.js';
 
 const MiB = 1024 * 1024;
 const FLOOD = 500;
+const SECOND_WAVE = 60;
 /** Smaller than the flood's complete handshakes, so that the limit is met; the rest are defaults. */
 const LIMITS = { maxConnections: 50 };
 const DEFAULT_PENDING_LIMIT = 256;
@@ -85,6 +87,16 @@ test('500 connections at once: limits kept, /status answers, an honest transfer 
       }),
     );
     expect(opened.filter((o) => o.status === 'fulfilled').length).toBeGreaterThan(FLOOD * 0.9);
+    // Accepted in a burst, the flood's connections were closed oldest first whatever they were
+    // about to send; newcomers with complete handshakes still get in, up to maxConnections.
+    await Promise.allSettled(
+      Array.from({ length: SECOND_WAVE }, async (_, i) => {
+        const { socket } = await rawConnection(seeder.peer.port, `127.3.0.${i + 1}`);
+        flood.push(socket);
+        play(socket, 'handshake-then-idle', infoHash);
+      }),
+    );
+    await seeder.peer.waitForStatus((s) => s.connections.peers === LIMITS.maxConnections, 30_000, 'the second wave to fill the peer connections');
 
     // /status answers all along, within a generous bound, and never shows a limit crossed.
     const samples: StatusDocument[] = [];
@@ -103,9 +115,6 @@ test('500 connections at once: limits kept, /status answers, an honest transfer 
       expect(sample.connections.pending).toBeLessThanOrEqual(DEFAULT_PENDING_LIMIT);
       expect(sample.swarms[0].peers.length).toBeLessThanOrEqual(DEFAULT_SWARM_LIMIT);
     }
-    // The flood did reach the limits: on peer connections, and (accepted faster than they could
-    // speak) on connections not yet identified, whose oldest made room for newer ones.
-    expect(Math.max(...samples.map((s) => s.connections.peers))).toBe(LIMITS.maxConnections);
     const log = seeder.peer.output.join('');
     expect(log).toMatch(/peer connections are open already \(maxConnections\)/);
     expect(log).toMatch(/connections were waiting \(maxPendingConnections\)/);
