@@ -1,61 +1,58 @@
 /**
- * A piece whose data fails its SHA-1 is never marked as had (no HAVE, not counted) and is
- * requested again; the download then completes byte-identical. The seeder here is a scripted
- * raw-socket peer that corrupts the first answer for one block.
+ * A piece whose data fails its SHA-1 is never marked as had (no HAVE, not counted): every block
+ * of it came from one scripted peer, which is banned at once; an honest peer that comes later
+ * supplies it, and the download completes byte-identical.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ParserEvent } from '../src/main/wire/wire-parser.js';
 import { AGE_TXT, oursWithAge } from './helpers/interop.js';
 import { digest, fileDigest } from './helpers/peer-process.js';
-import { ScriptedPeer } from './helpers/scripted-peer.js';
+import { allPieces, ScriptedPeer } from './helpers/scripted-peer.js';
 
 const BAD_PIECE = 3;
 
-test('a corrupt piece is refused, requested again, and only counted once it verifies', async () => {
+test('a corrupt piece is refused, its sender banned, and the piece counted only once it verifies', async () => {
   const original = await readFile(AGE_TXT);
-  // The leecher is its own announcer, so the scripted peer is the only peer it meets.
+  // The leecher is its own announcer, so the scripted peers are the only peers it meets.
   const setup = await oursWithAge(false);
   const { ours: leecher, meta } = setup;
-  const port = leecher.port;
   try {
-    const seeder = await ScriptedPeer.connect(port, meta.infoHash, meta.pieceCount);
-    await seeder.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
-    seeder.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
-    seeder.send({ kind: 'unchoke' });
-
-    // Answer every request; the first answer for the bad piece's first block is garbage.
-    const timeline: string[] = [];
+    const corrupting = await ScriptedPeer.connect(leecher.port, meta.infoHash, meta.pieceCount);
+    const corruptingAddress = `127.0.0.1:${corrupting.socket.localPort}`;
+    await corrupting.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
+    corrupting.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
+    corrupting.send({ kind: 'unchoke' });
+    // Every request is answered; the first answer for the bad piece's first block is garbage.
     let corrupted = false;
-    seeder.onEvent((event: ParserEvent): void => {
-      if (event.kind === 'have') timeline.push(`have ${event.index}`);
-      if (event.kind !== 'request') return;
-      timeline.push(`request ${event.index}:${event.begin}`);
-      const start = event.index * meta.pieceLength + event.begin;
-      let block = original.subarray(start, start + event.length);
-      if (event.index === BAD_PIECE && event.begin === 0 && !corrupted) {
-        corrupted = true;
-        block = Buffer.alloc(event.length, 0x2a);
-      }
-      seeder.send({ kind: 'piece', index: event.index, begin: event.begin, block });
+    corrupting.serve(original, meta.pieceLength, (index, begin, block) => {
+      if (index !== BAD_PIECE || begin !== 0 || corrupted) return undefined;
+      corrupted = true;
+      return Buffer.alloc(block.length, 0x2a);
     });
+    const banned = await leecher.waitForStatus((s) => s.swarms[0].banned.length > 0, 30_000, 'the corrupting peer to be banned');
+    expect(banned.swarms[0].banned).toEqual([corruptingAddress]);
+    expect(await corrupting.closedWithin(5_000)).toBe(true);
+    expect(corrupting.events.some((e) => e.kind === 'have' && e.index === BAD_PIECE)).toBe(false);
+
+    const honest = await ScriptedPeer.connect(leecher.port, meta.infoHash, meta.pieceCount);
+    await honest.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
+    const timeline: string[] = [];
+    honest.onEvent((event) => {
+      if (event.kind === 'have') timeline.push(`have ${event.index}`);
+      if (event.kind === 'request') timeline.push(`request ${event.index}:${event.begin}`);
+    });
+    honest.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
+    honest.send({ kind: 'unchoke' });
+    honest.serve(original, meta.pieceLength);
     const done = await leecher.waitForStatus((s) => s.swarms[0].role === 'seeder', 30_000, 'the leecher to complete');
     expect(done.swarms[0].downloaded).toBe(original.length);
-    expect(corrupted).toBe(true);
-    const requestsOfBadBlock = timeline.flatMap((line, at) => (line === `request ${BAD_PIECE}:0` ? [at] : []));
-    expect(requestsOfBadBlock.length).toBeGreaterThanOrEqual(2);
-    // HAVE for the bad piece comes only after it was requested again and verified.
-    const haveAt = timeline.indexOf(`have ${BAD_PIECE}`);
-    expect(haveAt).toBeGreaterThan(requestsOfBadBlock[1]);
+    // HAVE for the bad piece comes only after it was requested again, of the honest peer, and verified.
+    const requestAt = timeline.indexOf(`request ${BAD_PIECE}:0`);
+    expect(requestAt).toBeGreaterThanOrEqual(0);
+    expect(timeline.indexOf(`have ${BAD_PIECE}`)).toBeGreaterThan(requestAt);
     expect(await fileDigest(path.join(setup.oursDirs.shareable, 'age.txt'))).toBe(digest(original));
-    seeder.destroy();
+    honest.destroy();
   } finally {
     await setup.cleanup();
   }
 });
-
-function allPieces(count: number): Buffer {
-  const bits = Buffer.alloc(Math.ceil(count / 8), 0xff);
-  if (count % 8) bits[bits.length - 1] = (0xff << (8 - (count % 8))) & 0xff;
-  return bits;
-}

@@ -24,7 +24,7 @@ describe('describeSwarmEvent', () => {
   test('a banned peer and a failing tracker are warnings', () => {
     expect(describeSwarmEvent({ kind: 'peer-banned', address: '10.0.0.7:6881', reason: 'sent 3 pieces that failed their hash' })).toEqual({
       level: 'warn',
-      text: 'peer 10.0.0.7:6881 banned: sent 3 pieces that failed their hash',
+      text: 'banned peer 10.0.0.7:6881: sent 3 pieces that failed their hash',
     });
     expect(
       describeSwarmEvent({ kind: 'tracker-error', url: 'http://t:1/announce', reason: 'cannot reach tracker: ECONNREFUSED', failures: 2, retryInMs: 9_500 }),

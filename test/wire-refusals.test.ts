@@ -2,8 +2,10 @@
  * A real peer process against scripted raw-socket peers: each protocol breach closes that
  * connection only; the peer goes on serving others and answering /status.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
+import { encodeMessage } from '../src/main/wire/wire-codec.js';
 import { AGE_TXT, oursWithAge, type InteropSetup } from './helpers/interop.js';
 import { ScriptedPeer } from './helpers/scripted-peer.js';
 
@@ -82,15 +84,19 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
 });
 
 describe('a leecher refuses a piece nobody requested', () => {
-  test('the connection is closed and nothing counts as downloaded', async () => {
+  test('the connection is closed, nothing is written and nothing counts as downloaded', async () => {
     const leecher = await oursWithAge(false);
     try {
       const peer = await ScriptedPeer.connect(leecher.ours.port, leecher.meta.infoHash, leecher.meta.pieceCount);
       await peer.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
-      peer.send({ kind: 'piece', index: 0, begin: 0, block: Buffer.alloc(16384, 1) });
+      // The whole of piece 0, true data, in one write: taken, it would verify and be written.
+      const original = await readFile(AGE_TXT);
+      const blocks = [0, 1, 2, 3].map((b) => encodeMessage({ kind: 'piece', index: 0, begin: b * 16384, block: original.subarray(b * 16384, (b + 1) * 16384) }));
+      peer.socket.write(Buffer.concat(blocks));
       expect(await peer.closedWithin(5_000)).toBe(true);
       const status = await leecher.ours.status();
       expect(status.swarms[0]).toMatchObject({ role: 'leecher', have: 0, downloaded: 0 });
+      await expect(stat(path.join(leecher.oursDirs.cache, status.swarms[0].infoHash, 'data', 'age.txt'))).rejects.toThrow('ENOENT');
     } finally {
       await leecher.cleanup();
     }

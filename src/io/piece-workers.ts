@@ -50,6 +50,13 @@ export class PieceWorkers {
     return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
   }
 
+  /** SHA-1 of each block (slab slot) of the piece, in order. */
+  async hashBlocks(piece: SlabPiece): Promise<Buffer[]> {
+    const digests = (await this.pool.run({ piece }, { name: 'hashBlocks' })) as Uint8Array;
+    const all = Buffer.from(digests.buffer, digests.byteOffset, digests.byteLength);
+    return Array.from({ length: all.length / 20 }, (_, i) => all.subarray(20 * i, 20 * (i + 1)));
+  }
+
   verifyAndWrite(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
     return this.pool.run({ piece, expected, location }, { name: 'verifyAndWritePiece' }) as Promise<boolean>;
   }

@@ -250,6 +250,11 @@ export class TorrentData {
     return this.workers.verifyAndWrite(piece, this.expectedHash(index), this.pieceLocation(index, 'cache'));
   }
 
+  /** SHA-1 of each block of a downloaded piece, on the pool (to find which peer sent bad data). */
+  hashBlocks(piece: SlabPiece): Promise<Buffer[]> {
+    return this.workers.hashBlocks(piece);
+  }
+
   /** Moves the complete data from cache/ into shareable/ and seeds it from there. */
   moveToShareable(): Promise<void> {
     this.moving = this.doMoveToShareable().finally(() => {

@@ -18,7 +18,7 @@ import { TorrentData } from '../io/torrent-data.js';
 import type { PeerOptions } from './cli/options.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
-import { readHandshake } from './net/handshake-exchange.js';
+import { ConnectionBudget } from './net/connection-budget.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
 import { FairLimiter } from './net/fair-limiter.js';
@@ -30,7 +30,8 @@ import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
-import { WireParser } from './wire/wire-parser.js';
+import type { Handshake } from './wire/wire-messages.js';
+import type { WireParser } from './wire/wire-parser.js';
 
 /** A reason the peer cannot start, worded for the person who started it. */
 export class StartupError extends Error {
@@ -47,6 +48,11 @@ export interface StatusDocument {
   port: number;
   workers: number;
   eventLoopDelayP99Ms: number;
+  /**
+   * Open connections: `peers` the peer-wire ones (at most settings.maxConnections), `pending`
+   * incoming ones not yet identified, `http` tracker and status requests.
+   */
+  connections: { peers: number; pending: number; http: number };
   swarms: SwarmStatus[];
 }
 
@@ -100,6 +106,7 @@ export class Session {
   private readCache: ReadCache | null = null;
   private readonly uploadLimiter: FairLimiter;
   private readonly downloadLimiter: FairLimiter;
+  private readonly connections = new ConnectionBudget(settings.maxConnections);
 
   constructor(
     readonly options: PeerOptions,
@@ -115,8 +122,9 @@ export class Session {
     this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
     this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));
     this.listener = new PortListener({
-      onPeerConnection: (socket, firstChunk) => void this.acceptPeer(socket, firstChunk),
+      onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
       onHttpRequest: (req, res) => this.serveHttp(req, res),
+      log,
     });
   }
 
@@ -348,17 +356,11 @@ export class Session {
       port: this.port,
       log: this.log,
       isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
-      hasConnectionRoom: (swarmConnections) =>
-        mayConnect(this.listener.connectionCount + this.outgoingCount(), swarmConnections, this.swarms.size, settings.maxConnections),
+      connections: this.connections,
+      hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, settings.maxConnections),
       previousRunClean: this.previousRunClean,
       onComplete: () => this.checkAllComplete(),
     };
-  }
-
-  private outgoingCount(): number {
-    let count = 0;
-    for (const swarm of this.swarms.values()) for (const peer of swarm.peers) if (peer.outgoing) count++;
-    return count;
   }
 
   private checkAllComplete(): void {
@@ -369,19 +371,18 @@ export class Session {
     this.onAllComplete();
   }
 
-  private async acceptPeer(socket: Socket, firstChunk: Buffer): Promise<void> {
-    const parser = new WireParser({ expectHandshake: true });
+  /** An incoming connection whose handshake is complete: to its swarm, if it has room. */
+  private acceptPeer(socket: Socket, parser: WireParser, handshake: Handshake): void {
     const ip = unmapIpv4(socket.remoteAddress ?? '');
     const port = socket.remotePort ?? 0;
-    try {
-      const handshake = await readHandshake(socket, parser, firstChunk);
-      const swarm = this.swarms.get(handshake.infoHash.toString('hex'));
-      if (!swarm) throw new Error(`unknown info hash ${handshake.infoHash.toString('hex')}`);
-      swarm.admit(socket, parser, handshake, false, ip, port);
-    } catch (error) {
-      this.log.debug(`closed incoming connection from ${ip}:${port}: ${(error as Error).message}`);
+    const refuse = (reason: string): void => {
+      this.log.debug(`closed incoming connection from ${ip}:${port}: ${reason}`);
       socket.destroy();
-    }
+    };
+    const swarm = this.swarms.get(handshake.infoHash.toString('hex'));
+    if (!swarm) return refuse(`unknown info hash ${handshake.infoHash.toString('hex')}`);
+    if (!this.connections.claim(socket)) return refuse(`${settings.maxConnections} peer connections are open already (maxConnections)`);
+    swarm.admit(socket, parser, handshake, false, ip, port);
   }
 
   private serveHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -421,6 +422,7 @@ export class Session {
       port: this.port,
       workers: this.options.workers,
       eventLoopDelayP99Ms: this.loop.p99Ms(),
+      connections: { peers: this.connections.count, pending: this.listener.pendingCount, http: this.listener.httpCount },
       swarms: [...this.swarms.values()].map((swarm) => swarm.status()),
     };
   }

@@ -5,7 +5,7 @@
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-export const settings = {
+const defaults = {
   /** Default TCP port: one port carries the peer wire protocol and HTTP (tracker, status). */
   defaultPort: 6881,
   /** Prefix of our peer id (Azureus style: client "SH", version 0.1.0). */
@@ -32,9 +32,16 @@ export const settings = {
   maxRequestQueueDepth: 500,
   /** Requests a peer accepts when its BEP 10 handshake names no `reqq` (libtorrent's default). */
   defaultPeerReqq: 250,
-  /** `reqq` we advertise: requests a peer may queue at us before we drop extra ones. */
+  /** `reqq` we advertise: requests a peer may queue at us. One more, and the peer is dropped (it was told). */
   maxIncomingRequests: 500,
-  /** A peer that has not completed its handshake by then is dropped. */
+  /**
+   * Requests that arrive this soon after we choked a peer were in flight when it was choked: they
+   * are ignored and not held against it (we do not speak BEP 6, so no REJECT is sent).
+   */
+  chokedRequestGraceMs: 5_000,
+  /** Requests a choked peer may send after the grace time before it is dropped for ignoring the choke. */
+  maxRequestsWhileChoked: 16,
+  /** An incoming connection that has not sent a complete handshake (or an HTTP request line) by then is closed. */
   handshakeTimeoutMs: 20_000,
   /** An outstanding request not answered in this time is given to another peer, and the peer is snubbed. */
   requestTimeoutMs: 30_000,
@@ -42,6 +49,8 @@ export const settings = {
   connectTimeoutMs: 10_000,
   /** A keep-alive is sent after this much silence from our side. */
   keepAliveIntervalMs: 120_000,
+  /** A peer from which no message came for this long is dropped (it should send keep-alives every 2 minutes). */
+  idleTimeoutMs: 240_000,
 
   /** Time between rounds of the choker (BEP 3 tit-for-tat). */
   chokeIntervalMs: 10_000,
@@ -71,8 +80,24 @@ export const settings = {
 
   /** Open peer connections per swarm. */
   maxPeersPerSwarm: 60,
-  /** Open peer connections in all. */
+  /**
+   * Open peer connections per swarm with one remote IP address. Several peers may share an
+   * address (a NAT, or several shoal peers on one machine on different ports, as in the
+   * loopback tests: up to 7), so it is above 1; it is per swarm, because two hosts sharing 200
+   * torrents rightly hold 200 connections.
+   */
+  maxPeersPerAddress: 8,
+  /** Open peer-wire connections in all (incoming with a complete handshake, outgoing from the moment we dial). */
   maxConnections: 500,
+  /**
+   * Incoming connections not yet identified (no complete handshake, no HTTP request line yet).
+   * When full, the oldest is closed for the newcomer: silent connections cannot lock out real ones.
+   */
+  maxPendingConnections: 256,
+  /** HTTP connections (tracker, status) open at once; more are closed at once. */
+  maxHttpConnections: 64,
+  /** Addresses and peer ids banned per swarm for sending bad data; the oldest are forgotten beyond this. */
+  maxBansPerSwarm: 1_000,
 
   /** Interval our tracker tells announcing peers to use, in seconds. */
   trackerIntervalS: 60,
@@ -119,4 +144,55 @@ export const settings = {
   dashboardRefreshMs: 1_000,
 } as const;
 
-export type Settings = typeof settings;
+type Defaults = typeof defaults;
+/** The settings with their types widened (a number, not the literal default), so that tests may override them. */
+export type Settings = { readonly [K in keyof Defaults]: Defaults[K] extends number ? number : Defaults[K] };
+
+/** Environment variable that overrides numeric settings, as JSON: for tests that cannot wait minutes for a time-out. */
+export const TEST_SETTINGS_VARIABLE = 'SHOAL_TEST_SETTINGS';
+
+/**
+ * `defaults` with the numeric settings named in `json` replaced. Throws, with the reason, on
+ * bad JSON, an unknown name, or a value that is not a non-negative finite number.
+ */
+export function withOverrides(json: string | undefined): Settings {
+  if (json === undefined || json.trim() === '') return { ...defaults };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`${TEST_SETTINGS_VARIABLE} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${TEST_SETTINGS_VARIABLE} must be a JSON object of setting names and numbers`);
+  }
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!(name in defaults)) throw new Error(`${TEST_SETTINGS_VARIABLE}: there is no setting "${name}"`);
+    if (typeof merged[name] !== 'number') throw new Error(`${TEST_SETTINGS_VARIABLE}: "${name}" is not a numeric setting`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`${TEST_SETTINGS_VARIABLE}: "${name}" must be a non-negative number, got ${JSON.stringify(value)}`);
+    }
+    merged[name] = value;
+  }
+  return merged as Settings;
+}
+
+function load(): { settings: Settings; problem: string | null } {
+  try {
+    return { settings: withOverrides(process.env[TEST_SETTINGS_VARIABLE]), problem: null };
+  } catch (error) {
+    return { settings: { ...defaults }, problem: (error as Error).message };
+  }
+}
+
+const loaded = load();
+
+/**
+ * The settings every module reads. Overrides are applied here, as the module loads, so that even
+ * tables built at import time see them.
+ */
+export const settings: Settings = loaded.settings;
+
+/** Why the overrides in SHOAL_TEST_SETTINGS were not applied, or null: the command line reports it and exits. */
+export const settingsProblem: string | null = loaded.problem;

@@ -26,6 +26,17 @@ export function hashPiece(task: { piece: SlabPiece }): Uint8Array {
   return sha1(views(task.piece));
 }
 
+/**
+ * SHA-1 of each block of a piece in the slab (one slot is one block), 20 bytes each in order:
+ * the swarm compares a failed attempt's blocks with the good ones to find who sent bad data.
+ */
+export function hashBlocks(task: { piece: SlabPiece }): Uint8Array {
+  const blocks = views(task.piece);
+  const out = new Uint8Array(20 * blocks.length);
+  blocks.forEach((block, i) => out.set(sha1([block]), 20 * i));
+  return out;
+}
+
 /** Hashes a downloaded piece and writes it to its files only when it matches; returns whether it did. */
 export function verifyAndWritePiece(task: { piece: SlabPiece; expected: Uint8Array; location: PieceLocation }): boolean {
   const bytes = views(task.piece);

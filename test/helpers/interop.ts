@@ -6,7 +6,20 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { parseMetainfo, setAnnounce, type Metainfo } from '../../src/io/metainfo.js';
-import { AGE_TORRENT, AGE_TXT, copyInto, folderArgs, freePort, makePeerFolders, PROJECT_ROOT, removeFolders, startPeer, type PeerFolders, type PeerProcess } from './peer-process.js';
+import {
+  AGE_TORRENT,
+  AGE_TXT,
+  copyInto,
+  folderArgs,
+  freePort,
+  makePeerFolders,
+  PROJECT_ROOT,
+  removeFolders,
+  startPeer,
+  type PeerFolders,
+  type PeerProcess,
+  type TestSettings,
+} from './peer-process.js';
 
 export { AGE_TORRENT, AGE_TXT };
 
@@ -23,7 +36,7 @@ export interface InteropSetup {
 }
 
 /** Starts our peer (seeding age.txt or not) as the announcer of the torrent. */
-export async function oursWithAge(seed: boolean, extraArgs: string[] = []): Promise<InteropSetup> {
+export async function oursWithAge(seed: boolean, extraArgs: string[] = [], testSettings?: TestSettings): Promise<InteropSetup> {
   const port = await freePort();
   const oursDirs = await makePeerFolders();
   const torrent = setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`);
@@ -33,7 +46,7 @@ export async function oursWithAge(seed: boolean, extraArgs: string[] = []): Prom
   const torrentFile = path.join(theirDir, 'age.torrent');
   await writeFile(torrentFile, torrent);
   if (!seed) await copyFile(AGE_TXT, path.join(theirDir, 'age.txt'));
-  const ours = startPeer([...folderArgs(oursDirs), '--workers', '2', ...extraArgs], port);
+  const ours = startPeer([...folderArgs(oursDirs), '--workers', '2', ...extraArgs], port, true, testSettings);
   await ours.waitForStatus((s) => s.swarms[0]?.role === (seed ? 'seeder' : 'leecher'), 20_000, 'our peer to start');
   return {
     ours,

@@ -117,13 +117,17 @@ export function httpGet(url: string, timeoutMs = 5_000): Promise<{ status: numbe
   });
 }
 
+/** Settings a test peer runs with instead of the defaults (SHOAL_TEST_SETTINGS), to shrink time-outs and limits. */
+export type TestSettings = Record<string, number>;
+
 /**
  * Starts a peer through the command line on `port`. With `portFlag` false, --port is not given
  * (the peer is expected to take the port saved in its cache/) and `port` only says where to poll.
  */
-export function startPeer(args: string[], port: number, portFlag = true): PeerProcess {
+export function startPeer(args: string[], port: number, portFlag = true, testSettings?: TestSettings): PeerProcess {
   const portArgs = portFlag ? ['--port', String(port)] : [];
-  const child = spawn(process.execPath, [SHOAL, ...portArgs, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = testSettings ? { ...process.env, SHOAL_TEST_SETTINGS: JSON.stringify(testSettings) } : process.env;
+  const child = spawn(process.execPath, [SHOAL, ...portArgs, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   return new PeerProcess(child, port);
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/io/metainfo.js';
-import { folderArgs, freePort, makePeerFolders, removeFolders, startPeer, type PeerFolders, type PeerProcess } from './peer-process.js';
+import { folderArgs, freePort, makePeerFolders, removeFolders, startPeer, type PeerFolders, type PeerProcess, type TestSettings } from './peer-process.js';
 
 const MiB = 1024 * 1024;
 
@@ -31,14 +31,14 @@ export class SwarmFixture {
   constructor(readonly name: string) {}
 
   /** Writes `data` to a seeder's shareable/, makes the torrent announcing to that seeder, starts it. */
-  async startSeeder(data: Buffer, extraArgs: string[] = [], pieceLength = 256 * 1024): Promise<SwarmPeer> {
+  async startSeeder(data: Buffer, extraArgs: string[] = [], pieceLength = 256 * 1024, testSettings?: TestSettings): Promise<SwarmPeer> {
     this.announcePort = await freePort();
     const dirs = await makePeerFolders();
     const file = path.join(dirs.shareable, this.name);
     await writeFile(file, data);
     this.torrent = await createTorrent(file, { announce: `http://127.0.0.1:${this.announcePort}/announce`, pieceLength });
     await writeFile(path.join(dirs.torrents, `${this.name}.torrent`), this.torrent);
-    return this.start(dirs, this.announcePort, extraArgs);
+    return this.start(dirs, this.announcePort, extraArgs, testSettings);
   }
 
   /** A peer with the torrent and, when given, the data too (a second seeder). */
@@ -52,8 +52,8 @@ export class SwarmFixture {
     return this.start(dirs, await freePort(), extraArgs);
   }
 
-  private start(dirs: PeerFolders, port: number, extraArgs: string[]): SwarmPeer {
-    const peer = startPeer([...folderArgs(dirs), '--workers', '1', ...extraArgs], port);
+  private start(dirs: PeerFolders, port: number, extraArgs: string[], testSettings?: TestSettings): SwarmPeer {
+    const peer = startPeer([...folderArgs(dirs), '--workers', '1', ...extraArgs], port, true, testSettings);
     const entry = { peer, dirs };
     this.peers.push(entry);
     return entry;

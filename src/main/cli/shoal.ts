@@ -8,12 +8,16 @@
  */
 import { createLogger } from '../logger.js';
 import { Session } from '../session.js';
-import { settings } from '../settings.js';
+import { settings, settingsProblem } from '../settings.js';
 import { LiveDisplay } from '../ui/live-display.js';
 import { renderSwarmLines } from '../ui/swarm-lines.js';
 import { parsePeerOptions, usage, UsageError } from './options.js';
 
 async function main(): Promise<number> {
+  if (settingsProblem) {
+    process.stderr.write(`shoal: ${settingsProblem}\n`);
+    return 2;
+  }
   let options;
   try {
     options = parsePeerOptions(process.argv.slice(2));

@@ -8,9 +8,9 @@ import type { WireParser } from '../wire/wire-parser.js';
  * Resolves with the handshake and leaves the socket paused, so that no byte after it is
  * lost before the connection's owner attaches its own listener; the parser keeps those bytes.
  */
-export function readHandshake(socket: Socket, parser: WireParser, firstChunk?: Buffer): Promise<Handshake> {
+export function readHandshake(socket: Socket, parser: WireParser, firstChunk?: Buffer, timeoutMs: number = settings.handshakeTimeoutMs): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error('no handshake in time')), settings.handshakeTimeoutMs);
+    const timer = setTimeout(() => finish(new Error(`no complete handshake within ${settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`)), Math.max(0, timeoutMs));
     let done = false;
     const finish = (outcome: Handshake | Error): void => {
       done = true;

@@ -3,15 +3,27 @@
  * decides its protocol. 19 is the length of "BitTorrent protocol": the peer wire. An ASCII
  * capital letter starts an HTTP method: tracker, status. Anything else (an encrypted MSE
  * handshake, say) is closed at once, so that the remote client retries in plain.
+ *
+ * Until a connection has shown what it is (a complete handshake, or the first bytes of an HTTP
+ * request) it is pending: it has `handshakeTimeoutMs` in all, and at most
+ * `maxPendingConnections` are pending at once, the oldest closed to make room for a newcomer,
+ * so that a flood of silent or half-open connections cannot lock out real peers or /status.
+ * HTTP connections are bounded apart (`maxHttpConnections`); peer-wire connections are the
+ * session's to count once their handshake is read.
  */
 import http from 'node:http';
 import net from 'node:net';
+import type { Logger } from '../logger.js';
 import { settings } from '../settings.js';
+import type { Handshake } from '../wire/wire-messages.js';
+import { WireParser } from '../wire/wire-parser.js';
+import { readHandshake } from './handshake-exchange.js';
 
 export interface PortHandlers {
-  /** A connection that starts a BitTorrent handshake; `firstChunk` holds its first bytes. */
-  onPeerConnection(socket: net.Socket, firstChunk: Buffer): void;
+  /** A connection that sent a complete BitTorrent handshake; `parser` holds any bytes after it. */
+  onPeerConnection(socket: net.Socket, parser: WireParser, handshake: Handshake): void;
   onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void;
+  log: Logger;
 }
 
 const HANDSHAKE_FIRST_BYTE = 19;
@@ -26,7 +38,11 @@ export class ListenError extends Error {
 export class PortListener {
   private readonly server: net.Server;
   private readonly http: http.Server;
+  /** Every open socket, closed when the listener closes. */
   private readonly sockets = new Set<net.Socket>();
+  /** Sockets not yet identified, oldest first. */
+  private readonly pending = new Set<net.Socket>();
+  private readonly httpSockets = new Set<net.Socket>();
 
   constructor(private readonly handlers: PortHandlers) {
     this.http = http.createServer(
@@ -41,28 +57,56 @@ export class PortListener {
   }
 
   private sniff(socket: net.Socket): void {
-    if (this.sockets.size >= settings.maxConnections) {
+    const from = `${socket.remoteAddress}:${socket.remotePort}`;
+    const close = (reason: string): void => {
+      this.handlers.log.debug(`closed incoming connection from ${from}: ${reason}`);
       socket.destroy();
-      return;
+    };
+    if (this.pending.size >= settings.maxPendingConnections) {
+      const oldest = this.pending.values().next().value!;
+      this.pending.delete(oldest);
+      this.handlers.log.debug(`closed incoming connection from ${oldest.remoteAddress}:${oldest.remotePort}: not identified yet, and ${settings.maxPendingConnections} connections were waiting (maxPendingConnections)`);
+      oldest.destroy();
     }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    this.pending.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.pending.delete(socket);
+      this.httpSockets.delete(socket);
+    });
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(settings.handshakeTimeoutMs, () => socket.destroy());
+    const startedAt = Date.now();
+    const deadline = setTimeout(() => close(`no handshake within ${settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`), settings.handshakeTimeoutMs);
+    socket.once('close', () => clearTimeout(deadline));
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
-      socket.setTimeout(0);
       const first = chunk[0];
       if (first === HANDSHAKE_FIRST_BYTE) {
         socket.setNoDelay(true);
-        this.handlers.onPeerConnection(socket, chunk);
+        const parser = new WireParser({ expectHandshake: true });
+        const timeLeft = settings.handshakeTimeoutMs - (Date.now() - startedAt);
+        clearTimeout(deadline);
+        readHandshake(socket, parser, chunk, timeLeft).then(
+          (handshake) => {
+            this.pending.delete(socket);
+            if (!socket.destroyed) this.handlers.onPeerConnection(socket, parser, handshake);
+          },
+          (error: Error) => close(error.message),
+        );
       } else if (first >= 0x41 && first <= 0x5a) {
+        clearTimeout(deadline);
+        this.pending.delete(socket);
+        if (this.httpSockets.size >= settings.maxHttpConnections) {
+          return close(`${settings.maxHttpConnections} HTTP connections are open already (maxHttpConnections)`);
+        }
+        this.httpSockets.add(socket);
         // The HTTP server reads the bytes already taken from the socket once they are put back.
         socket.unshift(chunk);
         this.http.emit('connection', socket);
         socket.resume();
       } else {
-        socket.destroy();
+        close('neither a BitTorrent handshake nor HTTP (an encrypted handshake?)');
       }
     });
   }
@@ -85,8 +129,13 @@ export class PortListener {
     });
   }
 
-  get connectionCount(): number {
-    return this.sockets.size;
+  /** Incoming connections not yet identified. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  get httpCount(): number {
+    return this.httpSockets.size;
   }
 
   async close(): Promise<void> {

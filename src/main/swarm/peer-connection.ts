@@ -14,6 +14,7 @@ import type { ExtensionHandshake } from '../wire/extension-handshake.js';
 import type { PexSender } from './pex-broadcast.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
+import { RequestGate } from './request-gate.js';
 
 export interface PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void;
@@ -69,6 +70,8 @@ export class PeerConnection {
   snubbed = false;
   lastReceivedAt: number;
   lastSentAt: number;
+  /** Judges the peer's requests against our choke and its queue at us. */
+  readonly requestGate: RequestGate;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
   private readonly pendingSends = new Set<() => void>();
   /** Set while reading pauses for the download limit, waiting for its turn. */
@@ -92,7 +95,13 @@ export class PeerConnection {
     this.peerPieces = new Bitfield(pieceCount);
     this.listenPort = outgoing ? remotePort : undefined;
     this.lastReceivedAt = this.lastSentAt = Date.now();
+    this.requestGate = new RequestGate(this.lastSentAt);
     parser.setPieceCount(pieceCount);
+  }
+
+  /** The peer id of its handshake, in hex: what a ban names besides the address. */
+  get peerIdHex(): string {
+    return this.handshake.peerId.toString('hex');
   }
 
   /** Address shown in /status: the listening port when known, else the connection's port. */
@@ -160,9 +169,11 @@ export class PeerConnection {
     switch (message.kind) {
       case 'choke':
         this.amChoking = true;
+        this.requestGate.choked(Date.now());
         break;
       case 'unchoke':
         this.amChoking = false;
+        this.requestGate.unchoked();
         break;
       case 'interested':
         this.amInterested = true;

@@ -43,7 +43,7 @@ export function describeSwarmEvent(event: SwarmEvent): EventLine {
     case 'role-changed':
       return { level: 'info', text: `role changed: ${event.from} -> ${event.to}` };
     case 'peer-banned':
-      return { level: 'warn', text: `peer ${event.address} banned: ${event.reason}` };
+      return { level: 'warn', text: `banned peer ${event.address}: ${event.reason}` };
     case 'tracker-error':
       return {
         level: 'warn',

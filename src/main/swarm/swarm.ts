@@ -9,6 +9,7 @@ import { type Metainfo } from '../../io/metainfo.js';
 import type { ReadCache } from '../../io/read-cache.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Logger } from '../logger.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
 import { readHandshake } from '../net/handshake-exchange.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
 import type { SlabOwner, SlabShares } from './slab-shares.js';
@@ -20,12 +21,15 @@ import { checkBlock, checkRequest } from '../wire/message-rules.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
+import { BanList } from './ban-list.js';
 import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
+import { livenessAction } from './liveness.js';
 import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
 import { isShoalClient, PexSender } from './pex-broadcast.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
 import { describeSwarmEvent, type StartedFrom, type SwarmEvent } from './swarm-events.js';
+import { SmartBan, type FailureVerdict } from './smart-ban.js';
 
 export type Role = 'seeder' | 'leecher';
 
@@ -41,6 +45,8 @@ export interface SwarmContext {
   isSelf(ip: string, port: number): boolean;
   /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
   hasConnectionRoom(swarmConnections: number): boolean;
+  /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */
+  connections: ConnectionBudget;
   /** Shared by every swarm: --upload-limit and --download-limit. */
   uploadLimiter: FairLimiter;
   downloadLimiter: FairLimiter;
@@ -96,6 +102,8 @@ export interface SwarmStatus {
   uploadRate: number;
   peers: PeerStatus[];
   known: string[];
+  /** Addresses banned for sending data that failed its hash check. */
+  banned: string[];
   tracker?: TrackerStatus;
   /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
   startedFrom: StartedFrom;
@@ -127,6 +135,11 @@ export class Swarm implements PeerHandler {
   private resumeDirty = false;
   private resumeSaving: Promise<void> | null = null;
   private readonly choker = new Choker();
+  private readonly bans = new BanList(settings.maxBansPerSwarm);
+  /** Who sent each block, and the pieces downloaded from one peer at a time after bad data. */
+  private readonly smartBan = new SmartBan<PeerConnection>();
+  /** Pieces being hashed and written: their blocks must stay where they are. */
+  private readonly verifying = new Set<number>();
   private announcer: Announcer | null = null;
   private tick: NodeJS.Timeout | null = null;
   private roleNow: Role = 'leecher';
@@ -218,7 +231,7 @@ export class Swarm implements PeerHandler {
   private learnPeer(ip: string, port: number): boolean {
     if (this.context.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
-    if (this.known.has(address) || this.known.size >= settings.maxKnownPeersPerSwarm) return false;
+    if (this.known.has(address) || this.known.size >= settings.maxKnownPeersPerSwarm || this.bans.isBannedAddress(ip, port)) return false;
     this.known.set(address, { ip, port, failures: 0, nextAttemptAt: 0 });
     this.log.debug(`learned of peer ${address}`);
     return true;
@@ -232,18 +245,36 @@ export class Swarm implements PeerHandler {
   private connectToKnownPeers(): void {
     if (this.roleNow !== 'leecher' || this.picker.complete || this.stopped) return;
     const now = Date.now();
+    let perIp: Map<string, number> | null = null;
     for (const [address, known] of this.known) {
       const connections = this.peers.size + this.connecting.size;
       if (connections >= settings.maxPeersPerSwarm || !this.context.hasConnectionRoom(connections)) return;
       if (known.nextAttemptAt > now || this.connecting.has(address) || this.isConnectedTo(address)) continue;
+      perIp ??= this.connectionsPerIp();
+      const sameIp = perIp.get(known.ip) ?? 0;
+      if (sameIp >= settings.maxPeersPerAddress) continue;
+      perIp.set(known.ip, sameIp + 1);
       void this.connect(known);
     }
   }
 
+  /** Connections open or being dialled, by remote IP. */
+  private connectionsPerIp(): Map<string, number> {
+    const counts = new Map<string, number>();
+    const add = (ip: string): void => void counts.set(ip, (counts.get(ip) ?? 0) + 1);
+    for (const peer of this.peers) add(peer.remoteIp);
+    for (const address of this.connecting) add(address.slice(0, address.lastIndexOf(':')));
+    return counts;
+  }
+
   private async connect(known: KnownPeer): Promise<void> {
     const address = `${known.ip}:${known.port}`;
-    this.connecting.add(address);
     const socket = net.connect({ host: known.ip, port: known.port });
+    if (!this.context.connections.claim(socket)) {
+      socket.destroy();
+      return;
+    }
+    this.connecting.add(address);
     socket.setNoDelay(true);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -295,10 +326,14 @@ export class Swarm implements PeerHandler {
     };
     if (this.stopped) return refuse('swarm stopped');
     if (handshake.peerId.equals(this.context.peerId)) return refuse('that is this peer itself');
+    if (this.bans.isBannedPeerId(handshake.peerId.toString('hex')) || this.bans.isBannedAddress(ip, port)) return refuse('banned for sending bad data');
+    let sameIp = 0;
     for (const peer of this.peers) {
       if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer', 'duplicate');
+      if (peer.remoteIp === ip) sameIp++;
     }
-    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse('swarm connection limit reached');
+    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse(`${settings.maxPeersPerSwarm} peers are connected in this swarm already (maxPeersPerSwarm)`);
+    if (sameIp >= settings.maxPeersPerAddress) return refuse(`${settings.maxPeersPerAddress} peers from ${ip} are connected in this swarm already (maxPeersPerAddress)`);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
     const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
     parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
@@ -327,6 +362,7 @@ export class Swarm implements PeerHandler {
       case 'choke':
         peer.peerChoking = true;
         this.releaseRequests(peer);
+        this.restartHeldPieces(peer);
         return;
       case 'unchoke':
         peer.peerChoking = false;
@@ -396,6 +432,7 @@ export class Swarm implements PeerHandler {
     }
     const port = peer.extensions.p;
     if (!peer.outgoing && port !== undefined) {
+      if (this.bans.isBannedAddress(peer.remoteIp, port)) return peer.close(`${peer.remoteIp}:${port} is banned for sending bad data`);
       peer.listenPort = port;
       // Tracker service: a peer that reached us joins the peer list with the port it listens on,
       // and the change is broadcast to the swarm.
@@ -442,9 +479,10 @@ export class Swarm implements PeerHandler {
   private onRequest(peer: PeerConnection, request: { index: number; begin: number; length: number }): void {
     const problem = checkRequest(request, this.data.geometry);
     if (problem) return peer.close(`bad request: ${problem}`);
-    if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we do not have`);
-    if (peer.amChoking) return;
-    if (peer.incoming.length >= settings.maxIncomingRequests) return;
+    if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
+    const verdict = peer.requestGate.judge(peer.amChoking, peer.incoming.length, Date.now());
+    if (verdict.action === 'drop') return peer.close(verdict.reason);
+    if (verdict.action === 'ignore') return;
     peer.incoming.push({ index: request.index, begin: request.begin, length: request.length });
     this.serveRequests(peer);
   }
@@ -530,8 +568,10 @@ export class Swarm implements PeerHandler {
       return;
     }
     this.cancelElsewhere(peer, message.index, message.begin);
+    const blockNumber = message.begin / this.data.geometry.blockLength;
+    this.smartBan.blockReceived(message.index, blockNumber, this.data.geometry.blocksIn(message.index), peer);
     const slots = this.pieceSlots.get(message.index)!;
-    const slot = this.context.slab.view(slots[message.begin / this.data.geometry.blockLength], message.block.length);
+    const slot = this.context.slab.view(slots[blockNumber], message.block.length);
     // A block that spanned socket chunks was already copied into its slot by the parser.
     if (message.block.buffer !== slot.buffer || message.block.byteOffset !== slot.byteOffset) copyBytes(message.block, slot);
     if (this.picker.blockReceived(message.index, message.begin)) {
@@ -555,21 +595,32 @@ export class Swarm implements PeerHandler {
   }
 
   private async finishPiece(index: number, piece: SlabPiece): Promise<void> {
-    let good: boolean;
+    this.verifying.add(index);
+    let outcome: 'good' | 'bad' | 'unwritten';
     try {
-      good = await this.data.verifyAndWrite(index, piece);
+      outcome = (await this.data.verifyAndWrite(index, piece)) ? 'good' : 'bad';
     } catch (error) {
       this.log.warn(`cannot write piece ${index}: ${(error as Error).message}`);
-      good = false;
+      outcome = 'unwritten';
     }
+    const failure = outcome === 'bad' ? this.smartBan.pieceFailed(index) : null;
+    // Blocks are hashed one by one only when that can tell who sent bad data: a failed attempt
+    // from several peers, and the good data of a piece that had one.
+    const wantDigests = failure?.kind === 'restrict' || (outcome === 'good' && this.smartBan.hasSuspects(index));
+    const digests = wantDigests ? await this.blockDigests(index, piece) : undefined;
     this.pieceSlots.delete(index);
     this.context.slabShares.release(this.memoryOwner, piece.slots);
-    if (!good) {
+    this.verifying.delete(index);
+    if (outcome !== 'good') {
       this.picker.pieceFailed(index);
+      if (failure) this.judgeFailure(index, failure, digests);
+      else this.smartBan.restart(index);
       if (this.stopped) return;
-      this.log.warn(`piece ${index} failed its hash check; downloading it again`);
       for (const peer of this.peers) this.requestBlocks(peer);
       return;
+    }
+    for (const culprit of this.smartBan.piecePassed(index, digests)) {
+      this.ban(culprit, `blocks it sent of piece ${index} differ from the data that verified`);
     }
     // Counted even while stopping: it is on disk, and the clean stop's resume data must say so.
     this.picker.markHave(index);
@@ -581,6 +632,71 @@ export class Swarm implements PeerHandler {
       this.updateInterest(peer);
     }
     if (this.picker.complete) await this.becomeSeeder();
+  }
+
+  private async blockDigests(index: number, piece: SlabPiece): Promise<Buffer[] | undefined> {
+    try {
+      return await this.data.hashBlocks(piece);
+    } catch (error) {
+      this.log.warn(`cannot hash the blocks of piece ${index} to find who sent bad data: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A piece failed its hash check: one sender is banned; several, and the piece is taken from one peer at a time. */
+  private judgeFailure(index: number, failure: FailureVerdict<PeerConnection>, digests: Buffer[] | undefined): void {
+    if (failure.kind === 'ban') {
+      this.log.warn(`piece ${index} failed its hash check; every block came from ${failure.peer.address}`);
+      this.ban(failure.peer, `it sent piece ${index}, which failed its hash check`);
+      return;
+    }
+    const senders = [...new Set(failure.blockSenders.map((peer) => peer.address))].join(', ');
+    this.log.warn(`piece ${index} failed its hash check with blocks from ${senders}; downloading it again from one peer at a time`);
+    if (digests) this.smartBan.recordFailure(index, failure.blockSenders, digests);
+  }
+
+  /**
+   * Bans a peer that sent bad data: its connections close, its address and peer id are refused
+   * from now on, it leaves the peer list (so it is not dialled again), and the pieces in
+   * progress that hold its blocks start over rather than fail.
+   */
+  private ban(peer: PeerConnection, reason: string): void {
+    const peerId = peer.peerIdHex;
+    const address = peer.address;
+    if (this.bans.ban({ ip: peer.remoteIp, port: peer.listenPort ?? peer.remotePort, peerId })) this.reportEvent({ kind: 'peer-banned', address, reason });
+    for (const index of this.smartBan.piecesFrom(peer)) this.restartPiece(index);
+    // Closing asks the other peers for what is missing, the restarted pieces included.
+    for (const other of [...this.peers]) {
+      if (other === peer || other.peerIdHex === peerId || other.address === address) other.close(`banned: ${reason}`);
+    }
+    if (this.known.delete(address)) this.broadcastPeerList();
+  }
+
+  /** The pieces restricted to `peer` (after bad data) that it will not finish now start over. */
+  private restartHeldPieces(peer: PeerConnection): void {
+    for (const index of this.smartBan.heldBy(peer)) this.restartPiece(index);
+  }
+
+  /**
+   * Throws away the blocks of a piece in progress and cancels its requests at every peer (a late
+   * answer is then dropped, never copied): it starts over, from whichever peer takes it next. A
+   * piece being verified keeps its blocks.
+   */
+  private restartPiece(index: number): void {
+    if (this.verifying.has(index)) return;
+    for (const peer of this.peers) {
+      for (const [key, request] of peer.outstanding) {
+        if (request.index !== index) continue;
+        peer.outstanding.delete(key);
+        peer.abandon(key);
+        peer.send({ kind: 'cancel', index, begin: request.begin, length: request.length });
+      }
+    }
+    const slots = this.pieceSlots.get(index);
+    if (slots) this.context.slabShares.release(this.memoryOwner, slots);
+    this.pieceSlots.delete(index);
+    this.picker.pieceFailed(index);
+    this.smartBan.restart(index);
   }
 
   /**
@@ -634,11 +750,12 @@ export class Swarm implements PeerHandler {
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
-    const peerHas = (i: number): boolean => peer.peerPieces.has(i);
+    const peerHas = (i: number): boolean => peer.peerPieces.has(i) && this.smartBan.mayDownload(i, peer);
     let blocks = this.picker.pick(peerHas, room, reserve);
     if (blocks.length === 0 && this.picker.inEndgame()) {
       blocks = this.picker.pickEndgame(peerHas, room, (index, begin) => peer.outstanding.has(blockKey(index, begin)));
     }
+    for (const block of blocks) this.smartBan.claim(block.index, peer);
     peer.sendRequests(blocks, Date.now());
   }
 
@@ -687,6 +804,7 @@ export class Swarm implements PeerHandler {
   onClose(peer: PeerConnection, reason: string): void {
     this.peers.delete(peer);
     this.releaseRequests(peer);
+    this.restartHeldPieces(peer);
     for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
     this.log.debug(`disconnected from ${peer.address}: ${reason}`);
     // A peer we did not dial because this connection existed may be dialled again.
@@ -717,21 +835,28 @@ export class Swarm implements PeerHandler {
   private housekeeping(): void {
     const now = Date.now();
     if (this.resumeDirty && !this.resumeSaving) void this.saveResume(false);
+    const idle: PeerConnection[] = [];
     for (const peer of this.peers) {
+      let timedOut = false;
       for (const [key, request] of peer.outstanding) {
         if (now - request.sentAt < settings.requestTimeoutMs) continue;
         peer.outstanding.delete(key);
         peer.abandon(key);
         peer.snubbed = true;
+        timedOut = true;
         if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
         peer.send({ kind: 'cancel', index: request.index, begin: request.begin, length: request.length });
       }
+      if (timedOut) this.restartHeldPieces(peer);
       const rate = peer.downloadRate.rate(now);
       // Slow start ends once a bigger queue stops bringing a faster rate.
       if (peer.slowStart && peer.lastRate > 0 && rate < peer.lastRate * 1.1) peer.slowStart = false;
       peer.lastRate = rate;
-      if (now - peer.lastSentAt >= settings.keepAliveIntervalMs) peer.send({ kind: 'keep-alive' });
+      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now);
+      if (liveness === 'drop') idle.push(peer);
+      else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
     }
+    for (const peer of idle) peer.close(`nothing received for ${Math.round((now - peer.lastReceivedAt) / 1000)} s (idleTimeoutMs)`);
     this.broadcastPeerList();
     if (this.choker.due(now)) this.applyChoking(this.choker.round(this.roleNow, this.chokerView(), now));
     for (const peer of this.peers) this.requestBlocks(peer);
@@ -766,6 +891,7 @@ export class Swarm implements PeerHandler {
         uploadRate: Math.round(p.uploadRate.rate(now)),
       })),
       known: this.knownAddresses(),
+      banned: this.bans.addresses(),
       tracker: this.announcer?.status(),
       startedFrom: this.startedFrom,
     };
