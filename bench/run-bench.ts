@@ -13,12 +13,25 @@ import { formatSize } from '../src/main/cli/torrent-command.js';
 import { MiB } from '../src/main/settings.js';
 import { renderTable, timed, type BenchOptions, type Benchmark } from './benchmark.js';
 import { manyBenchmark } from './many.js';
+import { metainfoReadBenchmark } from './metainfo-read.js';
+import { piecePickerBenchmark } from './piece-picker.js';
 import { recheckBenchmark } from './recheck.js';
 import { sha1Benchmark } from './sha1-pool.js';
 import { swarmBenchmark } from './swarm.js';
+import { wireEncoderBenchmark } from './wire-encoder.js';
+import { wireParserBenchmark } from './wire-parser.js';
 
-/** In the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark, swarmBenchmark, manyBenchmark];
+/** In the order they run: the micro benchmarks first, then the runs of whole processes. */
+const BENCHMARKS: readonly Benchmark[] = [
+  sha1Benchmark,
+  wireParserBenchmark,
+  wireEncoderBenchmark,
+  piecePickerBenchmark,
+  metainfoReadBenchmark,
+  recheckBenchmark,
+  swarmBenchmark,
+  manyBenchmark,
+];
 
 const DEFAULT_SIZE = { full: 1024 * MiB, quick: 64 * MiB };
 /**
