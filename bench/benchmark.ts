@@ -9,15 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { do_not_optimize, measure } from 'mitata';
+import { MiB } from '../src/main/settings.js';
+import type { ChartPanel } from './svg-chart.js';
 
 export interface BenchOptions {
   /** Small sizes for a smoke run. */
   quick: boolean;
-  /** Bytes of the file the recheck benchmark generates and checks. */
+  /** Bytes of the file the recheck benchmark checks and the swarm benchmark's (a), 1 seeder to 1 leecher, shares. */
   size: number;
-  /** Bytes of the file the swarm benchmark's seeder shares. */
+  /** Bytes of the file the swarm benchmark's (b), 1 seeder to 4 leechers, shares. */
   swarmSize: number;
-  /** Folder for the CPU profile (node --cpu-prof) of the swarm benchmark's 1x1 leecher; none when absent. */
+  /** Folder for the CPU profile (node --cpu-prof) of the swarm benchmark's (a) leecher; none when absent. */
   swarmProfile: string | undefined;
 }
 
@@ -30,6 +32,38 @@ export interface BenchResult {
   notes: string[];
   /** The raw figures, unrounded, for bench/results/latest.json. */
   data: Record<string, unknown>;
+  /** Parts that failed while the rest ran (a reference client that broke): the run's exit code says so. */
+  failures?: string[];
+  /** Bars for bench/results/latest.svg; panels of the same title from several benchmarks are drawn as one. */
+  chart?: ChartPanel[];
+  /** The issue's targets this benchmark measures. */
+  targets?: TargetCheck[];
+}
+
+/** Titles of the chart's panels that several benchmarks add bars to. */
+export const CHART_PANELS = {
+  hashing: 'SHA-1 of 256 KiB pieces and the recheck of complete data (MB/s)',
+  wire: 'The peer wire in one process (MB/s of stream)',
+  swarms: 'Whole swarms of our peers over loopback (MB/s delivered to the leechers)',
+} as const;
+
+/** A target of the issue, as this run measured it. */
+export interface TargetCheck {
+  name: string;
+  /** The goal as people read it: ">= 1.0", "< 20 ms". */
+  goal: string;
+  value: number | null;
+  /** The value as printed, or why there is none. */
+  measured: string;
+  /** null when nothing was measured (a reference client not installed). */
+  met: boolean | null;
+}
+
+/** A target met when `value` is at least `goal`, or at most it with `atMost`. */
+export function target(name: string, value: number | null, goal: number, format: (v: number) => string, options: { atMost?: boolean; missing?: string } = {}): TargetCheck {
+  const goalText = `${options.atMost ? '<' : '>='} ${format(goal)}`;
+  if (value === null || !Number.isFinite(value)) return { name, goal: goalText, value: null, measured: options.missing ?? 'not measured', met: null };
+  return { name, goal: goalText, value, measured: format(value), met: options.atMost ? value < goal : value >= goal };
 }
 
 export interface Benchmark {
@@ -43,6 +77,11 @@ export const MB = 1e6;
 
 export function mbPerSecond(bytes: number, ms: number): number {
   return bytes / MB / (ms / 1000);
+}
+
+/** Bytes in whole MiB, for tables of memory and amounts moved. */
+export function mib(bytes: number): string {
+  return (bytes / MiB).toFixed(0);
 }
 
 export function percent(fraction: number): string {

@@ -9,7 +9,7 @@ import { encodeMessage, encodePieceHeader, encodeRequests, PIECE_HEADER_LENGTH }
 import type { WireMessage } from '../src/main/wire/wire-messages.js';
 import { WireParser } from '../src/main/wire/wire-parser.js';
 import { KiB, settings } from '../src/main/settings.js';
-import { duration, MB, micro, perSecond, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
+import { CHART_PANELS, duration, MB, micro, perSecond, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;
 const BLOCK = settings.blockLength;
@@ -31,6 +31,8 @@ interface EncoderCase {
   encode: (i: number) => Buffer;
   /** The bytes on the wire for call `i`, when the encoding is only part of them (a header before its block). */
   onWire?: (i: number) => Buffer;
+  /** Its label on the chart, for the cases drawn there. */
+  chartLabel?: string;
   /** What the parser must read back from one call's output, for the check before timing. */
   expected: (i: number) => WireMessage[];
 }
@@ -63,6 +65,7 @@ function encoderCases(block: Buffer): EncoderCase[] {
     },
     {
       name: 'piece: whole frame, block copied in',
+      chartLabel: 'wire encoder, piece frames',
       messages: 1,
       wireBytes: PIECE_HEADER_LENGTH + BLOCK,
       encode: (i) => encodeMessage({ kind: 'piece', ...blockAt(i), block }),
@@ -129,6 +132,15 @@ async function measureWireEncoder(options: BenchOptions): Promise<BenchResult> {
       'median time of one call (mitata); wire MB/s: the bytes the messages take on the wire (a piece message counts its block) over that time',
       'the header-only piece is how the peer uploads: a 13-byte header, then the block written from its slab view without a copy',
       'every case was parsed back and compared before timing',
+    ],
+    chart: [
+      {
+        title: CHART_PANELS.wire,
+        unit: 'MB/s',
+        bars: cases.flatMap(({ encoderCase, figures }) =>
+          encoderCase.chartLabel === undefined ? [] : [{ label: encoderCase.chartLabel, value: rate(encoderCase.wireBytes, figures.medianNs), ours: true }],
+        ),
+      },
     ],
     data: {
       blockLength: BLOCK,

@@ -10,7 +10,7 @@ import { encodeMessage, encodePieceHeader } from '../src/main/wire/wire-codec.js
 import { WireParser } from '../src/main/wire/wire-parser.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { KiB, MiB, settings } from '../src/main/settings.js';
-import { duration, MB, micro, seededRandom, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
+import { CHART_PANELS, duration, MB, micro, seededRandom, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;
 const BLOCK = settings.blockLength;
@@ -163,6 +163,7 @@ async function measureWireParser(options: BenchOptions): Promise<BenchResult> {
       'every message of every chunking was checked against the recording before timing',
       '"copy only": the same chunks copied into one buffer, the floor of what receiving these bytes costs',
     ],
+    chart: [{ title: CHART_PANELS.wire, unit: 'MB/s', bars: [{ label: `wire parser, ${cases[0].name}`, value: rate(cases[0].figures.medianNs), ours: true }] }],
     data: {
       streamBytes: stream.length,
       blocks,
