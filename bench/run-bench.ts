@@ -140,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
   const results: Record<string, unknown> = {};
   const panels: ChartPanel[] = [];
   const targets: TargetCheck[] = [];
+  const loads: number[] = [];
   let failed = false;
   for (const benchmark of options.selected) {
     console.log(`\n${benchmark.name}: ${benchmark.description}`);
@@ -148,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       const { value: result, ms } = await timed(() => benchmark.run(options));
       const load = { before: loadBefore, after: os.loadavg()[0] };
+      loads.push(load.before, load.after);
       console.log(result.title);
       for (const line of renderTable(result.columns, result.rows)) console.log(`  ${line}`);
       for (const note of result.notes) console.log(`  - ${note}`);
@@ -184,7 +186,8 @@ async function main(argv: string[]): Promise<number> {
   };
   const report = { machine: host, options: ran, targets, benchmarks: results };
   await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
-  const subtitle = `${host.cpuModel}, ${host.cores} cores, Node ${host.node}, ${host.date.slice(0, 10)}${options.quick ? ', quick run (small sizes)' : ''}; longer bars are faster`;
+  const load = loads.length === 0 ? '' : `, load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}`;
+  const subtitle = `${host.cpuModel}, ${host.cores} cores${load}, Node ${host.node}, ${host.date.slice(0, 10)}${options.quick ? ', quick run (small sizes)' : ''}; longer bars are faster`;
   await writeFile(CHART, renderChart('shoal: npm run bench', subtitle, panels));
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)} and ${path.relative(process.cwd(), CHART)}`);
   return failed ? 1 : 0;
