@@ -65,7 +65,8 @@ export async function untilLeechersDone(seeder: SampledProcess, leechers: readon
       if (leecher.running) continue;
       if (leecher.exitCode !== 0) throw new Error(`a leecher failed: ${describe(leecher)}`);
       leecher.completeAt ??= leecher.exitAt;
-      leecher.firstByteAt ??= leecher.exitAt;
+      // Never seen receiving (its /status kept timing out): its whole life bounds the transfer.
+      leecher.firstByteAt ??= options.start;
     }
     if (leechers.every((leecher) => leecher.completeAt !== undefined && (!options.untilExit || !leecher.running))) return;
     if (!seeder.running) throw new Error(`the seeder exited during the transfer: ${describe(seeder)}`);
