@@ -19,28 +19,14 @@ import { formatSize } from '../src/main/cli/torrent-command.js';
 import type { StatusDocument } from '../src/main/session.js';
 import { MiB } from '../src/main/settings.js';
 import type { SwarmStatus } from '../src/main/swarm/swarm.js';
-import { mbPerSecond, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
-import {
-  allSeeding,
-  clockTicksPerSecond,
-  DEADLINE_GRACE_MS,
-  fileSha1,
-  freePort,
-  generateFile,
-  killPeers,
-  makeFolders,
-  mib,
-  PeerRun,
-  PIECE_LENGTH,
-  POLL_MS,
-  SEEDER_START_MS,
-  SLOWEST_RATE,
-  untilLeechersExit,
-  untilStatus,
-  WORKERS,
-  type PeerFolders,
-} from './swarm.js';
+import { CHART_PANELS, MB, mbPerSecond, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
+import { killProcesses } from './sampled-process.js';
+import { allSeeding, clockTicksPerSecond, makeFolders, PeerRun, POLL_MS, untilStatus, WORKERS, type PeerFolders } from './shoal-peer.js';
+import { PIECE_LENGTH } from './swarm.js';
+import { fileSha1, freePort, generateFile, SEEDER_START_MS, transferDeadlineMs, untilLeechersDone } from './transfer.js';
 
+/** The issue's goal for the seeder's peak memory during the transfer of many torrents. */
+const SEEDER_RSS_GOAL = 150 * MB;
 const TRANSFER = { full: { torrents: 200, fileSize: 4 * MiB }, quick: { torrents: 20, fileSize: MiB } };
 const STARTUP_TORRENTS = { full: 1000, quick: 100 };
 /** One piece of the smallest length a torrent may have: generating a thousand of them takes moments. */
@@ -150,7 +136,7 @@ async function runTransfer(root: string, torrents: number, fileSize: number, clo
     const start = performance.now();
     const leecher = new PeerRun('leecher', leecherPort, leecherFolders, ['--exit-when-done']);
     peers.push(leecher);
-    await untilLeechersExit(seeder, [leecher], start, DEADLINE_GRACE_MS + ((torrents * fileSize) / SLOWEST_RATE) * 1000);
+    await untilLeechersDone(seeder, [leecher], { start, deadlineMs: transferDeadlineMs(torrents * fileSize), untilExit: true, pollMs: POLL_MS });
     const ms = (leecher.exitAt ?? start) - start;
     // --exit-when-done must mean every swarm complete: the last reading before exit has to show it.
     const last = leecher.last;
@@ -257,7 +243,7 @@ async function measureMany(options: BenchOptions): Promise<BenchResult> {
   const { transfer, startup } = await withTempFolder(
     async (root) => ({ transfer: await runTransfer(root, torrents, fileSize, clockTicks), startup: await runStartup(root, startupTorrents, clockTicks) }),
     // Ctrl-C reaches the peers too (same process group), but a SIGTERM to the runner alone would not.
-    killPeers,
+    killProcesses,
   );
 
   const transferCpu = transfer.processes.reduce((sum, p) => sum + p.cpuSeconds, 0);
@@ -279,6 +265,10 @@ async function measureMany(options: BenchOptions): Promise<BenchResult> {
         `startedFrom was '${Object.keys(startup.checked.startedFrom).join("', '")}' for all on the first start, '${Object.keys(startup.fast.startedFrom).join("', '")}' for all on the second`,
       `${startup.name}: first start ${seconds(startup.checked.ms)} s (every piece checked), second ${seconds(startup.fast.ms)} s (fast resume): ` +
         `the fast start took ${(startup.fast.ms / startup.checked.ms).toFixed(2)} x the checked one's time; the clean stop (SIGTERM, resume data written) in between took ${seconds(startup.checked.stopMs)} s`,
+    ],
+    chart: [{ title: CHART_PANELS.swarms, unit: 'MB/s', bars: [{ label: `(c) ${transfer.name}`, value: transfer.mbPerSecond, ours: true }] }],
+    targets: [
+      target(`(c) ${transfer.name}: seeder peak RSS`, transfer.processes[0].peakRssBytes, SEEDER_RSS_GOAL, (v) => `${(v / MB).toFixed(0)} MB`, { atMost: true }),
     ],
     data: {
       pieceLength: PIECE_LENGTH,

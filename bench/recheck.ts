@@ -14,7 +14,7 @@ import { PieceWorkers } from '../src/io/piece-workers.js';
 import { TorrentData } from '../src/io/torrent-data.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { KiB, MiB, settings } from '../src/main/settings.js';
-import { MB, mbPerSecond, percent, timed, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
+import { CHART_PANELS, MB, mbPerSecond, percent, target, timed, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;
 /** The generated file is this block, written over and over with a stamp that varies per MiB. */
@@ -149,6 +149,21 @@ async function measureRecheck(options: BenchOptions): Promise<BenchResult> {
             `openssl ${OPENSSL_ARGS.join(' ')}: the ${OPENSSL_BLOCK}-byte column, in 1000s of bytes per second`,
           ]),
       `during the recheck: ${figures.recheck.coresUsed.toFixed(2)} of ${cores} cores used by this process, main thread busy ${percent(figures.recheck.mainBusy)}; pool started and warmed before timing`,
+    ],
+    chart: [
+      {
+        title: CHART_PANELS.hashing,
+        unit: 'MB/s',
+        bars: [
+          { label: `recheck of ${formatSize(size)}, pool of ${cores}`, value: recheckRate, ours: true },
+          ...(ceiling === undefined ? [] : [{ label: `openssl sha1 x ${cores} cores (ceiling)`, value: ceiling, ours: false }]),
+        ],
+      },
+    ],
+    targets: [
+      target(`recheck / (${cores} cores x openssl sha1)`, ceiling === undefined ? null : recheckRate / ceiling, GOAL, (v) => v.toFixed(2), {
+        missing: typeof openssl === 'string' ? openssl : undefined,
+      }),
     ],
     data: {
       size,

@@ -11,24 +11,39 @@ import { parseArgs } from 'node:util';
 import { parseSize, UsageError } from '../src/main/cli/options.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { MiB } from '../src/main/settings.js';
-import { renderTable, timed, type BenchOptions, type Benchmark } from './benchmark.js';
+import { renderTable, timed, type BenchOptions, type Benchmark, type TargetCheck } from './benchmark.js';
 import { manyBenchmark } from './many.js';
+import { metainfoReadBenchmark } from './metainfo-read.js';
+import { piecePickerBenchmark } from './piece-picker.js';
 import { recheckBenchmark } from './recheck.js';
 import { sha1Benchmark } from './sha1-pool.js';
+import { renderChart, type ChartPanel } from './svg-chart.js';
 import { swarmBenchmark } from './swarm.js';
+import { wireEncoderBenchmark } from './wire-encoder.js';
+import { wireParserBenchmark } from './wire-parser.js';
 
-/** In the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [sha1Benchmark, recheckBenchmark, swarmBenchmark, manyBenchmark];
+/** In the order they run: the micro benchmarks first, then the runs of whole processes. */
+const BENCHMARKS: readonly Benchmark[] = [
+  sha1Benchmark,
+  wireParserBenchmark,
+  wireEncoderBenchmark,
+  piecePickerBenchmark,
+  metainfoReadBenchmark,
+  recheckBenchmark,
+  swarmBenchmark,
+  manyBenchmark,
+];
 
-const DEFAULT_SIZE = { full: 1024 * MiB, quick: 64 * MiB };
+const DEFAULT_SIZE = { full: 1024 * MiB, quick: 32 * MiB };
 /**
- * Apart from --size: the 1x4 swarm moves four copies of its file through five processes on
- * this machine's cores, so a size that suits the recheck would keep the swarm busy for minutes.
+ * Apart from --size: (b) moves four copies of its file through five processes on this machine's
+ * cores, so a size that suits (a) would keep it busy for minutes.
  */
-const DEFAULT_SWARM_SIZE = { full: 256 * MiB, quick: 32 * MiB };
+const DEFAULT_SWARM_SIZE = { full: 256 * MiB, quick: 16 * MiB };
 
 /** Beside the sources, not the compiled output: this runs from dist-bench/bench/. */
 const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
+const CHART = fileURLToPath(new URL('../../bench/results/latest.svg', import.meta.url));
 
 interface RunOptions extends BenchOptions {
   selected: Benchmark[];
@@ -42,9 +57,9 @@ function usage(): string {
     '',
     '  --quick               small sizes, for a smoke run',
     '  --only NAME           run only these benchmarks (repeatable, or a comma list)',
-    `  --size BYTES          size of the rechecked file, k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
-    `  --swarm-size BYTES    size of the file the swarm benchmark shares (default ${formatSize(DEFAULT_SWARM_SIZE.full)}, quick ${formatSize(DEFAULT_SWARM_SIZE.quick)})`,
-    '  --swarm-profile DIR   write a CPU profile (node --cpu-prof) of the 1x1 swarm\'s leecher to DIR and list its top functions',
+    `  --size BYTES          size of the rechecked file and of swarm (a), 1 seeder to 1 leecher, and its reference pairs; k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
+    `  --swarm-size BYTES    size of swarm (b), 1 seeder to 4 leechers (default ${formatSize(DEFAULT_SWARM_SIZE.full)}, quick ${formatSize(DEFAULT_SWARM_SIZE.quick)})`,
+    '  --swarm-profile DIR   write a CPU profile (node --cpu-prof) of swarm (a)\'s leecher to DIR and list its top functions',
     '',
     'benchmarks:',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(width)}  ${b.description}`),
@@ -123,6 +138,9 @@ async function main(argv: string[]): Promise<number> {
   const host = machine();
   console.log(`${host.cpuModel}, ${host.cores} cores, Node ${host.node}${options.quick ? ', quick run' : ''}`);
   const results: Record<string, unknown> = {};
+  const panels: ChartPanel[] = [];
+  const targets: TargetCheck[] = [];
+  const loads: number[] = [];
   let failed = false;
   for (const benchmark of options.selected) {
     console.log(`\n${benchmark.name}: ${benchmark.description}`);
@@ -131,17 +149,31 @@ async function main(argv: string[]): Promise<number> {
     try {
       const { value: result, ms } = await timed(() => benchmark.run(options));
       const load = { before: loadBefore, after: os.loadavg()[0] };
+      loads.push(load.before, load.after);
       console.log(result.title);
       for (const line of renderTable(result.columns, result.rows)) console.log(`  ${line}`);
       for (const note of result.notes) console.log(`  - ${note}`);
       console.log(`  (${(ms / 1000).toFixed(1)} s; load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after, on ${host.cores} cores)`);
       results[benchmark.name] = { ...result, seconds: ms / 1000, loadAverage: load };
+      if ((result.failures ?? []).length > 0) failed = true;
+      for (const panel of result.chart ?? []) {
+        const same = panels.find((p) => p.title === panel.title);
+        if (same) same.bars.push(...panel.bars);
+        else panels.push({ ...panel, bars: [...panel.bars] });
+      }
+      targets.push(...(result.targets ?? []));
     } catch (err) {
       // The other benchmarks still run: one broken benchmark should not hide the rest.
       failed = true;
       console.error(`${benchmark.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       results[benchmark.name] = { error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  if (targets.length > 0) {
+    console.log('\ntargets of the issue (one run on this machine; nothing is asserted):');
+    const rows = targets.map((t) => [t.name, t.goal, t.measured, t.met === null ? '-' : t.met ? 'met' : 'NOT met']);
+    for (const line of renderTable(['target', 'goal', 'measured', ''], rows)) console.log(`  ${line}`);
   }
 
   await mkdir(path.dirname(RESULTS), { recursive: true });
@@ -152,9 +184,12 @@ async function main(argv: string[]): Promise<number> {
     swarmProfile: options.swarmProfile ?? null,
     only: options.selected.map((b) => b.name),
   };
-  const report = { machine: host, options: ran, benchmarks: results };
+  const report = { machine: host, options: ran, targets, benchmarks: results };
   await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+  const load = loads.length === 0 ? '' : `, load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}`;
+  const subtitle = `${host.cpuModel}, ${host.cores} cores${load}, Node ${host.node}, ${host.date.slice(0, 10)}${options.quick ? ', quick run (small sizes)' : ''}; longer bars are faster`;
+  await writeFile(CHART, renderChart('shoal: npm run bench', subtitle, panels));
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)} and ${path.relative(process.cwd(), CHART)}`);
   return failed ? 1 : 0;
 }
 

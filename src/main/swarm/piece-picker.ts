@@ -32,6 +32,11 @@ export class PiecePicker {
   private haveCount = 0;
   private readonly availability: Uint32Array;
   private readonly partials = new Map<number, PartialPiece>();
+  /**
+   * 1 for the pieces in `partials`: the scans for a new piece read every piece, and a typed
+   * array costs them far less than a Map lookup each.
+   */
+  private readonly started: Uint8Array;
 
   constructor(
     readonly geometry: PieceGeometry,
@@ -39,6 +44,7 @@ export class PiecePicker {
   ) {
     this.have = new Uint8Array(geometry.pieceCount);
     this.availability = new Uint32Array(geometry.pieceCount);
+    this.started = new Uint8Array(geometry.pieceCount);
   }
 
   get complete(): boolean {
@@ -57,7 +63,12 @@ export class PiecePicker {
     if (this.have[index]) return;
     this.have[index] = 1;
     this.haveCount++;
+    this.forget(index);
+  }
+
+  private forget(index: number): void {
     this.partials.delete(index);
+    this.started[index] = 0;
   }
 
   /** Bytes still missing (what a tracker calls `left`). */
@@ -99,6 +110,7 @@ export class PiecePicker {
       if (index < 0 || !reserve(index)) break;
       const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
       this.partials.set(index, partial);
+      this.started[index] = 1;
       this.takeBlocks(index, partial, count, out);
     }
     return out;
@@ -112,36 +124,47 @@ export class PiecePicker {
     }
   }
 
+  /**
+   * The rarest piece the peer has that is neither had nor started, ties broken at random; -1 if
+   * none. Two passes (the lowest availability and its ties, then the chosen tie) rather than one
+   * random draw per tie: with a single seeder every piece ties.
+   */
   private rarestNewPiece(peerHas: (index: number) => boolean): number {
     if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
-    let best = -1;
-    let bestAvailability = Infinity;
+    const count = this.geometry.pieceCount;
+    let lowest = Infinity;
     let ties = 0;
-    for (let i = 0; i < this.geometry.pieceCount; i++) {
-      if (this.have[i] || this.partials.has(i) || !peerHas(i)) continue;
+    for (let i = 0; i < count; i++) {
+      if (this.have[i] || this.started[i]) continue;
       const a = this.availability[i];
-      if (a < bestAvailability) {
-        best = i;
-        bestAvailability = a;
+      // The availability first: it rules most pieces out without asking the peer's bitfield.
+      if (a > lowest || !peerHas(i)) continue;
+      if (a < lowest) {
+        lowest = a;
         ties = 1;
-      } else if (a === bestAvailability) {
-        // Reservoir sampling keeps every tied piece equally likely in one pass.
+      } else {
         ties++;
-        if (this.random() * ties < 1) best = i;
       }
     }
-    return best;
+    return ties === 0 ? -1 : this.nthNewPiece(Math.floor(this.random() * ties), (i) => this.availability[i] === lowest && peerHas(i));
   }
 
+  /** Any piece the peer has that is neither had nor started, all equally likely; -1 if none. */
   private randomNewPiece(peerHas: (index: number) => boolean): number {
-    let chosen = -1;
-    let seen = 0;
+    let candidates = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && !this.started[i] && peerHas(i)) candidates++;
+    return candidates === 0 ? -1 : this.nthNewPiece(Math.floor(this.random() * candidates), peerHas);
+  }
+
+  /** The `n`th (from 0) piece, neither had nor started, for which `wanted` holds. */
+  private nthNewPiece(n: number, wanted: (index: number) => boolean): number {
+    let left = n;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
-      if (this.have[i] || this.partials.has(i) || !peerHas(i)) continue;
-      seen++;
-      if (this.random() * seen < 1) chosen = i;
+      if (this.have[i] || this.started[i] || !wanted(i)) continue;
+      if (left === 0) return i;
+      left--;
     }
-    return chosen;
+    return -1;
   }
 
   /**
@@ -205,6 +228,6 @@ export class PiecePicker {
 
   /** A piece that failed its hash check is downloaded again from scratch. */
   pieceFailed(index: number): void {
-    this.partials.delete(index);
+    this.forget(index);
   }
 }
