@@ -6,7 +6,6 @@
 import { createHash, randomFill } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { MiB } from '../src/main/settings.js';
@@ -99,17 +98,7 @@ export async function generateFile(file: string, size: number): Promise<string> 
   return hash.digest('hex');
 }
 
-/** A TCP port on loopback that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../src/main/net/free-port.js';
 
 export async function fileSha1(file: string): Promise<string> {
   const hash = createHash('sha1');

@@ -71,11 +71,8 @@ test('a peer that corrupts some blocks of pieces it shares with an honest peer i
   try {
     // The corrupting peer answers the first two requests (blocks of one piece: the second is
     // garbage), then chokes: an honest peer finishes that piece, which then fails with blocks from both.
-    const corrupting = await ScriptedPeer.connect(leecher.port, meta.infoHash, meta.pieceCount);
+    const corrupting = await ScriptedPeer.connectAsSeeder(leecher.port, meta.infoHash, meta.pieceCount);
     const corruptingAddress = `127.0.0.1:${corrupting.socket.localPort}`;
-    await corrupting.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
-    corrupting.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
-    corrupting.send({ kind: 'unchoke' });
     let answered = 0;
     corrupting.onEvent((event) => {
       if (event.kind !== 'request' || answered >= 2) return;
@@ -86,10 +83,7 @@ test('a peer that corrupts some blocks of pieces it shares with an honest peer i
     });
     await corrupting.waitFor(() => answered === 2, 10_000, 'two requests answered');
 
-    const honest = await ScriptedPeer.connect(leecher.port, meta.infoHash, meta.pieceCount);
-    await honest.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
-    honest.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
-    honest.send({ kind: 'unchoke' });
+    const honest = await ScriptedPeer.connectAsSeeder(leecher.port, meta.infoHash, meta.pieceCount);
     honest.serve(original, meta.pieceLength);
 
     const done = await leecher.waitForStatus((s) => s.swarms[0].role === 'seeder' && s.swarms[0].banned.length > 0, 30_000, 'the leecher to complete and ban');

@@ -17,11 +17,8 @@ test('a corrupt piece is refused, its sender banned, and the piece counted only 
   const setup = await oursWithAge(false);
   const { ours: leecher, meta } = setup;
   try {
-    const corrupting = await ScriptedPeer.connect(leecher.port, meta.infoHash, meta.pieceCount);
+    const corrupting = await ScriptedPeer.connectAsSeeder(leecher.port, meta.infoHash, meta.pieceCount);
     const corruptingAddress = `127.0.0.1:${corrupting.socket.localPort}`;
-    await corrupting.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
-    corrupting.send({ kind: 'bitfield', bits: allPieces(meta.pieceCount) });
-    corrupting.send({ kind: 'unchoke' });
     // Every request is answered; the first answer for the bad piece's first block is garbage.
     let corrupted = false;
     corrupting.serve(original, meta.pieceLength, (index, begin, block) => {

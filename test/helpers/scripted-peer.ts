@@ -81,6 +81,15 @@ export class ScriptedPeer {
     return peer;
   }
 
+  /** Connects as a peer that has every piece and unchokes at once, once the handshakes are done. */
+  static async connectAsSeeder(port: number, infoHash: Buffer, pieceCount: number): Promise<ScriptedPeer> {
+    const peer = await ScriptedPeer.connect(port, infoHash, pieceCount);
+    await peer.waitFor((e) => e.kind === 'handshake', 5_000, 'the handshake');
+    peer.send({ kind: 'bitfield', bits: allPieces(pieceCount) });
+    peer.send({ kind: 'unchoke' });
+    return peer;
+  }
+
   /** Tells the peer, in a BEP 10 handshake, the port we would listen on (it shows in /status as ip:port). */
   sendListenPort(port: number): void {
     this.send({ kind: 'extended', extId: 0, payload: encodeExtensionHandshake({ m: {}, p: port }) });
