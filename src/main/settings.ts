@@ -96,9 +96,11 @@ export const settings = {
   /** Largest tracker response body accepted by the announce client. */
   maxTrackerResponseLength: 1 * MiB,
 
-  /** HTTP requests on the peer port: header size limit and time allowed to send headers. */
+  /** Largest request line and headers of an HTTP request on the peer port; more is answered 431 and closed. */
   httpMaxHeaderBytes: 8 * KiB,
+  /** Time for a request's headers, from the connection or the previous response; a slower client is answered 408 and closed. */
   httpHeadersTimeoutMs: 10_000,
+  /** Time for a client to take its response once the headers are in; one that does not read is closed. */
   httpRequestTimeoutMs: 30_000,
 
   /** Largest .torrent file read. */

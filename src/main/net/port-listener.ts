@@ -7,6 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { settings } from '../settings.js';
+import { HttpDeadlines } from './http-deadlines.js';
 
 export interface PortHandlers {
   /** A connection that starts a BitTorrent handshake; `firstChunk` holds its first bytes. */
@@ -27,16 +28,18 @@ export class PortListener {
   private readonly server: net.Server;
   private readonly http: http.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly httpDeadlines = new HttpDeadlines({
+    headersTimeoutMs: settings.httpHeadersTimeoutMs,
+    requestTimeoutMs: settings.httpRequestTimeoutMs,
+  });
 
   constructor(private readonly handlers: PortHandlers) {
-    this.http = http.createServer(
-      {
-        maxHeaderSize: settings.httpMaxHeaderBytes,
-        headersTimeout: settings.httpHeadersTimeoutMs,
-        requestTimeout: settings.httpRequestTimeoutMs,
-      },
-      (req, res) => handlers.onHttpRequest(req, res),
-    );
+    // Headers over the size limit are answered 431 by node:http itself; its time-outs would never
+    // fire here (see HttpDeadlines), so they are left off.
+    this.http = http.createServer({ maxHeaderSize: settings.httpMaxHeaderBytes, headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
+      this.httpDeadlines.requestStarted(req, res);
+      handlers.onHttpRequest(req, res);
+    });
     this.server = net.createServer((socket) => this.sniff(socket));
   }
 
@@ -59,6 +62,7 @@ export class PortListener {
       } else if (first >= 0x41 && first <= 0x5a) {
         // The HTTP server reads the bytes already taken from the socket once they are put back.
         socket.unshift(chunk);
+        this.httpDeadlines.adopt(socket);
         this.http.emit('connection', socket);
         socket.resume();
       } else {
