@@ -63,7 +63,7 @@ export const settings = {
   pexShoalIntervalMs: 1_000,
   /** Most entries in `added`, and in `dropped`, of one ut_pex we send (the BEP 11 convention). */
   pexMaxPeersPerMessage: 50,
-  /** Most entries per list accepted from one received ut_pex; the rest are ignored. */
+  /** Most entries per list (added, dropped; IPv4 and IPv6 together) accepted from one received ut_pex; the rest are ignored. BEP 11 senders keep to 50. */
   pexMaxReceivedPeers: 200,
 
   /** Addresses kept in one swarm's peer list; more (a ut_pex flood, say) are ignored. */
