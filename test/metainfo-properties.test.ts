@@ -74,12 +74,16 @@ const anyValue: fc.Arbitrary<BencodeInput> = fc.oneof(
 const FIELDS = ['announce', 'announce-list', 'info', 'comment', 'creation date'];
 const INFO_FIELDS = ['name', 'piece length', 'pieces', 'length', 'files', 'private'];
 
-/** A field removed or replaced, at the top, in info, or in a file entry (whose path gets names, unsafe ones included). */
+/** A field removed or replaced, at the top, in info, or in a file entry (whose path gets names, unsafe and long ones, or depth). */
 const fieldChange = fc.record({
   where: fc.constantFrom('top', 'info', 'file-length', 'file-path'),
   pick: fc.nat(),
   value: fc.option(anyValue, { nil: undefined }),
-  path: fc.array(component, { minLength: 1, maxLength: 3 }),
+  path: fc.oneof(
+    fc.array(component, { minLength: 1, maxLength: 3 }),
+    fc.integer({ min: 1, max: 2500 }).map((depth) => new Array<string>(depth).fill('d')),
+    fc.integer({ min: 250, max: 260 }).map((length) => ['n'.repeat(length)]),
+  ),
 });
 
 const isDict = (v: BencodeInput | undefined): v is TorrentDict =>
@@ -128,9 +132,9 @@ function checkTrusted(meta: Metainfo): void {
     expect(file.offset).toBe(offset);
     expect(Number.isSafeInteger(file.length) && file.length >= 0).toBe(true);
     offset += file.length;
-    for (const part of [meta.name, ...file.path]) {
-      expect(part).not.toMatch(/^(\.|\.\.|)$|[/\\\0]|^[A-Za-z]:/);
-    }
+    const unsafe = [meta.name, ...file.path].filter((part) => /^(\.|\.\.|)$|[/\\\0]|^[A-Za-z]:/.test(part) || Buffer.byteLength(part) > 255);
+    expect(unsafe).toEqual([]);
+    expect(Buffer.byteLength([meta.name, ...file.path].join('/'))).toBeLessThanOrEqual(4096);
   }
   expect(meta.totalLength).toBe(offset);
 }

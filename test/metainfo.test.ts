@@ -330,6 +330,26 @@ describe('parseMetainfo validation', () => {
     expect(metainfoError(bytes).reason).toMatch(reason);
   });
 
+  test('a path of 20 000 components is refused at once (the folder check was quadratic: 8 s here)', () => {
+    const deep = multiFile([new Array(20_000).fill('a')]);
+    expect(metainfoError(deep).reason).toMatch(/longer than 4096 bytes/);
+  });
+
+  test('many deep paths within the limits are accepted, their folders checked once each', () => {
+    // 100 files 2000 folders deep: the old check joined every prefix of every path (4e8 characters).
+    const paths = Array.from({ length: 100 }, (_, i) => [...new Array<string>(2000).fill('d'), `f${i}`]);
+    const meta = parseMetainfo(multiFile(paths, paths.map((_, i) => (i === 0 ? 1 : 0))));
+    expect(meta.files).toHaveLength(100);
+  });
+
+  test.each([
+    ['a name over 255 bytes', multiFile([['x'.repeat(256)]]), /longer than 255 bytes/],
+    ['a name of 86 three-byte characters (258 bytes)', multiFile([['\u20ac'.repeat(86)]]), /longer than 255 bytes/],
+    ['a path over 4096 bytes', multiFile([new Array(41).fill('y'.repeat(100))]), /longer than 4096 bytes/],
+  ])('refuses %s, which no file system could hold', (_, bytes, reason) => {
+    expect(metainfoError(bytes).reason).toMatch(reason);
+  });
+
   test('ignores informational fields of the wrong type', () => {
     const meta = parseMetainfo(torrent({}, { comment: 5, 'created by': [], 'creation date': 'yesterday' }));
     expect(meta.comment).toBeUndefined();
