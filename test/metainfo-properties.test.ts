@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { encodeBencode, type BencodeInput, type BencodeValue } from '../src/io/bencode.js';
 import { MetainfoError, parseMetainfo, type Metainfo } from '../src/io/metainfo.js';
+import { settings } from '../src/main/settings.js';
 import { largestAllocation, mutated, propertyRuns, randomBytes } from './helpers/property.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -132,9 +133,9 @@ function checkTrusted(meta: Metainfo): void {
     expect(file.offset).toBe(offset);
     expect(Number.isSafeInteger(file.length) && file.length >= 0).toBe(true);
     offset += file.length;
-    const unsafe = [meta.name, ...file.path].filter((part) => /^(\.|\.\.|)$|[/\\\0]|^[A-Za-z]:/.test(part) || Buffer.byteLength(part) > 255);
+    const unsafe = [meta.name, ...file.path].filter((part) => /^(\.|\.\.|)$|[/\\\0]|^[A-Za-z]:/.test(part) || Buffer.byteLength(part) > settings.maxFileNameBytes);
     expect(unsafe).toEqual([]);
-    expect(Buffer.byteLength([meta.name, ...file.path].join('/'))).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength([meta.name, ...file.path].join('/'))).toBeLessThanOrEqual(settings.maxFilePathBytes);
   }
   expect(meta.totalLength).toBe(offset);
 }

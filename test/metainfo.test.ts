@@ -332,7 +332,7 @@ describe('parseMetainfo validation', () => {
 
   test('a path of 20 000 components is refused at once (the folder check was quadratic: 8 s here)', () => {
     const deep = multiFile([new Array(20_000).fill('a')]);
-    expect(metainfoError(deep).reason).toMatch(/longer than 4096 bytes/);
+    expect(metainfoError(deep).reason).toMatch(`longer than ${settings.maxFilePathBytes} bytes`);
   });
 
   test('many deep paths within the limits are accepted, their folders checked once each', () => {
@@ -343,9 +343,9 @@ describe('parseMetainfo validation', () => {
   });
 
   test.each([
-    ['a name over 255 bytes', multiFile([['x'.repeat(256)]]), /longer than 255 bytes/],
-    ['a name of 86 three-byte characters (258 bytes)', multiFile([['\u20ac'.repeat(86)]]), /longer than 255 bytes/],
-    ['a path over 4096 bytes', multiFile([new Array(41).fill('y'.repeat(100))]), /longer than 4096 bytes/],
+    ['a name over maxFileNameBytes', multiFile([['x'.repeat(settings.maxFileNameBytes + 1)]]), `longer than ${settings.maxFileNameBytes} bytes`],
+    ['a name of three-byte characters over maxFileNameBytes', multiFile([['\u20ac'.repeat(Math.floor(settings.maxFileNameBytes / 3) + 1)]]), `longer than ${settings.maxFileNameBytes} bytes`],
+    ['a path over maxFilePathBytes', multiFile([new Array(Math.ceil(settings.maxFilePathBytes / 100) + 1).fill('y'.repeat(99))]), `longer than ${settings.maxFilePathBytes} bytes`],
   ])('refuses %s, which no file system could hold', (_, bytes, reason) => {
     expect(metainfoError(bytes).reason).toMatch(reason);
   });

@@ -36,13 +36,6 @@ export const minCreatePieceLength = 16 * KiB;
 export const maxCreatePieceLength = 16 * MiB;
 /** The default piece length is the smallest power of two giving at most this many pieces. */
 export const targetMaxPieceCount = 2000;
-/**
- * The longest file or folder name, and the longest path below the download folder, in UTF-8
- * bytes (NAME_MAX and PATH_MAX on Linux): a torrent that needs more could not be stored, and
- * the bounds keep the work of checking one path small.
- */
-export const maxNameBytes = 255;
-export const maxPathBytes = 4096;
 
 export interface TorrentFile {
   /** Path components below the torrent's name; empty for a single-file torrent. */
@@ -112,7 +105,7 @@ function unsafeComponentReason(component: string): string | undefined {
   if (component.includes('/') || component.includes('\\')) return 'contains a path separator';
   if (component.includes('\0')) return 'contains a NUL character';
   if (/^[A-Za-z]:/.test(component)) return 'starts with a drive letter';
-  if (Buffer.byteLength(component, 'utf8') > maxNameBytes) return `is longer than ${maxNameBytes} bytes, more than file systems allow`;
+  if (Buffer.byteLength(component, 'utf8') > settings.maxFileNameBytes) return `is longer than ${settings.maxFileNameBytes} bytes, more than file systems allow`;
   return undefined;
 }
 
@@ -191,8 +184,8 @@ function parseFiles(value: BencodeValue, name: string): TorrentFile[] {
       return text;
     });
     const joined = parts.join('/');
-    if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > maxPathBytes) {
-      throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${maxPathBytes} bytes with the torrent's name, more than file systems allow`);
+    if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > settings.maxFilePathBytes) {
+      throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${settings.maxFilePathBytes} bytes with the torrent's name, more than file systems allow`);
     }
     // Two entries for one path, or a file where another entry needs a folder, cannot both be
     // stored; undecodable names collapse to U+FFFD, so this also catches names that only

@@ -107,6 +107,13 @@ export const settings = {
   maxTorrentFileLength: 16 * MiB,
   /** Deepest nesting of bencoded lists and dictionaries accepted. */
   bencodeMaxDepth: 64,
+  /**
+   * Longest file or folder name, and longest path below the download folder, in UTF-8 bytes, of
+   * a torrent's files (NAME_MAX and PATH_MAX on Linux): a torrent needing more could not be
+   * stored and is refused; the bounds also keep the checks of one path small.
+   */
+  maxFileNameBytes: 255,
+  maxFilePathBytes: 4096,
 
   /** Shared memory for blocks of pieces being downloaded (--buffer-memory); requesting pauses when it is full. */
   blockBufferBytes: 64 * MiB,
