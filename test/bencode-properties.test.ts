@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { BencodeError, decodeBencode, decodeBencodeWithSpans, encodeBencode, type BencodeValue } from '../src/io/bencode.js';
 import { settings } from '../src/main/settings.js';
-import { largestAllocation, mutated, propertyRuns, randomBytes } from './helpers/property.js';
+import { allocations, mutated, propertyRuns, randomBytes } from './helpers/property.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -48,7 +48,7 @@ function decodeOrRefuse(input: Buffer): BencodeValue | BencodeError {
 }
 
 function checkBounded(input: Buffer): void {
-  const { result, largest } = largestAllocation(() => decodeOrRefuse(input));
+  const { result, largest } = allocations(() => decodeOrRefuse(input));
   expect(largest).toBeLessThanOrEqual(input.length);
   if (result instanceof BencodeError) {
     expect(result.offset).toBeGreaterThanOrEqual(0);

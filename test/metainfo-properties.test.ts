@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { encodeBencode, type BencodeInput, type BencodeValue } from '../src/io/bencode.js';
 import { MetainfoError, parseMetainfo, type Metainfo } from '../src/io/metainfo.js';
 import { settings } from '../src/main/settings.js';
-import { largestAllocation, mutated, propertyRuns, randomBytes } from './helpers/property.js';
+import { allocations, mutated, propertyRuns, randomBytes } from './helpers/property.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -141,7 +141,7 @@ function checkTrusted(meta: Metainfo): void {
 }
 
 function checkParse(input: Buffer): void {
-  const { result, largest } = largestAllocation(() => {
+  const { result, largest } = allocations(() => {
     try {
       return parseMetainfo(input);
     } catch (err) {

@@ -96,22 +96,23 @@ export function mutated(valid: fc.Arbitrary<Buffer>, tokens: fc.Arbitrary<Buffer
 }
 
 /**
- * Runs `body` while recording the largest Buffer allocation it asks for, so that a property can
- * show a declared length (2^31, say) is never allocated ahead of the bytes that fill it.
+ * Runs `body` while recording the size of every Buffer allocation it asks for, so that a property
+ * can show a declared length (2^31, say) is never allocated ahead of the bytes that fill it.
  */
-export function largestAllocation<T>(body: () => T): { result: T; largest: number } {
-  let largest = 0;
+export function allocations<T>(body: () => T): { result: T; sizes: number[]; largest: number } {
+  const sizes: number[] = [];
   const watch = <F extends (size: number, ...rest: never[]) => Buffer>(name: 'alloc' | 'allocUnsafe' | 'allocUnsafeSlow'): (() => void) => {
     const original = Buffer[name] as unknown as F;
     (Buffer as unknown as Record<string, unknown>)[name] = (size: number, ...rest: never[]): Buffer => {
-      largest = Math.max(largest, size);
+      sizes.push(size);
       return original.call(Buffer, size, ...rest);
     };
     return () => ((Buffer as unknown as Record<string, unknown>)[name] = original);
   };
   const restore = [watch('alloc'), watch('allocUnsafe'), watch('allocUnsafeSlow')];
   try {
-    return { result: body(), largest };
+    const result = body();
+    return { result, sizes, largest: sizes.reduce((a, b) => Math.max(a, b), 0) };
   } finally {
     for (const undo of restore) undo();
   }
