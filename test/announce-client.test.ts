@@ -10,6 +10,7 @@ import {
   type AnnounceFailure,
   Announcer,
   announceOnce,
+  parseAnnounceResponse,
   type AnnounceStats,
   type PeerAddress,
 } from '../src/main/tracker/announce-client.js';
@@ -134,6 +135,17 @@ function stateWhenIdle(url: string, timeoutMs = 15_000): Promise<{ code: number 
 
 const stats: AnnounceStats = { uploaded: 1, downloaded: 2, left: 3 };
 const params = { infoHash: HASH, peerId: PEER_ID, port: 6999, stats };
+
+describe('parseAnnounceResponse', () => {
+  test('a reply holding as many compact peers as the size limit allows is read whole (property counterexample: push(...peers) overflowed the stack from about 120 000 peers)', () => {
+    const count = Math.floor((settings.maxTrackerResponseLength - 32) / 6);
+    const body = encodeBencode({ interval: 60, peers: Buffer.alloc(count * 6, 1) });
+    expect(body.length).toBeLessThanOrEqual(settings.maxTrackerResponseLength);
+    const result = parseAnnounceResponse(body);
+    expect(result.peers).toHaveLength(count);
+    expect(result.peers[0]).toEqual({ ip: '1.1.1.1', port: 257 });
+  });
+});
 
 describe('announceOnce', () => {
   let tracker: FakeTracker;

@@ -108,6 +108,11 @@ describe('bencode dictionary keys', () => {
     expect(asInteger(value['b'])).toBe(1);
   });
 
+  test('a key with a character above U+00FF is refused, not written as another key (property counterexample)', () => {
+    expect(() => encodeBencode({ '\u0100': 0 })).toThrow(TypeError);
+    expect(() => encodeBencode({ a: { '\u0100': 0, '\u0000': 1 } })).toThrow(/U\+00FF/);
+  });
+
   test('a key named __proto__ is an ordinary key', () => {
     const value = decodeBencode(b('d9:__proto__i1ee')) as BencodeDict;
     expect(Object.keys(value)).toEqual(['__proto__']);

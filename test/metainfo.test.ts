@@ -330,6 +330,26 @@ describe('parseMetainfo validation', () => {
     expect(metainfoError(bytes).reason).toMatch(reason);
   });
 
+  test('a path of 20 000 components is refused at once (the folder check was quadratic: 8 s here)', () => {
+    const deep = multiFile([new Array(20_000).fill('a')]);
+    expect(metainfoError(deep).reason).toMatch(`longer than ${settings.maxFilePathBytes} bytes`);
+  });
+
+  test('many deep paths within the limits are accepted, their folders checked once each', () => {
+    // 100 files 2000 folders deep: the old check joined every prefix of every path (4e8 characters).
+    const paths = Array.from({ length: 100 }, (_, i) => [...new Array<string>(2000).fill('d'), `f${i}`]);
+    const meta = parseMetainfo(multiFile(paths, paths.map((_, i) => (i === 0 ? 1 : 0))));
+    expect(meta.files).toHaveLength(100);
+  });
+
+  test.each([
+    ['a name over maxFileNameBytes', multiFile([['x'.repeat(settings.maxFileNameBytes + 1)]]), `longer than ${settings.maxFileNameBytes} bytes`],
+    ['a name of three-byte characters over maxFileNameBytes', multiFile([['\u20ac'.repeat(Math.floor(settings.maxFileNameBytes / 3) + 1)]]), `longer than ${settings.maxFileNameBytes} bytes`],
+    ['a path over maxFilePathBytes', multiFile([new Array(Math.ceil(settings.maxFilePathBytes / 100) + 1).fill('y'.repeat(99))]), `longer than ${settings.maxFilePathBytes} bytes`],
+  ])('refuses %s, which no file system could hold', (_, bytes, reason) => {
+    expect(metainfoError(bytes).reason).toMatch(reason);
+  });
+
   test('ignores informational fields of the wrong type', () => {
     const meta = parseMetainfo(torrent({}, { comment: 5, 'created by': [], 'creation date': 'yesterday' }));
     expect(meta.comment).toBeUndefined();

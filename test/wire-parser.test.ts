@@ -214,6 +214,23 @@ describe('pause after the handshake', () => {
   });
 });
 
+describe('a message sent a byte at a time', () => {
+  test('is held in few buffers and read in time (was one Buffer per byte: 60 MB and minutes for 256 KiB)', () => {
+    const payload = block(5, settings.maxExtendedMessageLength - 1);
+    const stream = encodeMessage({ kind: 'extended', extId: 1, payload });
+    const parser = new WireParser({ expectHandshake: false });
+    let early = 0;
+    for (let i = 0; i < stream.length - 1; i++) early += parser.push(stream.subarray(i, i + 1)).events.length;
+    expect(early).toBe(0);
+    // All but the last byte, less the length prefix and id already read.
+    expect(parser.buffered).toBe(stream.length - 1 - 5);
+    expect(parser.heldChunks).toBeLessThanOrEqual(Math.ceil(parser.buffered / 1024));
+    const { events } = parser.push(stream.subarray(stream.length - 1));
+    expect(events).toHaveLength(1);
+    expect((events[0] as { payload: Buffer }).payload.equals(payload)).toBe(true);
+  });
+});
+
 describe('unknown message ids', () => {
   test('are skipped without an event, even when split, and without buffering their body', () => {
     const suggest = Buffer.from([0, 0, 0, 5, 13, 0, 0, 0, 1]); // BEP 6 suggest, which we do not speak

@@ -164,6 +164,18 @@ export function decodeBencodeWithSpans(data: Uint8Array, options: DecodeOptions 
   return { value, spans: decoder.spans };
 }
 
+/**
+ * A key's bytes: one per character, as the decoder reads them. A character above U+00FF has no
+ * such byte, and latin1 would silently keep only its low byte, writing another key (or a
+ * duplicate one) than the caller meant.
+ */
+function encodedKey(key: string): Buffer {
+  if (/[^\u0000-\u00ff]/.test(key)) {
+    throw new TypeError(`bencode dictionary keys are byte strings, one character per byte (latin1); ${JSON.stringify(key)} has a character above U+00FF`);
+  }
+  return Buffer.from(key, 'latin1');
+}
+
 function encodeInto(parts: Buffer[], value: BencodeInput): void {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new TypeError(`bencode integers must be safe integers, got ${value}`);
@@ -181,7 +193,7 @@ function encodeInto(parts: Buffer[], value: BencodeInput): void {
     parts.push(Buffer.from('d', 'latin1'));
     const keys = Object.keys(value)
       .filter((k) => value[k] !== undefined)
-      .map((k) => ({ k, bytes: Buffer.from(k, 'latin1') }))
+      .map((k) => ({ k, bytes: encodedKey(k) }))
       .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
     for (const { k, bytes } of keys) {
       parts.push(Buffer.from(`${bytes.length}:`, 'latin1'), bytes);

@@ -72,7 +72,7 @@ const defaults = {
   pexShoalIntervalMs: 1_000,
   /** Most entries in `added`, and in `dropped`, of one ut_pex we send (the BEP 11 convention). */
   pexMaxPeersPerMessage: 50,
-  /** Most entries per list accepted from one received ut_pex; the rest are ignored. */
+  /** Most entries per list (added, dropped; IPv4 and IPv6 together) accepted from one received ut_pex; the rest are ignored. BEP 11 senders keep to 50. */
   pexMaxReceivedPeers: 200,
 
   /** Addresses kept in one swarm's peer list; more (a ut_pex flood, say) are ignored. */
@@ -121,15 +121,24 @@ const defaults = {
   /** Largest tracker response body accepted by the announce client. */
   maxTrackerResponseLength: 1 * MiB,
 
-  /** HTTP requests on the peer port: header size limit and time allowed to send headers. */
+  /** Largest request line and headers of an HTTP request on the peer port; more is answered 431 and closed. */
   httpMaxHeaderBytes: 8 * KiB,
+  /** Time for a request's headers, from the connection or the previous response; a slower client is answered 408 and closed. */
   httpHeadersTimeoutMs: 10_000,
+  /** Time for a client to take its response once the headers are in; one that does not read is closed. */
   httpRequestTimeoutMs: 30_000,
 
   /** Largest .torrent file read. */
   maxTorrentFileLength: 16 * MiB,
   /** Deepest nesting of bencoded lists and dictionaries accepted. */
   bencodeMaxDepth: 64,
+  /**
+   * Longest file or folder name, and longest path below the download folder, in UTF-8 bytes, of
+   * a torrent's files (NAME_MAX and PATH_MAX on Linux): a torrent needing more could not be
+   * stored and is refused; the bounds also keep the checks of one path small.
+   */
+  maxFileNameBytes: 255,
+  maxFilePathBytes: 4096,
 
   /** Shared memory for blocks of pieces being downloaded (--buffer-memory); requesting pauses when it is full. */
   blockBufferBytes: 64 * MiB,

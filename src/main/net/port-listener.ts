@@ -18,6 +18,7 @@ import { settings } from '../settings.js';
 import type { Handshake } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
 import { readHandshake } from './handshake-exchange.js';
+import { HttpDeadlines } from './http-deadlines.js';
 
 export interface PortHandlers {
   /** A connection that sent a complete BitTorrent handshake; `parser` holds any bytes after it. */
@@ -43,16 +44,18 @@ export class PortListener {
   /** Sockets not yet identified, oldest first. */
   private readonly pending = new Set<net.Socket>();
   private readonly httpSockets = new Set<net.Socket>();
+  private readonly httpDeadlines = new HttpDeadlines({
+    headersTimeoutMs: settings.httpHeadersTimeoutMs,
+    requestTimeoutMs: settings.httpRequestTimeoutMs,
+  });
 
   constructor(private readonly handlers: PortHandlers) {
-    this.http = http.createServer(
-      {
-        maxHeaderSize: settings.httpMaxHeaderBytes,
-        headersTimeout: settings.httpHeadersTimeoutMs,
-        requestTimeout: settings.httpRequestTimeoutMs,
-      },
-      (req, res) => handlers.onHttpRequest(req, res),
-    );
+    // Headers over the size limit are answered 431 by node:http itself; its time-outs would never
+    // fire here (see HttpDeadlines), so they are left off.
+    this.http = http.createServer({ maxHeaderSize: settings.httpMaxHeaderBytes, headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
+      this.httpDeadlines.requestStarted(req, res);
+      handlers.onHttpRequest(req, res);
+    });
     this.server = net.createServer((socket) => this.sniff(socket));
   }
 
@@ -103,6 +106,7 @@ export class PortListener {
         this.httpSockets.add(socket);
         // The HTTP server reads the bytes already taken from the socket once they are put back.
         socket.unshift(chunk);
+        this.httpDeadlines.adopt(socket);
         this.http.emit('connection', socket);
         socket.resume();
       } else {

@@ -121,15 +121,17 @@ export function parseAnnounceResponse(body: Buffer): AnnounceResult {
   if (intervalS === undefined || intervalS < 0) {
     throw new AnnounceError('tracker response has no valid interval', 'bencode');
   }
-  const peers: PeerAddress[] = [];
+  // Lists are joined with concat, never push(...list): a reply within the size limit can hold
+  // 170 000 compact peers, more arguments than a call can take.
+  let peers: PeerAddress[] = [];
   const compact = asBytes(value.peers);
   const list = asList(value.peers);
   if (compact) {
     const decoded = decodeCompactPeers(compact, 4);
     if (!decoded) throw new AnnounceError(`compact peer list of ${compact.length} bytes is not a multiple of 6`, 'bencode');
-    peers.push(...decoded);
+    peers = decoded;
   } else if (list) {
-    peers.push(...dictionaryPeers(list));
+    peers = dictionaryPeers(list);
   } else if (value.peers !== undefined) {
     throw new AnnounceError('tracker response peers is neither a string nor a list', 'bencode');
   }
@@ -137,7 +139,7 @@ export function parseAnnounceResponse(body: Buffer): AnnounceResult {
   if (compact6) {
     const decoded = decodeCompactPeers(compact6, 6);
     if (!decoded) throw new AnnounceError(`compact peers6 of ${compact6.length} bytes is not a multiple of 18`, 'bencode');
-    peers.push(...decoded);
+    peers = peers.concat(decoded);
   }
 
   const result: AnnounceResult = { intervalS, peers };

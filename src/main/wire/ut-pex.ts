@@ -31,13 +31,6 @@ export const PexFlag = {
   reachable: 0x10,
 } as const;
 
-/**
- * Entries accepted per list (added, dropped; IPv4 and IPv6 together) from one received message;
- * the rest are ignored. BEP 11 senders keep to 50, so this is lenient but bounded.
- * Wanted in settings.ts as `pexMaxReceivedPeers`.
- */
-
-
 const IPV4_ENTRY = 6;
 const IPV6_ENTRY = 18;
 const MAX_PORT = 65535;

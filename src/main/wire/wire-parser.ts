@@ -1,7 +1,8 @@
 /**
  * Incremental parser of the peer wire protocol: a small state machine over a queue of received
- * chunks. It never joins chunks, so any split of the stream yields the same messages, and it
- * checks every length against the table in wire-messages.ts before waiting for a body.
+ * chunks. It never joins received chunks (only those under 1 KiB are gathered into one buffer),
+ * any split of the stream yields the same messages, and it checks every length against the
+ * table in wire-messages.ts before waiting for a body.
  */
 import { copyBytes } from '../../io/byte-copy.js';
 import { settings } from '../settings.js';
@@ -36,23 +37,63 @@ export interface WireParserOptions {
   maxFrameLength?: number;
 }
 
+/**
+ * Received chunks shorter than this are copied into a tail buffer of TAIL_LENGTH bytes rather
+ * than held one by one. A peer that sends a long message a byte per TCP segment would otherwise
+ * make the queue hold one Buffer per byte (some 200 bytes of memory each), and shifting the
+ * front off an array of more than 16 384 chunks is a memmove of the whole array: a 256 KiB
+ * message sent that way held 60 MB and took minutes to read.
+ */
+export const SMALL_CHUNK = 1024;
+export const TAIL_LENGTH = 4 * SMALL_CHUNK;
+
 /** Received chunks not yet parsed, read front to back without joining them. */
 class ByteQueue {
   private readonly chunks: Buffer[] = [];
   /** Bytes of chunks[0] already read. */
   private offset = 0;
   length = 0;
+  /** Where small chunks are gathered; only ever appended to, so views handed out stay valid. */
+  private tail: Buffer | undefined;
+  private tailEnd = 0;
+  /** Start in the tail of the last held chunk, while that chunk is a view of the tail that may grow. */
+  private tailStart = -1;
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
     this.length += chunk.length;
+    if (chunk.length >= SMALL_CHUNK) {
+      this.chunks.push(chunk);
+      this.tailStart = -1;
+      return;
+    }
+    if (this.tail === undefined || this.tailEnd + chunk.length > this.tail.length) {
+      this.tail = Buffer.allocUnsafeSlow(TAIL_LENGTH);
+      this.tailEnd = 0;
+      this.tailStart = -1;
+    }
+    chunk.copy(this.tail, this.tailEnd);
+    this.tailEnd += chunk.length;
+    if (this.tailStart >= 0 && this.chunks.length > 0) {
+      // The grown view keeps its start, so the read offset into it stays right when it is the front.
+      this.chunks[this.chunks.length - 1] = this.tail.subarray(this.tailStart, this.tailEnd);
+    } else {
+      this.tailStart = this.tailEnd - chunk.length;
+      this.chunks.push(this.tail.subarray(this.tailStart, this.tailEnd));
+    }
   }
 
   clear(): void {
     this.chunks.length = 0;
     this.offset = 0;
     this.length = 0;
+    this.tail = undefined;
+    this.tailStart = -1;
+  }
+
+  /** Buffers held: received chunks, and views of the tail. */
+  get chunkCount(): number {
+    return this.chunks.length;
   }
 
   /** Byte `i` ahead of the read position, left unread. */
@@ -70,9 +111,10 @@ class ByteQueue {
     this.length -= n;
     this.offset += n;
     if (this.offset === this.chunks[0].length) {
-      // Few chunks are ever held, and V8 shifts short arrays in place.
+      // Small chunks share a tail buffer, so few are held, and V8 shifts short arrays in place.
       this.chunks.shift();
       this.offset = 0;
+      if (this.chunks.length === 0) this.tailStart = -1;
     }
   }
 
@@ -212,6 +254,11 @@ export class WireParser {
   /** Bytes held and not yet parsed (for memory accounting). */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Buffers holding those bytes; small received chunks share one, so this stays near one per KiB. */
+  get heldChunks(): number {
+    return this.queue.chunkCount;
   }
 
   private parse(): ParseResult {
