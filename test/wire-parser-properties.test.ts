@@ -10,6 +10,7 @@ import { encodeHandshake, encodeMessage } from '../src/main/wire/wire-codec.js';
 import { HANDSHAKE_LENGTH, WireProtocolError, type WireMessage } from '../src/main/wire/wire-messages.js';
 import { SMALL_CHUNK, TAIL_LENGTH, WireParser, type ParserEvent } from '../src/main/wire/wire-parser.js';
 import { allocations, mutated, propertyRuns, randomBytes } from './helpers/property.js';
+import { feedChunks } from './helpers/wire-feed.js';
 
 const PIECE_COUNT = 21; // not a multiple of 8, so the bitfield has spare bits
 const uint32 = fc.nat({ max: 0xffffffff });
@@ -56,28 +57,15 @@ interface Outcome {
   error?: WireProtocolError;
 }
 
-/** Feeds chunks as a connection does: the piece count is given as soon as the handshake is seen. */
+/** Feeds chunks as a connection does; a failed parser must stay failed and hold nothing more. */
 function feed(chunks: Buffer[], parser = new WireParser({ expectHandshake: true })): Outcome {
-  const events: ParserEvent[] = [];
-  let countGiven = false;
-  for (const chunk of chunks) {
-    let result = parser.push(chunk);
-    events.push(...result.events);
-    if (!result.error && !countGiven && events.length > 0) {
-      countGiven = true;
-      parser.setPieceCount(PIECE_COUNT);
-      result = parser.drain();
-      events.push(...result.events);
-    }
-    if (result.error) {
-      expect(result.error).toBeInstanceOf(WireProtocolError);
-      // A failed parser stays failed and holds nothing more.
-      expect(parser.push(Buffer.from([0, 0, 0, 0])).error).toBe(result.error);
-      expect(parser.buffered).toBe(0);
-      return { events, error: result.error };
-    }
+  const outcome = feedChunks(chunks, PIECE_COUNT, parser);
+  if (outcome.error) {
+    expect(outcome.error).toBeInstanceOf(WireProtocolError);
+    expect(parser.push(Buffer.from([0, 0, 0, 0])).error).toBe(outcome.error);
+    expect(parser.buffered).toBe(0);
   }
-  return { events };
+  return outcome;
 }
 
 /** Events as plain records, buffers as hex, so that two parses compare with toEqual cheaply. */

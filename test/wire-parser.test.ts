@@ -2,6 +2,7 @@ import { settings } from '../src/main/settings.js';
 import { encodeHandshake, encodeMessage } from '../src/main/wire/wire-codec.js';
 import type { WireMessage } from '../src/main/wire/wire-messages.js';
 import { WireParser, type ParseResult, type ParserEvent } from '../src/main/wire/wire-parser.js';
+import { feedChunks } from './helpers/wire-feed.js';
 
 const PIECE_COUNT = 21; // not a multiple of 8, so the bitfield has spare bits
 const infoHash = Buffer.alloc(20, 0x11);
@@ -50,22 +51,8 @@ const messages: WireMessage[] = [
 const expected: ParserEvent[] = [{ kind: 'handshake', handshake: { reserved: Buffer.from([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash, peerId } }, ...messages];
 const stream = Buffer.concat([encodeHandshake(infoHash, peerId), ...messages.map(encodeMessage)]);
 
-/** Feeds chunks as a connection would: the piece count is given as soon as the handshake is seen. */
-function parseChunks(chunks: Buffer[], parser = new WireParser({ expectHandshake: true })): ParseResult {
-  const events: ParserEvent[] = [];
-  let countGiven = false;
-  for (const chunk of chunks) {
-    let result = parser.push(chunk);
-    events.push(...result.events);
-    if (!result.error && !countGiven && events.length > 0) {
-      countGiven = true;
-      parser.setPieceCount(PIECE_COUNT);
-      result = parser.drain();
-      events.push(...result.events);
-    }
-    if (result.error) return { events, error: result.error };
-  }
-  return { events };
+function parseChunks(chunks: Buffer[], parser?: WireParser): ParseResult {
+  return feedChunks(chunks, PIECE_COUNT, parser);
 }
 
 /** An event's fields in one flat record, the handshake's included. */
