@@ -15,7 +15,7 @@ describe('TorrentData', () => {
   let folders: { shareable: string; cache: string };
   let content: Buffer;
   let meta: Metainfo;
-  const slab = new BlockSlab(0, PIECE * 2, 4096);
+  const slab = new BlockSlab(0, PIECE * 4, 4096);
   const workers = new PieceWorkers(2, [slab]);
   afterAll(() => workers.destroy());
 
@@ -104,6 +104,33 @@ describe('TorrentData', () => {
     expect((await data.open(true)).pieces).toEqual([]);
     expect(await write(data, 0, content.subarray(0, PIECE))).toBe(true);
     expect((await stat(path.join(data.cacheRoot, 'file.bin'))).size).toBe(content.length);
+    await data.close();
+  });
+
+  test('pieces verified in one batch keep their own outcomes: a bad piece and an unwritable one fail alone', async () => {
+    const source = path.join(root, 'two');
+    await mkdir(source);
+    const first = randomBytes(PIECE * 2);
+    const second = randomBytes(PIECE * 2);
+    await writeFile(path.join(source, 'a.bin'), first);
+    await writeFile(path.join(source, 'b.bin'), second);
+    meta = parseMetainfo(await createTorrent(source, { announce: 'http://127.0.0.1:1/announce', pieceLength: PIECE }));
+    const data = open();
+    await data.open(true);
+    // A folder where b.bin must go: its pieces cannot be written.
+    await mkdir(path.join(data.cacheRoot, data.layout.files[1].relativePath), { recursive: true });
+    const corrupt = Buffer.from(first.subarray(PIECE));
+    corrupt[5] ^= 1;
+    // Submitted in one tick, so the four pieces share a worker task.
+    const outcomes = await Promise.allSettled([
+      write(data, 0, first.subarray(0, PIECE)),
+      write(data, 1, corrupt),
+      write(data, 2, second.subarray(0, PIECE)),
+      write(data, 3, second.subarray(PIECE)),
+    ]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([true, false, 'rejected', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason.message).toMatch(/EISDIR|directory/);
+    expect((await readFile(path.join(data.cacheRoot, data.layout.files[0].relativePath))).subarray(0, PIECE).equals(first.subarray(0, PIECE))).toBe(true);
     await data.close();
   });
 

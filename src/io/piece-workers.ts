@@ -7,8 +7,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { settings } from '../main/settings.js';
+import type { VerifyJob, VerifyOutcome } from '../workers/piece-tasks.js';
 import type { BlockSlab, SlabMemory, SlabPiece } from './block-slab.js';
 import type { PieceLocation } from './piece-spans.js';
+import { TaskBatcher } from './task-batcher.js';
 
 /**
  * The compiled task module. Under ts-jest this module runs from src/, where only the .ts
@@ -23,6 +26,7 @@ function taskModule(): string {
 
 export class PieceWorkers {
   private readonly pool: Piscina;
+  private readonly verifyBatches: TaskBatcher<VerifyJob, VerifyOutcome>;
 
   /** `slabs[i]` must be the slab whose id is i: tasks name slabs by id. */
   constructor(
@@ -43,6 +47,11 @@ export class PieceWorkers {
       concurrentTasksPerWorker: 4,
       idleTimeout: Number.MAX_SAFE_INTEGER,
     });
+    this.verifyBatches = new TaskBatcher(
+      (jobs) => this.pool.run({ jobs }, { name: 'verifyAndWritePieces' }) as Promise<VerifyOutcome[]>,
+      (job) => job.piece.length,
+      { lingerMs: settings.verifyBatchLingerMs, maxJobs: settings.verifyBatchMaxPieces, maxBytes: settings.verifyBatchMaxBytes },
+    );
   }
 
   async hash(piece: SlabPiece): Promise<Buffer> {
@@ -57,8 +66,14 @@ export class PieceWorkers {
     return Array.from({ length: all.length / 20 }, (_, i) => all.subarray(20 * i, 20 * (i + 1)));
   }
 
-  verifyAndWrite(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
-    return this.pool.run({ piece, expected, location }, { name: 'verifyAndWritePiece' }) as Promise<boolean>;
+  /**
+   * Hashes a downloaded piece and writes it only when it matches; resolves to whether it matched,
+   * rejects when it matched but could not be written. Pieces are batched (settings.verifyBatch*).
+   */
+  async verifyAndWrite(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
+    const outcome = await this.verifyBatches.submit({ piece, expected, location });
+    if (typeof outcome === 'string') throw new Error(outcome);
+    return outcome === 1;
   }
 
   read(piece: SlabPiece, location: PieceLocation): Promise<void> {
@@ -76,6 +91,7 @@ export class PieceWorkers {
   }
 
   destroy(): Promise<void> {
+    this.verifyBatches.flush();
     return this.pool.destroy();
   }
 }

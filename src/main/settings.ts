@@ -144,6 +144,14 @@ const defaults = {
   blockBufferBytes: 64 * MiB,
   /** Shared memory for pieces read for uploading, kept whole so one disk read serves every peer. */
   readCacheBytes: 16 * MiB,
+  /**
+   * Downloaded pieces go to the pool to be hashed and written in batches (task-batcher.ts): a
+   * piece waits at most this long for others, and a batch leaves once it holds this many pieces
+   * or bytes. The wait delays a piece's HAVE by as much, which no peer notices.
+   */
+  verifyBatchLingerMs: 8,
+  verifyBatchMaxPieces: 64,
+  verifyBatchMaxBytes: 2 * MiB,
 
   /** Window of the event-loop delay percentile shown in /status. */
   eventLoopWindowMs: 60_000,

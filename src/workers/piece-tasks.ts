@@ -37,12 +37,34 @@ export function hashBlocks(task: { piece: SlabPiece }): Uint8Array {
   return out;
 }
 
-/** Hashes a downloaded piece and writes it to its files only when it matches; returns whether it did. */
-export function verifyAndWritePiece(task: { piece: SlabPiece; expected: Uint8Array; location: PieceLocation }): boolean {
-  const bytes = views(task.piece);
-  if (!sha1(bytes).equals(task.expected)) return false;
-  writeSpans(bytes, task.location.spans);
-  return true;
+/** A downloaded piece to hash, and where to write it when it matches. */
+export interface VerifyJob {
+  piece: SlabPiece;
+  expected: Uint8Array;
+  location: PieceLocation;
+}
+
+/**
+ * What became of a piece: 1 it matched and was written, 0 it did not match (nothing written),
+ * or why writing it failed.
+ */
+export type VerifyOutcome = 0 | 1 | string;
+
+/**
+ * Hashes downloaded pieces and writes each one that matches; one outcome per piece, in order. A
+ * piece that cannot be written fails alone, not the pieces batched with it.
+ */
+export function verifyAndWritePieces(task: { jobs: VerifyJob[] }): VerifyOutcome[] {
+  return task.jobs.map(({ piece, expected, location }) => {
+    const bytes = views(piece);
+    if (!sha1(bytes).equals(expected)) return 0;
+    try {
+      writeSpans(bytes, location.spans);
+      return 1;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
 }
 
 /** Reads a piece from its files into the slab, for uploading. */
