@@ -75,4 +75,57 @@ describe('ReadCache', () => {
     await expect(cache.lease('t:x', PIECE, 0, 16384, failing)).rejects.toThrow('disk gone');
     expect(slab.freeSlots).toBe(slab.slotCount);
   });
+
+  describe('read-ahead', () => {
+    test('a prefetched piece is read once, and the lease that later wants it is a hit', async () => {
+      const slab = new BlockSlab(1, 2 * PIECE);
+      const cache = new ReadCache(slab);
+      const reads = { count: 0 };
+      cache.prefetch('t:5', PIECE, reader(5, reads, slab));
+      cache.prefetch('t:5', PIECE, reader(5, reads, slab));
+      expect(cache.has('t:5')).toBe(true);
+      expect(reads.count).toBe(1);
+      const lease = await cache.lease('t:5', PIECE, 16384, 16384, reader(9, reads, slab));
+      expect(reads.count).toBe(1);
+      expect(cache.stats).toEqual({ hits: 1, misses: 0 });
+      expect(lease.views[0][0]).toBe(5);
+      lease.release();
+    });
+
+    test('it evicts a piece nobody holds, but never waits: with every piece held it reads nothing', async () => {
+      const slab = new BlockSlab(1, PIECE);
+      const cache = new ReadCache(slab);
+      const reads = { count: 0 };
+      (await cache.lease('t:a', PIECE, 0, 16384, reader(1, reads, slab))).release();
+      cache.prefetch('t:b', PIECE, reader(2, reads, slab));
+      expect(cache.has('t:a')).toBe(false);
+      expect(cache.has('t:b')).toBe(true);
+      const held = await cache.lease('t:b', PIECE, 0, 16384, reader(9, reads, slab));
+      cache.prefetch('t:c', PIECE, reader(3, reads, slab));
+      expect(cache.has('t:c')).toBe(false);
+      expect(reads.count).toBe(2);
+      held.release();
+    });
+
+    test('a failed read-ahead is forgotten and frees its slots; the next lease reads again', async () => {
+      const slab = new BlockSlab(1, PIECE);
+      const cache = new ReadCache(slab);
+      let fail = true;
+      const reads = { count: 0 };
+      const flaky = async (piece: SlabPiece): Promise<void> => {
+        reads.count++;
+        if (fail) throw new Error('disk hiccup');
+        for (const slot of piece.slots) slab.view(slot).fill(4);
+      };
+      cache.prefetch('t:4', PIECE, flaky);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(cache.has('t:4')).toBe(false);
+      expect(slab.freeSlots).toBe(slab.slotCount);
+      fail = false;
+      const lease = await cache.lease('t:4', PIECE, 0, 16384, flaky);
+      expect(lease.views[0][0]).toBe(4);
+      expect(reads.count).toBe(2);
+      lease.release();
+    });
+  });
 });

@@ -122,6 +122,7 @@ describe('TorrentData', () => {
     const corrupt = Buffer.from(first.subarray(PIECE));
     corrupt[5] ^= 1;
     // Submitted in one tick, so the four pieces share a worker task.
+    const tasksBefore = workers.tasksRun;
     const outcomes = await Promise.allSettled([
       write(data, 0, first.subarray(0, PIECE)),
       write(data, 1, corrupt),
@@ -129,8 +130,22 @@ describe('TorrentData', () => {
       write(data, 3, second.subarray(PIECE)),
     ]);
     expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual([true, false, 'rejected', 'rejected']);
+    expect(workers.tasksRun - tasksBefore).toBe(1);
     expect((outcomes[2] as PromiseRejectedResult).reason.message).toMatch(/EISDIR|directory/);
     expect((await readFile(path.join(data.cacheRoot, data.layout.files[0].relativePath))).subarray(0, PIECE).equals(first.subarray(0, PIECE))).toBe(true);
+    await data.close();
+  });
+
+  test('reads asked for in the same moment share one worker task, and each gets its own piece', async () => {
+    await writeFile(path.join(folders.shareable, 'file.bin'), content);
+    const data = open();
+    await data.open(true);
+    const tasksBefore = workers.tasksRun;
+    const pieces = await Promise.all([0, 3, 5].map((index) => readBack(data, index)));
+    expect(workers.tasksRun - tasksBefore).toBe(1);
+    expect(pieces[0].equals(content.subarray(0, PIECE))).toBe(true);
+    expect(pieces[1].equals(content.subarray(PIECE * 3, PIECE * 4))).toBe(true);
+    expect(pieces[2].equals(content.subarray(PIECE * 5))).toBe(true);
     await data.close();
   });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { settings } from '../main/settings.js';
-import type { VerifyJob, VerifyOutcome } from '../workers/piece-tasks.js';
+import type { ReadJob, ReadOutcome, VerifyJob, VerifyOutcome } from '../workers/piece-tasks.js';
 import type { BlockSlab, SlabMemory, SlabPiece } from './block-slab.js';
 import type { PieceLocation } from './piece-spans.js';
 import { TaskBatcher } from './task-batcher.js';
@@ -27,6 +27,7 @@ function taskModule(): string {
 export class PieceWorkers {
   private readonly pool: Piscina;
   private readonly verifyBatches: TaskBatcher<VerifyJob, VerifyOutcome>;
+  private readonly readBatches: TaskBatcher<ReadJob, ReadOutcome>;
 
   /** `slabs[i]` must be the slab whose id is i: tasks name slabs by id. */
   constructor(
@@ -52,6 +53,11 @@ export class PieceWorkers {
       (job) => job.piece.length,
       { lingerMs: settings.verifyBatchLingerMs, maxJobs: settings.verifyBatchMaxPieces, maxBytes: settings.verifyBatchMaxBytes },
     );
+    this.readBatches = new TaskBatcher(
+      (jobs) => this.pool.run({ jobs }, { name: 'readPieces' }) as Promise<ReadOutcome[]>,
+      (job) => job.piece.length,
+      { lingerMs: settings.readBatchLingerMs, maxJobs: settings.readBatchMaxPieces, maxBytes: settings.readBatchMaxBytes },
+    );
   }
 
   async hash(piece: SlabPiece): Promise<Buffer> {
@@ -76,13 +82,20 @@ export class PieceWorkers {
     return outcome === 1;
   }
 
-  read(piece: SlabPiece, location: PieceLocation): Promise<void> {
-    return this.pool.run({ piece, location }, { name: 'readPiece' }) as Promise<void>;
+  /** Reads a piece from its files into the slab; reads asked for in the same moment share a task (settings.readBatch*). */
+  async read(piece: SlabPiece, location: PieceLocation): Promise<void> {
+    const outcome = await this.readBatches.submit({ piece, location });
+    if (typeof outcome === 'string') throw new Error(outcome);
   }
 
   /** Checks pieces against their hashes (20 bytes each, in order); one flag per piece, 1 when good. */
   checkRun(expected: Uint8Array, locations: PieceLocation[]): Promise<Uint8Array> {
     return this.pool.run({ expected, locations }, { name: 'checkPieces' }) as Promise<Uint8Array>;
+  }
+
+  /** Tasks the pool has finished since it started (batching shows as fewer tasks than pieces). */
+  get tasksRun(): number {
+    return this.pool.completed;
   }
 
   /** Tasks waiting for a worker. */
@@ -92,6 +105,7 @@ export class PieceWorkers {
 
   destroy(): Promise<void> {
     this.verifyBatches.flush();
+    this.readBatches.flush();
     return this.pool.destroy();
   }
 }

@@ -65,6 +65,26 @@ export class ReadCache {
     };
   }
 
+  /** Whether the piece is cached or being read. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /**
+   * Starts reading a piece that a peer has asked for further down its queue, so that it is read
+   * in the same worker task as the piece wanted now. It never waits for memory: it takes free
+   * slots, or evicts a piece nobody holds, or gives up. A failed read-ahead is forgotten; the
+   * lease that later wants the piece reads it again.
+   */
+  prefetch(key: string, pieceLength: number, read: PieceReader): void {
+    if (this.entries.has(key)) return;
+    let slots = this.slab.allocate(pieceLength);
+    while (!slots && this.evictOne()) slots = this.slab.allocate(pieceLength);
+    if (!slots) return;
+    const entry = this.start(key, slots, pieceLength, read);
+    entry.ready.catch(() => this.drop(key, entry));
+  }
+
   private async load(key: string, pieceLength: number, read: PieceReader): Promise<CachedPiece> {
     let slots = this.slab.allocate(pieceLength);
     while (!slots) {
@@ -74,6 +94,10 @@ export class ReadCache {
       if (loaded) return loaded;
       slots = this.slab.allocate(pieceLength);
     }
+    return this.start(key, slots, pieceLength, read);
+  }
+
+  private start(key: string, slots: number[], pieceLength: number, read: PieceReader): CachedPiece {
     const entry: CachedPiece = { slots, length: pieceLength, ready: Promise.resolve(), settled: false, leases: 0 };
     entry.ready = read(this.slab.piece(slots, pieceLength)).finally(() => {
       entry.settled = true;

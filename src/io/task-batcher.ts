@@ -22,7 +22,12 @@ export type RunBatch<Job, Result> = (jobs: Job[]) => Promise<Result[]>;
 /** Starts a timer; returns what cancels it. Injected so that tests drive a fake clock. */
 export type Schedule = (callback: () => void, ms: number) => () => void;
 
+/** A wait of 0 ms lasts until the I/O of this turn of the event loop is handled, no longer. */
 const realSchedule: Schedule = (callback, ms) => {
+  if (ms === 0) {
+    const immediate = setImmediate(callback);
+    return () => clearImmediate(immediate);
+  }
   const timer = setTimeout(callback, ms);
   return () => clearTimeout(timer);
 };

@@ -152,6 +152,15 @@ const defaults = {
   verifyBatchLingerMs: 8,
   verifyBatchMaxPieces: 64,
   verifyBatchMaxBytes: 2 * MiB,
+  /**
+   * Reads for uploading are batched the same way, but wait only for the reads asked for in the
+   * same moment: a peer's request for a piece not yet read, and the read-ahead of the next pieces
+   * in its queue (`readAheadPieces`).
+   */
+  readBatchLingerMs: 0,
+  readBatchMaxPieces: 16,
+  readBatchMaxBytes: 1 * MiB,
+  readAheadPieces: 3,
 
   /** Window of the event-loop delay percentile shown in /status. */
   eventLoopWindowMs: 60_000,

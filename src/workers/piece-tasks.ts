@@ -67,9 +67,25 @@ export function verifyAndWritePieces(task: { jobs: VerifyJob[] }): VerifyOutcome
   });
 }
 
-/** Reads a piece from its files into the slab, for uploading. */
-export function readPiece(task: { piece: SlabPiece; location: PieceLocation }): void {
-  readSpans(views(task.piece), task.location.spans);
+/** A piece to read from its files into the slab, for uploading. */
+export interface ReadJob {
+  piece: SlabPiece;
+  location: PieceLocation;
+}
+
+/** What became of a read: 1 done, or why it failed. */
+export type ReadOutcome = 1 | string;
+
+/** Reads pieces from their files into the slab; one outcome per piece, in order, each failing alone. */
+export function readPieces(task: { jobs: ReadJob[] }): ReadOutcome[] {
+  return task.jobs.map(({ piece, location }) => {
+    try {
+      readSpans(views(piece), location.spans);
+      return 1;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
 }
 
 /** Scratch memory of this worker for rechecks, grown to the largest piece seen. */

@@ -6,7 +6,7 @@ import { copyBytes } from '../../io/byte-copy.js';
 import net from 'node:net';
 import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { type Metainfo } from '../../io/metainfo.js';
-import type { ReadCache } from '../../io/read-cache.js';
+import type { PieceReader, ReadCache } from '../../io/read-cache.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Logger } from '../logger.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
@@ -113,6 +113,8 @@ export interface SwarmStatus {
 const REQUEST_BATCH = 8;
 /** Reads of blocks under way for one peer at a time. */
 const MAX_READS_PER_PEER = 4;
+/** Requests of a peer's queue looked through for pieces to read ahead: a few pieces' worth. */
+const READ_AHEAD_SCAN = 256;
 /** Period of the swarm's housekeeping: time-outs, keep-alives, new connections. */
 const TICK_MS = 1000;
 /** Delay before a failed connection to a known peer is tried again; doubles per failure. */
@@ -518,10 +520,10 @@ export class Swarm implements PeerHandler {
     const request = peer.incoming.shift()!;
     this.context.uploadLimiter.take(request.length);
     peer.readsInFlight++;
-    const key = `${this.meta.infoHashHex}:${request.index}`;
-    const pieceLength = this.data.geometry.pieceSize(request.index);
+    const key = this.readKey(request.index);
+    const miss = !this.context.readCache.has(key);
     this.context.readCache
-      .lease(key, pieceLength, request.begin, request.length, (piece) => this.data.readPiece(request.index, piece))
+      .lease(key, this.data.geometry.pieceSize(request.index), request.begin, request.length, this.pieceReader(request.index))
       .then((lease) => {
         peer.readsInFlight--;
         if (peer.isClosed || peer.amChoking) return lease.release();
@@ -535,6 +537,31 @@ export class Swarm implements PeerHandler {
         this.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
         peer.close('our data could not be read');
       });
+    if (miss) this.readAhead(peer, request.index);
+  }
+
+  /**
+   * After a read-cache miss, starts reading the next pieces the peer asked for too
+   * (settings.readAheadPieces), so that they share the miss's worker task.
+   */
+  private readAhead(peer: PeerConnection, current: number): void {
+    const cache = this.context.readCache;
+    const seen = new Set([current]);
+    const scanned = Math.min(peer.incoming.length, READ_AHEAD_SCAN);
+    for (let i = 0; i < scanned && seen.size <= settings.readAheadPieces; i++) {
+      const { index } = peer.incoming[i];
+      if (seen.has(index)) continue;
+      seen.add(index);
+      cache.prefetch(this.readKey(index), this.data.geometry.pieceSize(index), this.pieceReader(index));
+    }
+  }
+
+  private readKey(index: number): string {
+    return `${this.meta.infoHashHex}:${index}`;
+  }
+
+  private pieceReader(index: number): PieceReader {
+    return (piece) => this.data.readPiece(index, piece);
   }
 
   /** The slab slot a requested block goes to, so the parser can copy it there directly. */
