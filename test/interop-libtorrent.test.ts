@@ -3,12 +3,12 @@
  * against our peer and its embedded tracker, both directions, over TCP (uTP off).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTorrent, parseMetainfo } from '../src/io/metainfo.js';
 import { AGE_TXT, LT_PEER, oursWithAge, writeSampleAlbum, type InteropSetup } from './helpers/interop.js';
-import { fileDigest, freePort, runProgram } from './helpers/peer-process.js';
+import { fileDigest, folderArgs, freePort, makePeerFolders, removeFolders, runProgram, startPeer, type PeerProcess } from './helpers/peer-process.js';
 import { describeUnlessMissing, missingTools, pythonModuleAvailable } from './helpers/require-tool.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -81,6 +81,55 @@ describeUnlessMissing(missing, ['python3-libtorrent'], 'interoperability with li
         expect(parseMetainfo(await readFile(file)).infoHashHex).toBe(made.stdout.trim());
       }
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a hybrid torrent libtorrent made, with pad files: we download it from libtorrent without them, then seed it to libtorrent', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'shoal-lt-pad-'));
+    const ourDirs = await makePeerFolders();
+    const port = await freePort();
+    let ours: PeerProcess | undefined;
+    const seeder = { process: undefined as ReturnType<typeof spawn> | undefined };
+    try {
+      // Two files of one size get two pad files of one name, .pad/31072: the torrent must still load.
+      const source = path.join(dir, 'theirs', 'set');
+      await mkdir(source, { recursive: true });
+      const files: Record<string, Buffer> = { 'one.bin': Buffer.alloc(100_000, 1), 'two.bin': Buffer.alloc(100_000, 2), 'three.txt': Buffer.from('three\n'.repeat(8000)) };
+      for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(source, name), bytes);
+      const torrentFile = path.join(dir, 'set.torrent');
+      const make = [
+        'import sys, libtorrent as lt',
+        'fs = lt.file_storage(); lt.add_files(fs, sys.argv[1])',
+        't = lt.create_torrent(fs, 32768); t.add_tracker(sys.argv[3])',
+        'lt.set_piece_hashes(t, sys.argv[2])',
+        'open(sys.argv[4], "wb").write(lt.bencode(t.generate()))',
+      ].join('\n');
+      const made = await runProgram(PYTHON, ['-c', make, source, path.dirname(source), `http://127.0.0.1:${port}/announce`, torrentFile], 20_000);
+      expect(made.code).toBe(0);
+      const meta = parseMetainfo(await readFile(torrentFile));
+      const pads = meta.files.filter((file) => file.pad).map((file) => file.path.join('/'));
+      expect(pads.sort()).toEqual(['.pad/17536', '.pad/31072', '.pad/31072']);
+
+      await writeFile(path.join(ourDirs.torrents, 'set.torrent'), await readFile(torrentFile));
+      ours = startPeer([...folderArgs(ourDirs), '--workers', '2'], port, true);
+      await ours.waitForStatus((s) => s.swarms[0]?.role === 'leecher', 20_000, 'our peer to start');
+      seeder.process = spawn(PYTHON, [LT_PEER, torrentFile, path.dirname(source), String(await freePort()), '--seed', '--timeout', '90'], { stdio: 'ignore' });
+      const done = await ours.waitForStatus((s) => s.swarms[0].role === 'seeder', 60_000, 'our leecher to complete from libtorrent');
+      expect(done.swarms[0].downloaded).toBe(meta.totalLength);
+      expect((await readdir(path.join(ourDirs.shareable, 'set'))).sort()).toEqual(['one.bin', 'three.txt', 'two.bin']);
+      for (const [name, bytes] of Object.entries(files)) expect((await readFile(path.join(ourDirs.shareable, 'set', name))).equals(bytes)).toBe(true);
+      seeder.process.kill('SIGKILL');
+
+      const leecherDir = path.join(dir, 'fresh');
+      await mkdir(leecherDir);
+      const result = await runProgram(PYTHON, [LT_PEER, torrentFile, leecherDir, String(await freePort()), '--timeout', '60'], 70_000);
+      expect(result.stdout).toContain(`done ${meta.infoHashHex}`);
+      for (const [name, bytes] of Object.entries(files)) expect((await readFile(path.join(leecherDir, 'set', name))).equals(bytes)).toBe(true);
+    } finally {
+      seeder.process?.kill('SIGKILL');
+      await ours?.stop();
+      await removeFolders(ourDirs);
       await rm(dir, { recursive: true, force: true });
     }
   });

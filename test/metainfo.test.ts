@@ -99,7 +99,7 @@ describe('createTorrent and parseMetainfo', () => {
     const meta = parseMetainfo(bytes);
     expect(meta.name).toBe('single.bin');
     expect(meta.multiFile).toBe(false);
-    expect(meta.files).toEqual([{ path: [], length: 100_000, offset: 0 }]);
+    expect(meta.files).toEqual([{ path: [], length: 100_000, offset: 0, pad: false }]);
     expect(filePath(meta, meta.files[0])).toEqual(['single.bin']);
     expect(meta.pieceLength).toBe(16 * KiB);
     expect(meta.pieceCount).toBe(7);
@@ -289,6 +289,37 @@ describe('parseMetainfo validation', () => {
     expect(metainfoError(multiFile([components])).reason).toMatch(/path component.*unsafe/);
   });
 
+  test('pad files (BEP 47) are flagged and may share a path, as libtorrent names them by length; other files may not', () => {
+    const hybrid = torrent({
+      length: undefined,
+      files: [
+        { length: 10_000, path: ['a.bin'] },
+        { length: 6384, path: ['.pad', '6384'], attr: 'p' },
+        { length: 10_000, path: ['b.bin'], attr: 'x' },
+        { length: 6384, path: ['.pad', '6384'], attr: 'p' },
+      ],
+      pieces: Buffer.alloc(40, 1),
+    });
+    const meta = parseMetainfo(hybrid);
+    expect(meta.files.map((f) => [f.path.join('/'), f.pad, f.offset])).toEqual([
+      ['a.bin', false, 0],
+      ['.pad/6384', true, 10_000],
+      ['b.bin', false, 16_384],
+      ['.pad/6384', true, 26_384],
+    ]);
+    expect(meta.totalLength).toBe(32 * KiB);
+    const twice = torrent({
+      length: undefined,
+      files: [
+        { length: 1, path: ['.pad', '1'], attr: 'p' },
+        { length: 1, path: ['.pad', '1'] },
+        { length: 1, path: ['.pad', '1'], attr: 'x' },
+      ],
+      pieces: Buffer.alloc(20, 1),
+    });
+    expect(metainfoError(twice).reason).toMatch(/file 3 path ".pad\/1" collides/);
+  });
+
   test.each([
     ['an empty path', multiFile([[]]), /"path" is empty/],
     ['a path that is not a list', multiFile(['a']), /"path" is missing or not a list/],
@@ -311,6 +342,7 @@ describe('parseMetainfo validation', () => {
     ['a negative piece length', torrent({ 'piece length': -16384 }), /must be positive/],
     ['a piece length that is a string', torrent({ 'piece length': '16384' }), /"piece length" is missing or not an integer/],
     ['pieces that are an integer', torrent({ pieces: 5 }), /"pieces" is missing or not a byte string/],
+    ['a v2-only torrent', torrent({ pieces: undefined, 'meta version': 2, 'file tree': {} }), /v2-only torrent \(BEP 52/],
     ['pieces not a multiple of 20', torrent({ pieces: Buffer.alloc(30) }), /not a multiple of 20/],
     ['too few pieces', torrent({ pieces: Buffer.alloc(20) }), /holds 1 hashes .* need 2/],
     ['too many pieces', torrent({ pieces: Buffer.alloc(60) }), /holds 3 hashes .* need 2/],

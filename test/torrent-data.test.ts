@@ -2,7 +2,9 @@
 import { mkdtemp, mkdir, open as openFile, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { encodeBencode } from '../src/io/bencode.js';
 import { createTorrent, parseMetainfo, type Metainfo } from '../src/io/metainfo.js';
 import { BlockSlab, type SlabPiece } from '../src/io/block-slab.js';
 import { PieceWorkers } from '../src/io/piece-workers.js';
@@ -147,6 +149,48 @@ describe('TorrentData', () => {
     expect(pieces[1].equals(content.subarray(PIECE * 3, PIECE * 4))).toBe(true);
     expect(pieces[2].equals(content.subarray(PIECE * 5))).toBe(true);
     await data.close();
+  });
+
+  test('pad files (BEP 47) are zeros in the pieces, never on disk: downloaded, moved and seeded without them', async () => {
+    // The layout libtorrent 2 gives a hybrid torrent: each file padded to a piece boundary.
+    const a = randomBytes(10_000);
+    const b = randomBytes(PIECE + 500);
+    const padded = [Buffer.concat([a, Buffer.alloc(PIECE - a.length)]), b.subarray(0, PIECE), Buffer.concat([b.subarray(PIECE), Buffer.alloc(PIECE - 500)])];
+    const sha1 = (bytes: Buffer): Buffer => createHash('sha1').update(bytes).digest();
+    meta = parseMetainfo(
+      encodeBencode({
+        announce: 'http://127.0.0.1:1/announce',
+        info: {
+          name: 'hybrid',
+          'piece length': PIECE,
+          files: [
+            { length: a.length, path: ['a.bin'] },
+            { length: PIECE - a.length, path: ['.pad', String(PIECE - a.length)], attr: 'p' },
+            { length: b.length, path: ['b.bin'] },
+            { length: PIECE - 500, path: ['.pad', String(PIECE - 500)], attr: 'p' },
+          ],
+          pieces: Buffer.concat(padded.map(sha1)),
+        },
+      }),
+    );
+    const leecher = open();
+    expect((await leecher.open(true)).pieces).toEqual([]);
+    for (const [index, bytes] of padded.entries()) expect(await write(leecher, index, bytes)).toBe(true);
+    await leecher.moveToShareable();
+    expect((await readdir(path.join(folders.shareable, 'hybrid'))).sort()).toEqual(['a.bin', 'b.bin']);
+    expect((await readFile(path.join(folders.shareable, 'hybrid', 'a.bin'))).equals(a)).toBe(true);
+    expect((await readFile(path.join(folders.shareable, 'hybrid', 'b.bin'))).equals(b)).toBe(true);
+    await leecher.close();
+
+    // A user's own copy of the files, with no pad files beside them, is seeded as it is.
+    await rm(folders.cache, { recursive: true, force: true });
+    await mkdir(folders.cache);
+    const seeder = open();
+    expect(await seeder.open(true)).toEqual({ pieces: [0, 1, 2], resumed: 'checked' });
+    expect(seeder.location).toBe('shareable');
+    expect((await readBack(seeder, 0)).equals(padded[0])).toBe(true);
+    expect((await readBack(seeder, 2)).equals(padded[2])).toBe(true);
+    await seeder.close();
   });
 
   describe('resume data', () => {

@@ -10,6 +10,8 @@ export interface LayoutFile {
   length: number;
   /** Offset of the file's first byte in the torrent's byte stream. */
   offset: number;
+  /** A BEP 47 pad file: zeros in the byte stream, never on disk. */
+  pad: boolean;
 }
 
 export interface FileSpan {
@@ -22,12 +24,17 @@ export interface FileSpan {
 }
 
 export class FileLayout {
-  constructor(readonly files: readonly LayoutFile[]) {}
+  /** The files that live on disk: all but the pad files. */
+  readonly dataFiles: readonly LayoutFile[];
 
-  static fromComponents(entries: readonly { components: string[]; length: number }[]): FileLayout {
+  constructor(readonly files: readonly LayoutFile[]) {
+    this.dataFiles = files.filter((file) => !file.pad);
+  }
+
+  static fromComponents(entries: readonly { components: string[]; length: number; pad?: boolean }[]): FileLayout {
     let offset = 0;
-    const files = entries.map(({ components, length }) => {
-      const file = { relativePath: path.join(...components), length, offset };
+    const files = entries.map(({ components, length, pad = false }) => {
+      const file = { relativePath: path.join(...components), length, offset, pad };
       offset += length;
       return file;
     });

@@ -43,6 +43,12 @@ export interface TorrentFile {
   length: number;
   /** Where the file starts in the torrent's byte stream (the concatenation of all files). */
   offset: number;
+  /**
+   * A pad file (BEP 47, `attr` holding "p"): zeros that align the next file to a piece, as
+   * libtorrent 2 and qBittorrent put in every hybrid v1/v2 torrent. It is part of the pieces but
+   * never of the disk: nothing is written for it, and it reads as zeros.
+   */
+  pad: boolean;
 }
 
 export interface Metainfo {
@@ -159,6 +165,44 @@ function parseAnnounceList(value: BencodeValue | undefined): string[][] {
 /** A folder of the torrent's tree, by entry name; null stands for a file. */
 type TreeFolder = Map<string, TreeFolder | null>;
 
+/** BEP 47: a file's `attr` is a string of flags, "p" for padding; anything else there is ignored. */
+function isPadFile(attr: BencodeValue | undefined): boolean {
+  const flags = attr === undefined ? undefined : asText(attr);
+  return flags !== undefined && flags.includes('p');
+}
+
+/**
+ * Checks that a file of the torrent can be stored at `parts` below the torrent's folder: within
+ * the path length, and not where another file is or where another one needs a folder. Records it
+ * in the tree of paths seen so far.
+ */
+function claimPath(root: TreeFolder, parts: string[], nameBytes: number, where: string): void {
+  const joined = parts.join('/');
+  if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > settings.maxFilePathBytes) {
+    throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${settings.maxFilePathBytes} bytes with the torrent's name, more than file systems allow`);
+  }
+  // Two entries for one path, or a file where another entry needs a folder, cannot both be
+  // stored; undecodable names collapse to U+FFFD, so this also catches names that only
+  // differed in invalid bytes.
+  let folder = root;
+  for (let k = 0; k < parts.length - 1; k++) {
+    const next = folder.get(parts[k]);
+    if (next === null) {
+      throw new MetainfoError(`${where} path ${shown(joined)} needs ${shown(parts.slice(0, k + 1).join('/'))} as a folder, but it is a file`);
+    }
+    if (next !== undefined) {
+      folder = next;
+    } else {
+      const created: TreeFolder = new Map();
+      folder.set(parts[k], created);
+      folder = created;
+    }
+  }
+  const last = parts[parts.length - 1];
+  if (folder.has(last)) throw new MetainfoError(`${where} path ${shown(joined)} collides with another file of the torrent`);
+  folder.set(last, null);
+}
+
 function parseFiles(value: BencodeValue, name: string): TorrentFile[] {
   const list = asList(value);
   if (list === undefined) throw new MetainfoError('info "files" is not a list');
@@ -183,31 +227,10 @@ function parseFiles(value: BencodeValue, name: string): TorrentFile[] {
       checkComponent(text, `${where} path component`);
       return text;
     });
-    const joined = parts.join('/');
-    if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > settings.maxFilePathBytes) {
-      throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${settings.maxFilePathBytes} bytes with the torrent's name, more than file systems allow`);
-    }
-    // Two entries for one path, or a file where another entry needs a folder, cannot both be
-    // stored; undecodable names collapse to U+FFFD, so this also catches names that only
-    // differed in invalid bytes.
-    let folder = root;
-    for (let k = 0; k < parts.length - 1; k++) {
-      const next = folder.get(parts[k]);
-      if (next === null) {
-        throw new MetainfoError(`${where} path ${shown(joined)} needs ${shown(parts.slice(0, k + 1).join('/'))} as a folder, but it is a file`);
-      }
-      if (next !== undefined) {
-        folder = next;
-      } else {
-        const created: TreeFolder = new Map();
-        folder.set(parts[k], created);
-        folder = created;
-      }
-    }
-    const last = parts[parts.length - 1];
-    if (folder.has(last)) throw new MetainfoError(`${where} path ${shown(joined)} collides with another file of the torrent`);
-    folder.set(last, null);
-    files.push({ path: parts, length, offset });
+    const pad = isPadFile(entry['attr']);
+    // A pad file is never stored, so its path may repeat: libtorrent names them by their length.
+    if (!pad) claimPath(root, parts, nameBytes, where);
+    files.push({ path: parts, length, offset, pad });
     offset += length;
     if (!Number.isSafeInteger(offset)) throw new MetainfoError('the total length of the files is too large');
   }
@@ -244,6 +267,9 @@ export function parseMetainfo(data: Uint8Array): Metainfo {
   if (pieceLength <= 0) throw new MetainfoError(`info "piece length" must be positive, got ${pieceLength}`);
 
   const pieceHashes = asBytes(info['pieces']);
+  if (info['pieces'] === undefined && asInteger(info['meta version']) === 2) {
+    throw new MetainfoError('this is a BitTorrent v2-only torrent (BEP 52, no v1 "pieces"); shoal reads v1 and hybrid v1 + v2 torrents');
+  }
   if (pieceHashes === undefined) throw new MetainfoError('info "pieces" is missing or not a byte string');
   if (pieceHashes.length % HASH_LENGTH !== 0) {
     throw new MetainfoError(`info "pieces" is ${pieceHashes.length} bytes, not a multiple of ${HASH_LENGTH}`);
@@ -256,7 +282,7 @@ export function parseMetainfo(data: Uint8Array): Metainfo {
     files = parseFiles(info['files'], name);
   } else {
     if (info['length'] === undefined) throw new MetainfoError('info has neither "length" nor "files"');
-    files = [{ path: [], length: requireNonNegativeLength(info['length'], 'info "length"'), offset: 0 }];
+    files = [{ path: [], length: requireNonNegativeLength(info['length'], 'info "length"'), offset: 0, pad: false }];
   }
   const last = files[files.length - 1];
   const totalLength = last.offset + last.length;

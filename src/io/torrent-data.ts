@@ -40,7 +40,7 @@ export class TorrentData {
     private readonly workers: PieceWorkers,
   ) {
     this.geometry = new PieceGeometry(meta.pieceLength, meta.totalLength);
-    this.layout = FileLayout.fromComponents(meta.files.map((file) => ({ components: filePath(meta, file), length: file.length })));
+    this.layout = FileLayout.fromComponents(meta.files.map((file) => ({ components: filePath(meta, file), length: file.length, pad: file.pad })));
   }
 
   get location(): DataLocation {
@@ -69,10 +69,11 @@ export class TorrentData {
     const length = this.geometry.pieceSize(index);
     const root = this.root(where);
     const spans = this.layout.spans(index * this.geometry.pieceLength, length).map((span) => ({
-      path: path.join(root, span.file.relativePath),
+      path: span.file.pad ? '' : path.join(root, span.file.relativePath),
       fileOffset: span.fileOffset,
       length: span.length,
       fileLength: span.file.length,
+      pad: span.file.pad,
     }));
     return { spans, length };
   }
@@ -118,7 +119,7 @@ export class TorrentData {
   /** Size and modification time of each of the torrent's files there, null where it is missing. */
   private async fileStates(where: DataLocation): Promise<(ResumeFile | null)[]> {
     return Promise.all(
-      this.layout.files.map(async (file) => {
+      this.layout.dataFiles.map(async (file) => {
         const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
         return info?.isFile() ? { path: file.relativePath, size: info.size, mtimeMs: info.mtimeMs } : null;
       }),
@@ -138,14 +139,14 @@ export class TorrentData {
       infoHash: this.meta.infoHashHex,
       location: this.where,
       pieces: this.geometry.bitfield(has).toString('base64'),
-      files: files.map((f, i) => f ?? { path: this.layout.files[i].relativePath, size: -1, mtimeMs: 0 }),
+      files: files.map((f, i) => f ?? { path: this.layout.dataFiles[i].relativePath, size: -1, mtimeMs: 0 }),
       cleanStop,
       savedAt: new Date().toISOString(),
     });
   }
 
   private async flushData(): Promise<void> {
-    for (const file of this.layout.files) {
+    for (const file of this.layout.dataFiles) {
       const handle = await openFile(path.join(this.cacheRoot, file.relativePath), 'r+').catch(() => null);
       if (!handle) continue;
       try {
@@ -158,7 +159,7 @@ export class TorrentData {
 
   private async fullCheck(): Promise<number[]> {
     const inShareable = await this.presentFiles('shareable');
-    if (inShareable.length === this.layout.files.length) {
+    if (inShareable.length === this.layout.dataFiles.length) {
       const good = await this.check('shareable', inShareable);
       if (good.length === this.geometry.pieceCount) {
         this.where = 'shareable';
@@ -170,7 +171,7 @@ export class TorrentData {
     }
     const inCache = await this.presentFiles('cache');
     for (const relativePath of inCache) {
-      const file = this.layout.files.find((f) => f.relativePath === relativePath);
+      const file = this.layout.dataFiles.find((f) => f.relativePath === relativePath);
       // A longer file would keep stray bytes after completion; cut it to the torrent's size.
       if (file && (await stat(path.join(this.cacheRoot, relativePath))).size > file.length) {
         await truncate(path.join(this.cacheRoot, relativePath), file.length);
@@ -183,7 +184,7 @@ export class TorrentData {
   /** Relative paths of the torrent's files that exist as regular files there. */
   private async presentFiles(where: DataLocation): Promise<string[]> {
     const present: string[] = [];
-    for (const file of this.layout.files) {
+    for (const file of this.layout.dataFiles) {
       const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
       if (info?.isFile()) present.push(file.relativePath);
     }
@@ -203,7 +204,7 @@ export class TorrentData {
     for (let index = 0; index < this.geometry.pieceCount; index++) {
       if (!wanted(index)) continue;
       const location = this.pieceLocation(index, where);
-      if (!location.spans.every((span) => presentSet.has(span.path))) continue;
+      if (!location.spans.every((span) => span.pad || presentSet.has(span.path))) continue;
       const last = run.indices[run.indices.length - 1];
       if (run.indices.length > 0 && (last !== index - 1 || run.indices.length * this.geometry.pieceLength >= CHECK_RUN_BYTES)) {
         runs.push(run);
@@ -266,7 +267,7 @@ export class TorrentData {
   private async doMoveToShareable(): Promise<void> {
     if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
     this.readsDrained = null;
-    for (const file of this.layout.files) {
+    for (const file of this.layout.dataFiles) {
       const from = path.join(this.cacheRoot, file.relativePath);
       const to = path.join(this.folders.shareable, file.relativePath);
       // Zero-length files are never written to, so they may not exist yet.

@@ -7,7 +7,10 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } fr
 import path from 'node:path';
 import type { DiskSpan } from '../io/piece-spans.js';
 
-/** Calls `each(view, fileOffset)` for the parts of `views` (consecutive bytes) that fall in each span. */
+/**
+ * Calls `each(fd, view, fileOffset)` for the parts of `views` (consecutive bytes) that fall in
+ * each span; `fd` is -1 in a pad file's span, which has no file.
+ */
 function forEachSegment(
   views: readonly Buffer[],
   spans: readonly DiskSpan[],
@@ -17,7 +20,7 @@ function forEachSegment(
   let viewIndex = 0;
   let viewOffset = 0;
   for (const span of spans) {
-    const fd = open(span);
+    const fd = span.pad ? -1 : open(span);
     try {
       let done = 0;
       while (done < span.length) {
@@ -32,7 +35,7 @@ function forEachSegment(
         }
       }
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
   }
 }
@@ -61,6 +64,7 @@ export function writeSpans(views: readonly Buffer[], spans: readonly DiskSpan[])
     views,
     spans,
     (fd, view, fileOffset) => {
+      if (fd < 0) return;
       let written = 0;
       while (written < view.length) written += writeSync(fd, view, written, view.length - written, fileOffset + written);
     },
@@ -73,6 +77,10 @@ export function readSpans(views: readonly Buffer[], spans: readonly DiskSpan[]):
     views,
     spans,
     (fd, view, fileOffset, span) => {
+      if (fd < 0) {
+        view.fill(0);
+        return;
+      }
       let read = 0;
       while (read < view.length) {
         const n = readSync(fd, view, read, view.length - read, fileOffset + read);

@@ -44,7 +44,9 @@ def main() -> int:
     for address in connect:
         host, peer_port = address.rsplit(':', 1)
         handle.connect_peer((host, int(peer_port)))
-    print(f'info hash {info.info_hash()}', flush=True)
+    # The v1 info hash, the one shoal uses: for a hybrid v1 + v2 torrent info_hash() is the v2 one, truncated.
+    info_hash = info.info_hashes().v1
+    print(f'info hash {info_hash}', flush=True)
 
     deadline = time.time() + timeout
     last = None
@@ -72,7 +74,7 @@ def main() -> int:
             if time.time() >= done_at + linger:
                 for address, (down, up) in traffic.items():
                     print(f'traffic {address} down {down} up {up}', flush=True)
-                print(f'done {info.info_hash()} downloaded {status.total_payload_download}', flush=True)
+                print(f'done {info_hash} downloaded {status.total_payload_download}', flush=True)
                 return 0
         time.sleep(0.1)
     if seed:

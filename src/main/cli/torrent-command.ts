@@ -184,9 +184,10 @@ export function formatInfo(meta: Metainfo): string[] {
     const date = new Date(meta.creationDate * 1000);
     lines.push(`creation date: ${Number.isNaN(date.getTime()) ? meta.creationDate : date.toISOString()}`);
   }
-  lines.push(`files: ${meta.files.length}`);
+  const pads = meta.files.filter((file) => file.pad).length;
+  lines.push(`files: ${meta.files.length - pads}${pads > 0 ? ` (and ${pads} pad files, BEP 47: zeros that align files to pieces, never stored)` : ''}`);
   for (const file of meta.files) {
-    lines.push(`  ${printable(filePath(meta, file).join('/'))}  ${bytesAndSize(file.length)}`);
+    if (!file.pad) lines.push(`  ${printable(filePath(meta, file).join('/'))}  ${bytesAndSize(file.length)}`);
   }
   return lines;
 }
