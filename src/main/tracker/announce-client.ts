@@ -304,7 +304,8 @@ export class Announcer {
   start(): void {
     if (this.started || this.stopping) return;
     this.started = true;
-    this.schedule(0);
+    // Not through the unref'd timer: a process with nothing else to do could exit before it fired.
+    this.announce();
   }
 
   completed(): void {
