@@ -5,6 +5,8 @@
  */
 import { decodeExtensionHandshake } from '../src/main/wire/extension-handshake.js';
 import { encodeHandshake, encodeMessage } from '../src/main/wire/wire-codec.js';
+import { encodeExtensionHandshake } from '../src/main/wire/extension-handshake.js';
+import { encodePex } from '../src/main/wire/ut-pex.js';
 import { oursWithAge, type InteropSetup } from './helpers/interop.js';
 import type { TestSettings } from './helpers/peer-process.js';
 import { randomPeerId, rawConnection, ScriptedPeer, settlesWithin } from './helpers/scripted-peer.js';
@@ -224,5 +226,22 @@ describe('requests a peer may send us', () => {
     peer.send({ kind: 'request', index: 2, begin: 0, length: 16384 });
     expect(await peer.closedWithin(10_000)).toBe(true);
     await logged(setup, /requested piece 2, which we never announced/);
+  });
+
+  test('a ut_pex flood fills the peer list only up to maxKnownPeersPerSwarm', async () => {
+    const setup = await seeder({ maxKnownPeersPerSwarm: 10 });
+    const peer = await scripted(setup);
+    const theirs = await peer.waitFor((e) => e.kind === 'extended' && e.extId === 0, 10_000, 'the BEP 10 handshake');
+    const pexId = decodeExtensionHandshake((theirs as { payload: Buffer }).payload).m.ut_pex;
+    expect(pexId).toBeGreaterThan(0);
+    peer.send({ kind: 'extended', extId: 0, payload: encodeExtensionHandshake({ m: { ut_pex: 1 } }) });
+    const flood = (first: number) => encodePex({ added: Array.from({ length: 40 }, (_, i) => ({ ip: '127.0.0.1', port: first + i })), dropped: [] });
+    peer.send({ kind: 'extended', extId: pexId!, payload: flood(1) });
+    peer.send({ kind: 'extended', extId: pexId!, payload: flood(101) });
+    await logged(setup, /ut_pex from [^\n]*: 40 peer\(s\)[\s\S]*ut_pex from [^\n]*: 40 peer\(s\)/);
+    const known = (await setup.ours.status()).swarms[0].known;
+    expect(known).toHaveLength(10);
+    expect(known).toContain('127.0.0.1:1');
+    expect(peer.isClosed).toBe(false);
   });
 });
