@@ -110,7 +110,7 @@ export interface SwarmStatus {
 }
 
 /** Requests are topped up when at least this many fit in the peer's queue. */
-const REQUEST_BATCH = 8;
+const REQUEST_BATCH = 16;
 /** Reads of blocks under way for one peer at a time. */
 const MAX_READS_PER_PEER = 4;
 /** Requests of a peer's queue looked through for pieces to read ahead: a few pieces' worth. */
