@@ -5,11 +5,13 @@
  * the daemon over its RPC port inside its host.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createTorrent } from '../src/io/metainfo.js';
 import { AGE_TORRENT, AGE_TXT } from './helpers/interop.js';
-import { fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './helpers/peer-process.js';
+import { digest, fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './helpers/peer-process.js';
 import { describeUnlessMissing, missingTools } from './helpers/require-tool.js';
 import { canBuildLan, TestLan } from './helpers/test-lan.js';
 
@@ -91,4 +93,26 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
     expect(status.swarms[0].uploaded).toBeGreaterThanOrEqual(status.swarms[0].size);
     expect(status.swarms[0].known.some((address) => address.startsWith(`${theirHost.address}:`))).toBe(true);
   }, 180_000); // its own waits add up to 140 s: under load the default 60 s cut them short
+
+  test('our peer downloads a new torrent that only transmission-daemon seeds, from the torrent dropped into torrents/', async () => {
+    // Builds on the test above: our peer and the daemon are running. A new torrent, so that the
+    // daemon has no memory of our address as a seed (it never unchokes an address it saw seeding).
+    if (!ours || !oursDirs) throw new Error('the first test did not leave our peer and Transmission running');
+    const [ourHost] = lan.hosts;
+    const data = randomBytes(3 * 1024 * 1024 + 1234);
+    const downloads = path.join(work, 'downloads');
+    await writeFile(path.join(downloads, 'theirs.bin'), data);
+    const torrent = await createTorrent(path.join(downloads, 'theirs.bin'), { announce: `http://${ourHost.address}:6881/announce`, pieceLength: 64 * 1024 });
+    const torrentFile = path.join(work, 'theirs.torrent');
+    await writeFile(torrentFile, torrent);
+    remote('-a', torrentFile);
+    remote('-t', '2', '-v');
+    await waitFor(() => (/Percent Done: 100%/.test(remote('-t', '2', '-i')) ? true : undefined), 30_000, 'Transmission to find its data complete');
+
+    await writeFile(path.join(oursDirs.torrents, 'theirs.torrent'), torrent);
+    const done = await ours.waitForStatus((s) => s.swarms.some((swarm) => swarm.name === 'theirs.bin' && swarm.role === 'seeder'), 90_000, 'our peer to download it from Transmission');
+    const swarm = done.swarms.find((entry) => entry.name === 'theirs.bin')!;
+    expect(swarm.downloaded).toBe(data.length);
+    expect(await fileDigest(path.join(oursDirs.shareable, 'theirs.bin'))).toBe(digest(data));
+  }, 150_000);
 });
