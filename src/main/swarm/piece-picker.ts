@@ -37,6 +37,8 @@ export class PiecePicker {
    * array costs them far less than a Map lookup each.
    */
   private readonly started: Uint8Array;
+  /** Scratch for the pieces tied in one scan, so that one of them is drawn without a second scan. */
+  private readonly ties: Int32Array;
 
   constructor(
     readonly geometry: PieceGeometry,
@@ -45,6 +47,7 @@ export class PiecePicker {
     this.have = new Uint8Array(geometry.pieceCount);
     this.availability = new Uint32Array(geometry.pieceCount);
     this.started = new Uint8Array(geometry.pieceCount);
+    this.ties = new Int32Array(geometry.pieceCount);
   }
 
   get complete(): boolean {
@@ -126,14 +129,15 @@ export class PiecePicker {
 
   /**
    * The rarest piece the peer has that is neither had nor started, ties broken at random; -1 if
-   * none. Two passes (the lowest availability and its ties, then the chosen tie) rather than one
-   * random draw per tie: with a single seeder every piece ties.
+   * none. One scan that keeps the ties at the lowest availability seen so far, then one draw
+   * among them: with a single seeder every piece ties.
    */
   private rarestNewPiece(peerHas: (index: number) => boolean): number {
     if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
     const count = this.geometry.pieceCount;
+    const ties = this.ties;
     let lowest = Infinity;
-    let ties = 0;
+    let tied = 0;
     for (let i = 0; i < count; i++) {
       if (this.have[i] || this.started[i]) continue;
       const a = this.availability[i];
@@ -141,30 +145,19 @@ export class PiecePicker {
       if (a > lowest || !peerHas(i)) continue;
       if (a < lowest) {
         lowest = a;
-        ties = 1;
-      } else {
-        ties++;
+        tied = 0;
       }
+      ties[tied++] = i;
     }
-    return ties === 0 ? -1 : this.nthNewPiece(Math.floor(this.random() * ties), (i) => this.availability[i] === lowest && peerHas(i));
+    return tied === 0 ? -1 : ties[Math.floor(this.random() * tied)];
   }
 
   /** Any piece the peer has that is neither had nor started, all equally likely; -1 if none. */
   private randomNewPiece(peerHas: (index: number) => boolean): number {
-    let candidates = 0;
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && !this.started[i] && peerHas(i)) candidates++;
-    return candidates === 0 ? -1 : this.nthNewPiece(Math.floor(this.random() * candidates), peerHas);
-  }
-
-  /** The `n`th (from 0) piece, neither had nor started, for which `wanted` holds. */
-  private nthNewPiece(n: number, wanted: (index: number) => boolean): number {
-    let left = n;
-    for (let i = 0; i < this.geometry.pieceCount; i++) {
-      if (this.have[i] || this.started[i] || !wanted(i)) continue;
-      if (left === 0) return i;
-      left--;
-    }
-    return -1;
+    const candidates = this.ties;
+    let found = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && !this.started[i] && peerHas(i)) candidates[found++] = i;
+    return found === 0 ? -1 : candidates[Math.floor(this.random() * found)];
   }
 
   /**
