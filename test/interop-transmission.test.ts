@@ -96,7 +96,7 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
 
   test('our peer downloads a new torrent that only transmission-daemon seeds, from the torrent dropped into torrents/', async () => {
     // Builds on the test above: our peer and the daemon are running. A new torrent, so that the
-    // daemon has no memory of our address as a seed (it never unchokes an address it saw seeding).
+    // daemon has no memory of our address as a seed (it kept such an address choked when we tried).
     if (!ours || !oursDirs) throw new Error('the first test did not leave our peer and Transmission running');
     const [ourHost] = lan.hosts;
     const data = randomBytes(3 * 1024 * 1024 + 1234);
