@@ -24,6 +24,12 @@ function taskModule(): string {
   return pathToFileURL(twin).href;
 }
 
+/** A batched job's outcome; the reason it failed (a string from the worker) is thrown. */
+function succeeded<Outcome extends number>(outcome: Outcome | string): Outcome {
+  if (typeof outcome === 'string') throw new Error(outcome);
+  return outcome;
+}
+
 export class PieceWorkers {
   private readonly pool: Piscina;
   private readonly verifyBatches: TaskBatcher<VerifyJob, VerifyOutcome>;
@@ -77,15 +83,12 @@ export class PieceWorkers {
    * rejects when it matched but could not be written. Pieces are batched (settings.verifyBatch*).
    */
   async verifyAndWrite(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
-    const outcome = await this.verifyBatches.submit({ piece, expected, location });
-    if (typeof outcome === 'string') throw new Error(outcome);
-    return outcome === 1;
+    return succeeded(await this.verifyBatches.submit({ piece, expected, location })) === 1;
   }
 
   /** Reads a piece from its files into the slab; reads asked for in the same moment share a task (settings.readBatch*). */
   async read(piece: SlabPiece, location: PieceLocation): Promise<void> {
-    const outcome = await this.readBatches.submit({ piece, location });
-    if (typeof outcome === 'string') throw new Error(outcome);
+    succeeded(await this.readBatches.submit({ piece, location }));
   }
 
   /** Checks pieces against their hashes (20 bytes each, in order); one flag per piece, 1 when good. */

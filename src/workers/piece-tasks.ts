@@ -50,20 +50,27 @@ export interface VerifyJob {
  */
 export type VerifyOutcome = 0 | 1 | string;
 
+/** Runs `work` on each job in order; a job that throws fails alone, with its message as its outcome. */
+function eachAlone<Job, Outcome>(jobs: readonly Job[], work: (job: Job) => Outcome): (Outcome | string)[] {
+  return jobs.map((job) => {
+    try {
+      return work(job);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
+}
+
 /**
  * Hashes downloaded pieces and writes each one that matches; one outcome per piece, in order. A
  * piece that cannot be written fails alone, not the pieces batched with it.
  */
 export function verifyAndWritePieces(task: { jobs: VerifyJob[] }): VerifyOutcome[] {
-  return task.jobs.map(({ piece, expected, location }) => {
+  return eachAlone(task.jobs, ({ piece, expected, location }): 0 | 1 => {
     const bytes = views(piece);
     if (!sha1(bytes).equals(expected)) return 0;
-    try {
-      writeSpans(bytes, location.spans);
-      return 1;
-    } catch (error) {
-      return (error as Error).message;
-    }
+    writeSpans(bytes, location.spans);
+    return 1;
   });
 }
 
@@ -78,13 +85,9 @@ export type ReadOutcome = 1 | string;
 
 /** Reads pieces from their files into the slab; one outcome per piece, in order, each failing alone. */
 export function readPieces(task: { jobs: ReadJob[] }): ReadOutcome[] {
-  return task.jobs.map(({ piece, location }) => {
-    try {
-      readSpans(views(piece), location.spans);
-      return 1;
-    } catch (error) {
-      return (error as Error).message;
-    }
+  return eachAlone(task.jobs, ({ piece, location }): 1 => {
+    readSpans(views(piece), location.spans);
+    return 1;
   });
 }
 
