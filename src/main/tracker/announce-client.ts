@@ -312,7 +312,7 @@ export class Announcer {
     if (this.stopping) return;
     this.completedPending = true;
     // An announce in flight carries the old event; the completed one follows when it ends.
-    if (this.started && !this.inFlight) this.schedule(0);
+    if (this.started && !this.inFlight) this.announce();
   }
 
   stop(): Promise<void> {
@@ -369,6 +369,8 @@ export class Announcer {
   }
 
   private announce(): void {
+    // Called directly too (start, completed): a pending re-announce must not fire after it.
+    clearTimeout(this.timer);
     this.timer = undefined;
     this.nextAnnounceAt = undefined;
     if (this.stopping || this.inFlight) return;
