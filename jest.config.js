@@ -1,5 +1,13 @@
-/** ESM TypeScript tests through ts-jest; the compiled dist/ is built first by `npm test`. */
-export default {
+/**
+ * ESM TypeScript tests through ts-jest; the compiled dist/ is built first by `npm test`.
+ *
+ * The suite is split by what a test needs (docs/architecture.md, Tests): `unit` needs nothing but
+ * this process, `swarm` runs whole swarms inside this process over loopback, `process` starts our
+ * command line, `interop` runs real clients (aria2c, libtorrent, Transmission), `lan` makes test
+ * hosts in network namespaces. `npm test` runs them all; `npm run test:<project>` one of them.
+ */
+const shared = {
+  testTimeout: 60000,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -8,6 +16,14 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }],
   },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testTimeout: 60000,
+};
+
+const PROJECTS = ['unit', 'swarm', 'process', 'interop', 'lan'];
+
+export default {
+  projects: PROJECTS.map((name) => ({
+    ...shared,
+    displayName: name,
+    testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  })),
 };

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { do_not_optimize, measure } from 'mitata';
-import { MiB } from '../src/main/settings.js';
+import { MiB } from '../src/io/settings.js';
 import type { ChartPanel } from './svg-chart.js';
 
 export interface BenchOptions {

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { createTorrent, minCreatePieceLength } from '../src/io/metainfo.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import type { StatusDocument } from '../src/main/session.js';
-import { MiB } from '../src/main/settings.js';
+import { MiB } from '../src/io/settings.js';
 import type { SwarmStatus } from '../src/main/swarm/swarm.js';
 import { CHART_PANELS, MB, mbPerSecond, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 import { killProcesses } from './sampled-process.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeBencode, encodeBencode } from '../src/io/bencode.js';
 import { parseMetainfo } from '../src/io/metainfo.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB, MiB } from '../src/main/settings.js';
+import { KiB, MiB } from '../src/io/settings.js';
 import { duration, MB, micro, seededRandom, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
 
 /** --quick reads a smaller torrent: a smoke run has no time for a dozen reads of the large one. */

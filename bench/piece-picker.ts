@@ -7,7 +7,7 @@
  */
 import { PieceGeometry } from '../src/io/piece-geometry.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB, settings } from '../src/main/settings.js';
+import { KiB, defaultSettings as settings } from '../src/io/settings.js';
 import { PiecePicker } from '../src/main/swarm/piece-picker.js';
 import { Bitfield } from '../src/main/wire/bitfield.js';
 import { duration, micro, perSecond, seededRandom, timed, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';

@@ -13,7 +13,7 @@ import { createTorrent, parseMetainfo } from '../src/io/metainfo.js';
 import { PieceWorkers } from '../src/io/piece-workers.js';
 import { TorrentData } from '../src/io/torrent-data.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB, MiB, settings } from '../src/main/settings.js';
+import { KiB, MiB, defaultSettings as settings } from '../src/io/settings.js';
 import { CHART_PANELS, MB, mbPerSecond, percent, target, timed, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;

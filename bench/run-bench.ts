@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseSize, UsageError } from '../src/main/cli/options.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { MiB } from '../src/main/settings.js';
+import { MiB } from '../src/io/settings.js';
 import { renderTable, timed, type BenchOptions, type Benchmark, type TargetCheck } from './benchmark.js';
 import { manyBenchmark } from './many.js';
 import { metainfoReadBenchmark } from './metainfo-read.js';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { KiB } from '../src/main/settings.js';
+import { KiB } from '../src/io/settings.js';
 
 /** Bound on a clean stop (SIGTERM) before the process is killed. */
 const STOP_MS = 10_000;

@@ -10,7 +10,7 @@ import { bench, run } from 'mitata';
 import { BlockSlab, slabPieceViews, type SlabPiece } from '../src/io/block-slab.js';
 import { PieceWorkers } from '../src/io/piece-workers.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB, MiB, settings } from '../src/main/settings.js';
+import { KiB, MiB, defaultSettings as settings } from '../src/io/settings.js';
 import { CHART_PANELS, mbPerSecond, percent, timed, type BenchOptions, type BenchResult, type Benchmark, type Timed } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTorrent, setAnnounce } from '../src/io/metainfo.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB } from '../src/main/settings.js';
+import { KiB } from '../src/io/settings.js';
 import { aria2Pair } from './aria2-pair.js';
 import { CHART_PANELS, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark, type TargetCheck } from './benchmark.js';
 import { mainThreadProfile, profileNotes, summarizeProfile, type ProfileSummary } from './cpu-profile.js';

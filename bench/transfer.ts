@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { MiB } from '../src/main/settings.js';
+import { MiB } from '../src/io/settings.js';
 import { mbPerSecond, MB } from './benchmark.js';
 import type { SampledProcess } from './sampled-process.js';
 

@@ -8,7 +8,7 @@
 import { encodeMessage, encodePieceHeader, encodeRequests, PIECE_HEADER_LENGTH } from '../src/main/wire/wire-codec.js';
 import type { WireMessage } from '../src/main/wire/wire-messages.js';
 import { WireParser } from '../src/main/wire/wire-parser.js';
-import { KiB, settings } from '../src/main/settings.js';
+import { KiB, defaultSettings as settings } from '../src/io/settings.js';
 import { CHART_PANELS, duration, MB, micro, perSecond, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;

@@ -9,7 +9,7 @@
 import { encodeMessage, encodePieceHeader } from '../src/main/wire/wire-codec.js';
 import { WireParser } from '../src/main/wire/wire-parser.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
-import { KiB, MiB, settings } from '../src/main/settings.js';
+import { KiB, MiB, defaultSettings as settings } from '../src/io/settings.js';
 import { CHART_PANELS, duration, MB, micro, seededRandom, type BenchOptions, type BenchResult, type Benchmark, type MicroFigures } from './benchmark.js';
 
 const PIECE_LENGTH = 256 * KiB;

@@ -5,7 +5,7 @@
  * top-level dictionary starts and ends, because an info hash is the SHA-1 of the info
  * dictionary's bytes exactly as they stand in the file.
  */
-import { settings } from '../main/settings.js';
+import { defaultSettings } from './settings.js';
 
 export type BencodeValue = number | Buffer | BencodeValue[] | BencodeDict;
 export interface BencodeDict {
@@ -157,7 +157,7 @@ export function decodeBencode(data: Uint8Array, options: DecodeOptions = {}): Be
 }
 
 export function decodeBencodeWithSpans(data: Uint8Array, options: DecodeOptions = {}): DecodedWithSpans {
-  const decoder = new Decoder(toBuffer(data), options.maxDepth ?? settings.bencodeMaxDepth);
+  const decoder = new Decoder(toBuffer(data), options.maxDepth ?? defaultSettings.bencodeMaxDepth);
   // The top level counts as depth 0, so its own dictionary records spans at depth 1.
   const value = decoder.value(0);
   if (decoder.pos !== data.length) decoder.fail('trailing data after the value');

@@ -4,7 +4,7 @@
  * slot, and the worker that hashes and writes the piece reads that same memory. The slab never
  * grows: when it is full, callers wait (requesting pauses) instead of allocating.
  */
-import { settings } from '../main/settings.js';
+import { defaultSettings } from './settings.js';
 
 export class BlockSlab {
   readonly buffer: SharedArrayBuffer;
@@ -17,7 +17,7 @@ export class BlockSlab {
     /** The slab's number in the worker pool's list of slabs (see PieceWorkers). */
     readonly id: number,
     budgetBytes: number,
-    readonly slotLength: number = settings.blockLength,
+    readonly slotLength: number = defaultSettings.blockLength,
   ) {
     this.slotCount = Math.floor(budgetBytes / slotLength);
     if (this.slotCount < 1) throw new RangeError(`a block buffer budget of ${budgetBytes} bytes holds no ${slotLength}-byte block`);

@@ -23,7 +23,7 @@ import {
   type BencodeInput,
   type BencodeValue,
 } from './bencode.js';
-import { KiB, MiB, settings } from '../main/settings.js';
+import { KiB, MiB, defaultSettings } from './settings.js';
 
 /** Bytes of one SHA-1 piece hash in `pieces`. */
 const HASH_LENGTH = 20;
@@ -111,7 +111,7 @@ function unsafeComponentReason(component: string): string | undefined {
   if (component.includes('/') || component.includes('\\')) return 'contains a path separator';
   if (component.includes('\0')) return 'contains a NUL character';
   if (/^[A-Za-z]:/.test(component)) return 'starts with a drive letter';
-  if (Buffer.byteLength(component, 'utf8') > settings.maxFileNameBytes) return `is longer than ${settings.maxFileNameBytes} bytes, more than file systems allow`;
+  if (Buffer.byteLength(component, 'utf8') > defaultSettings.maxFileNameBytes) return `is longer than ${defaultSettings.maxFileNameBytes} bytes, more than file systems allow`;
   return undefined;
 }
 
@@ -178,8 +178,8 @@ function isPadFile(attr: BencodeValue | undefined): boolean {
  */
 function claimPath(root: TreeFolder, parts: string[], nameBytes: number, where: string): void {
   const joined = parts.join('/');
-  if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > settings.maxFilePathBytes) {
-    throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${settings.maxFilePathBytes} bytes with the torrent's name, more than file systems allow`);
+  if (nameBytes + 1 + Buffer.byteLength(joined, 'utf8') > defaultSettings.maxFilePathBytes) {
+    throw new MetainfoError(`${where} path ${shown(joined)} is longer than ${defaultSettings.maxFilePathBytes} bytes with the torrent's name, more than file systems allow`);
   }
   // Two entries for one path, or a file where another entry needs a folder, cannot both be
   // stored; undecodable names collapse to U+FFFD, so this also catches names that only
@@ -329,9 +329,9 @@ export async function readTorrentFile(file: string): Promise<Buffer> {
       const info = await handle.stat();
       // A FIFO or a device would have no size to check and might never end.
       if (!info.isFile()) throw new MetainfoError('not a regular file', file);
-      if (info.size > settings.maxTorrentFileLength) {
+      if (info.size > defaultSettings.maxTorrentFileLength) {
         throw new MetainfoError(
-          `is ${info.size} bytes, larger than the ${settings.maxTorrentFileLength} bytes allowed for a .torrent`,
+          `is ${info.size} bytes, larger than the ${defaultSettings.maxTorrentFileLength} bytes allowed for a .torrent`,
           file,
         );
       }
@@ -545,7 +545,7 @@ export async function createTorrent(sourcePath: string, options: CreateTorrentOp
     announce: options.announce,
     'announce-list': announceList !== undefined && announceList.length > 0 ? announceList : undefined,
     comment: options.comment,
-    'created by': options.createdBy ?? settings.clientName,
+    'created by': options.createdBy ?? defaultSettings.clientName,
     'creation date': Math.floor(Date.now() / 1000),
     info: infoDict,
   });

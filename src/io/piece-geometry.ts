@@ -1,5 +1,5 @@
 /** Sizes of pieces and blocks of one torrent: the arithmetic every layer needs. */
-import { settings } from '../main/settings.js';
+import { defaultSettings } from './settings.js';
 
 export class PieceGeometry {
   readonly pieceCount: number;
@@ -7,7 +7,7 @@ export class PieceGeometry {
   constructor(
     readonly pieceLength: number,
     readonly totalLength: number,
-    readonly blockLength: number = settings.blockLength,
+    readonly blockLength: number = defaultSettings.blockLength,
   ) {
     this.pieceCount = totalLength === 0 ? 0 : Math.ceil(totalLength / pieceLength);
   }

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { settings } from '../main/settings.js';
-import type { ReadJob, ReadOutcome, VerifyJob, VerifyOutcome } from '../workers/piece-tasks.js';
+import { defaultSettings, type Settings } from './settings.js';
+import type { ReadJob, ReadOutcome, VerifyJob, VerifyOutcome } from './pool-jobs.js';
 import type { BlockSlab, SlabMemory, SlabPiece } from './block-slab.js';
 import type { PieceLocation } from './piece-spans.js';
 import { TaskBatcher } from './task-batcher.js';
@@ -39,6 +39,7 @@ export class PieceWorkers {
   constructor(
     readonly size: number,
     slabs: readonly BlockSlab[],
+    settings: Settings = defaultSettings,
   ) {
     slabs.forEach((slab, i) => {
       if (slab.id !== i) throw new RangeError(`slab ${slab.id} given at position ${i}`);

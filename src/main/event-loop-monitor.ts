@@ -4,7 +4,7 @@
  * itself (how late it fires) into one histogram per slice of the window.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { settings } from './settings.js';
+import { defaultSettings } from '../io/settings.js';
 
 const SLICES = 6;
 const SAMPLE_MS = 10;
@@ -15,7 +15,7 @@ export class EventLoopMonitor {
   private readonly rotator: NodeJS.Timeout;
   private expectedAt: bigint;
 
-  constructor(windowMs: number = settings.eventLoopWindowMs) {
+  constructor(windowMs: number = defaultSettings.eventLoopWindowMs) {
     this.expectedAt = process.hrtime.bigint() + BigInt(SAMPLE_MS * 1e6);
     this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
     this.sampler.unref();

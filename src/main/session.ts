@@ -23,7 +23,9 @@ import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
 import { FairLimiter } from './net/fair-limiter.js';
 import { rateLimiter } from './net/token-bucket.js';
-import { settings } from './settings.js';
+import { defaultSettings, type Settings } from '../io/settings.js';
+import { systemClock, type Clock } from './clock.js';
+import { tcpDialler, type Dialler } from './net/dialler.js';
 import { mayConnect } from './swarm/connection-shares.js';
 import { SlabShares } from './swarm/slab-shares.js';
 import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
@@ -64,18 +66,31 @@ const PARALLEL_JOINS = 8;
 const TORRENT_WATCH_DEBOUNCE_MS = 200;
 const TORRENT_RESCAN_INTERVAL_MS = 5_000;
 
+/**
+ * What a session runs with besides its options: every part may be left out for the real one.
+ * Tests hand in their own settings (shorter time-outs), clock or dialler, and run whole swarms
+ * of sessions in one process (test/helpers/in-process-peer.ts).
+ */
+export interface SessionEnvironment {
+  settings?: Settings;
+  clock?: Clock;
+  dial?: Dialler;
+  /** Called when --exit-when-done is set and every torrent is complete. */
+  onAllComplete?: () => void;
+}
+
 const PEER_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** An Azureus-style peer id, printable so that it reads well in /status. */
-function newPeerId(): Buffer {
-  const random = [...randomBytes(20 - settings.peerIdPrefix.length)].map((b) => PEER_ID_ALPHABET[b % PEER_ID_ALPHABET.length]);
-  return Buffer.from(settings.peerIdPrefix + random.join(''), 'latin1');
+function newPeerId(prefix: string): Buffer {
+  const random = [...randomBytes(20 - prefix.length)].map((b) => PEER_ID_ALPHABET[b % PEER_ID_ALPHABET.length]);
+  return Buffer.from(prefix + random.join(''), 'latin1');
 }
 
 export class Session {
-  peerId = newPeerId();
+  peerId: Buffer;
   /** Our port: --port, else the one saved in cache/, else the default. */
-  private port: number = settings.defaultPort;
+  private port: number;
   private readonly swarms = new Map<string, Swarm>();
   private readonly listener: PortListener;
   private tracker: TrackerRegistry | null = null;
@@ -96,7 +111,7 @@ export class Session {
   private running = false;
   /** Torrents being joined (their data checked) right now. */
   private joinsInProgress = 0;
-  private readonly loop = new EventLoopMonitor();
+  private readonly loop: EventLoopMonitor;
   private readonly localAddresses: Set<string>;
   private stopping: Promise<void> | null = null;
   private host = '127.0.0.1';
@@ -106,14 +121,25 @@ export class Session {
   private readCache: ReadCache | null = null;
   private readonly uploadLimiter: FairLimiter;
   private readonly downloadLimiter: FairLimiter;
-  private readonly connections = new ConnectionBudget(settings.maxConnections);
+  private readonly connections: ConnectionBudget;
+  readonly settings: Settings;
+  private readonly clock: Clock;
+  private readonly dial: Dialler;
+  private readonly onAllComplete: () => void;
 
   constructor(
     readonly options: PeerOptions,
     private readonly log: Logger,
-    /** Called when --exit-when-done is set and every torrent is complete. */
-    private readonly onAllComplete: () => void = () => undefined,
+    environment: SessionEnvironment = {},
   ) {
+    this.settings = environment.settings ?? defaultSettings;
+    this.clock = environment.clock ?? systemClock;
+    this.dial = environment.dial ?? tcpDialler;
+    this.onAllComplete = environment.onAllComplete ?? (() => undefined);
+    this.peerId = newPeerId(this.settings.peerIdPrefix);
+    this.port = this.settings.defaultPort;
+    this.loop = new EventLoopMonitor(this.settings.eventLoopWindowMs);
+    this.connections = new ConnectionBudget(this.settings.maxConnections);
     this.localAddresses = new Set(['127.0.0.1', '0.0.0.0']);
     for (const list of Object.values(os.networkInterfaces())) {
       for (const entry of list ?? []) this.localAddresses.add(entry.address);
@@ -125,11 +151,12 @@ export class Session {
       onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
       onHttpRequest: (req, res) => this.serveHttp(req, res),
       log,
+      settings: this.settings,
     });
   }
 
   private makeTracker(): TrackerRegistry {
-    const intervalS = this.options.announceInterval ?? settings.trackerIntervalS;
+    const intervalS = this.options.announceInterval ?? this.settings.trackerIntervalS;
     return new TrackerRegistry({
       served: (infoHashHex) => {
         const swarm = this.swarms.get(infoHashHex);
@@ -137,8 +164,9 @@ export class Session {
       },
       allServed: () => this.swarms.keys(),
       selfPeerId: this.peerId,
+      settings: this.settings,
       intervalS,
-      minIntervalS: Math.min(settings.trackerMinIntervalS, intervalS),
+      minIntervalS: Math.min(this.settings.trackerMinIntervalS, intervalS),
       onNewPeer: (infoHashHex, ip, port) => this.swarms.get(infoHashHex)?.learnPeers([{ ip, port }]),
     });
   }
@@ -157,7 +185,7 @@ export class Session {
       this.peerId = Buffer.from(saved.peerId, 'latin1');
       this.savedKnown = saved.known;
     }
-    this.port = this.options.port ?? saved?.port ?? settings.defaultPort;
+    this.port = this.options.port ?? saved?.port ?? this.settings.defaultPort;
     this.tracker = this.makeTracker();
     await this.listener.listen(this.port, this.options.host);
     await this.saveConfig();
@@ -169,13 +197,13 @@ export class Session {
     this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
     this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} with ${metas.length} torrent(s); dashboard at http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
-    const largestPiece = Math.max(settings.blockLength, ...metas.map((meta) => meta.pieceLength));
+    const largestPiece = Math.max(this.settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
     this.slabShares = new SlabShares(this.slab);
-    const readSlab = new BlockSlab(1, Math.max(settings.readCacheBytes, 2 * largestPiece));
+    const readSlab = new BlockSlab(1, Math.max(this.settings.readCacheBytes, 2 * largestPiece));
     this.readSlabBytes = readSlab.slotCount * readSlab.slotLength;
     this.readCache = new ReadCache(readSlab);
-    this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab]);
+    this.workers = new PieceWorkers(this.options.workers, [this.slab, readSlab], this.settings);
     this.joinsInProgress++;
     try {
       // A few at a time: each join waits on disk (checks, the first resume save's fsyncs), so
@@ -347,6 +375,9 @@ export class Session {
   private swarmContext(): SwarmContext {
     if (!this.slab || !this.slabShares || !this.readCache) throw new Error('swarms are made only after the shared buffers');
     return {
+      settings: this.settings,
+      clock: this.clock,
+      dial: this.dial,
       slab: this.slab,
       slabShares: this.slabShares,
       readCache: this.readCache,
@@ -357,7 +388,7 @@ export class Session {
       log: this.log,
       isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
       connections: this.connections,
-      hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, settings.maxConnections),
+      hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, this.settings.maxConnections),
       previousRunClean: this.previousRunClean,
       onComplete: () => this.checkAllComplete(),
     };
@@ -381,7 +412,7 @@ export class Session {
     };
     const swarm = this.swarms.get(handshake.infoHash.toString('hex'));
     if (!swarm) return refuse(`unknown info hash ${handshake.infoHash.toString('hex')}`);
-    if (!this.connections.claim(socket)) return refuse(`${settings.maxConnections} peer connections are open already (maxConnections)`);
+    if (!this.connections.claim(socket)) return refuse(`${this.settings.maxConnections} peer connections are open already (maxConnections)`);
     swarm.admit(socket, parser, handshake, false, ip, port);
   }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { workerData } from 'piscina';
 import { slabPieceViews, type SlabMemory, type SlabPiece } from '../io/block-slab.js';
 import type { PieceLocation } from '../io/piece-spans.js';
+import type { ReadJob, ReadOutcome, VerifyJob, VerifyOutcome } from '../io/pool-jobs.js';
 import { readSpans, writeSpans } from './span-io.js';
 
 /** The slabs, shared once at the worker's start (PieceWorkers' workerData). */
@@ -37,19 +38,6 @@ export function hashBlocks(task: { piece: SlabPiece }): Uint8Array {
   return out;
 }
 
-/** A downloaded piece to hash, and where to write it when it matches. */
-export interface VerifyJob {
-  piece: SlabPiece;
-  expected: Uint8Array;
-  location: PieceLocation;
-}
-
-/**
- * What became of a piece: 1 it matched and was written, 0 it did not match (nothing written),
- * or why writing it failed.
- */
-export type VerifyOutcome = 0 | 1 | string;
-
 /** Runs `work` on each job in order; a job that throws fails alone, with its message as its outcome. */
 function eachAlone<Job, Outcome>(jobs: readonly Job[], work: (job: Job) => Outcome): (Outcome | string)[] {
   return jobs.map((job) => {
@@ -73,15 +61,6 @@ export function verifyAndWritePieces(task: { jobs: VerifyJob[] }): VerifyOutcome
     return 1;
   });
 }
-
-/** A piece to read from its files into the slab, for uploading. */
-export interface ReadJob {
-  piece: SlabPiece;
-  location: PieceLocation;
-}
-
-/** What became of a read: 1 done, or why it failed. */
-export type ReadOutcome = 1 | string;
 
 /** Reads pieces from their files into the slab; one outcome per piece, in order, each failing alone. */
 export function readPieces(task: { jobs: ReadJob[] }): ReadOutcome[] {

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 import type { LogLevel } from '../logger.js';
 
 export interface PeerOptions {
@@ -46,7 +46,7 @@ interface OptionSpec {
 /** Every option of `npm start`: the parser and --help both read this table, so they cannot drift. */
 export const PEER_OPTIONS: readonly OptionSpec[] = [
   { name: 'workers', value: 'N', text: 'size of the worker pool', default: `available cores, ${os.availableParallelism()} here` },
-  { name: 'port', value: 'P', text: 'TCP port for peers, tracker, status and dashboard', default: `the last one used, else ${settings.defaultPort}` },
+  { name: 'port', value: 'P', text: 'TCP port for peers, tracker, status and dashboard', default: `the last one used, else ${defaultSettings.defaultPort}` },
   { name: 'host', value: 'ADDR', text: 'address to listen on and to advertise', default: 'listen on all, advertise the one towards the announce host' },
   { name: 'torrents', value: 'DIR', text: '.torrent files to join', default: './torrents' },
   { name: 'shareable', value: 'DIR', text: 'complete files to seed; finished downloads land here', default: './shareable' },
@@ -54,8 +54,8 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   { name: 'upload-limit', value: 'RATE', text: 'bytes per second, k/M/G suffixes, 0 = unlimited', default: '0' },
   { name: 'download-limit', value: 'RATE', text: 'bytes per second, k/M/G suffixes, 0 = unlimited', default: '0' },
   { name: 'exit-when-done', text: 'exit 0 once every torrent is complete', default: 'off: keep seeding' },
-  { name: 'buffer-memory', value: 'SIZE', text: 'shared memory for blocks being downloaded, k/M/G suffixes', default: `${settings.blockBufferBytes / 1024 / 1024}M` },
-  { name: 'announce-interval', value: 'S', text: 're-announce interval our tracker asks of peers, in seconds', default: `${settings.trackerIntervalS}` },
+  { name: 'buffer-memory', value: 'SIZE', text: 'shared memory for blocks being downloaded, k/M/G suffixes', default: `${defaultSettings.blockBufferBytes / 1024 / 1024}M` },
+  { name: 'announce-interval', value: 'S', text: 're-announce interval our tracker asks of peers, in seconds', default: `${defaultSettings.trackerIntervalS}` },
   { name: 'quiet', text: 'log only warnings; no live progress lines', default: 'off' },
   { name: 'verbose', text: 'log peer-level detail too', default: 'off' },
   { name: 'help', short: 'h', text: 'show this help and exit' },
@@ -90,7 +90,7 @@ export function parseRate(text: string, flag: string): number {
 /** Parses a SIZE in bytes with an optional k/M/G (binary) suffix; at least one 16 KiB block. */
 export function parseSize(text: string, flag: string): number {
   const bytes = parseRate(text, flag);
-  if (bytes < settings.blockLength) throw new UsageError(`${flag} must be at least ${settings.blockLength / 1024}k, got "${text}"`);
+  if (bytes < defaultSettings.blockLength) throw new UsageError(`${flag} must be at least ${defaultSettings.blockLength / 1024}k, got "${text}"`);
   return bytes;
 }
 
@@ -143,7 +143,7 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
     uploadLimit: given('upload-limit', parseRate, 0),
     downloadLimit: given('download-limit', parseRate, 0),
     exitWhenDone: flag('exit-when-done'),
-    bufferMemory: given('buffer-memory', parseSize, settings.blockBufferBytes),
+    bufferMemory: given('buffer-memory', parseSize, defaultSettings.blockBufferBytes),
     announceInterval: given<number | undefined>('announce-interval', (value, name) => parseInteger(value, name, 1, 86_400), undefined),
     logLevel: flag('quiet') ? 'quiet' : flag('verbose') ? 'verbose' : 'normal',
     help: flag('help'),

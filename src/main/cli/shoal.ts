@@ -8,14 +8,17 @@
  */
 import { createLogger } from '../logger.js';
 import { Session } from '../session.js';
-import { settings, settingsProblem } from '../settings.js';
+import { settingsFromEnvironment, TEST_SETTINGS_VARIABLE, type Settings } from '../../io/settings.js';
 import { LiveDisplay } from '../ui/live-display.js';
 import { renderSwarmLines } from '../ui/swarm-lines.js';
 import { parsePeerOptions, usage, UsageError } from './options.js';
 
 async function main(): Promise<number> {
-  if (settingsProblem) {
-    process.stderr.write(`shoal: ${settingsProblem}\n`);
+  let settings: Settings;
+  try {
+    settings = settingsFromEnvironment(process.env[TEST_SETTINGS_VARIABLE]);
+  } catch (error) {
+    process.stderr.write(`shoal: ${(error as Error).message}\n`);
     return 2;
   }
   let options;
@@ -39,7 +42,7 @@ async function main(): Promise<number> {
   const log = createLogger(options.logLevel, display ? (line) => display.printAbove(line) : undefined);
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve)).finally(() => display?.stop());
-  const session = new Session(options, log, () => void session.stop().then(() => finish(0)));
+  const session = new Session(options, log, { settings, onAllComplete: () => void session.stop().then(() => finish(0)) });
   const onSignal = (signal: string): void => {
     log.info(`${signal}: stopping`);
     void session.stop().then(() => finish(0));

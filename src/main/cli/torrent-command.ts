@@ -20,7 +20,7 @@ import {
   systemReason,
   type Metainfo,
 } from '../../io/metainfo.js';
-import { KiB, settings } from '../settings.js';
+import { KiB, defaultSettings } from '../../io/settings.js';
 
 const PROGRAM = 'shoal torrent';
 
@@ -34,7 +34,7 @@ create      makes a .torrent of a file or a folder; --out defaults to torrents/<
             by default the piece length is chosen from the size.
 info        prints the name, info hash, trackers, pieces and files of a .torrent
 set-announce  replaces the tracker URL (and drops any announce-list); the info hash is unchanged
-.torrent files larger than ${settings.maxTorrentFileLength} bytes are refused.`;
+.torrent files larger than ${defaultSettings.maxTorrentFileLength} bytes are refused.`;
 
 /** Bad arguments: the user has to change the command line (exit code 2). */
 export class UsageError extends Error {

@@ -1,6 +1,5 @@
 /** Waits for a peer's BitTorrent handshake on a fresh socket, with a time-out. */
 import type { Socket } from 'node:net';
-import { settings } from '../settings.js';
 import type { Handshake } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 
@@ -8,9 +7,9 @@ import type { WireParser } from '../wire/wire-parser.js';
  * Resolves with the handshake and leaves the socket paused, so that no byte after it is
  * lost before the connection's owner attaches its own listener; the parser keeps those bytes.
  */
-export function readHandshake(socket: Socket, parser: WireParser, firstChunk?: Buffer, timeoutMs: number = settings.handshakeTimeoutMs): Promise<Handshake> {
+export function readHandshake(socket: Socket, parser: WireParser, timeoutMs: number, firstChunk?: Buffer): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`no complete handshake within ${settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`)), Math.max(0, timeoutMs));
+    const timer = setTimeout(() => finish(new Error(`no complete handshake in time (handshakeTimeoutMs)`)), Math.max(0, timeoutMs));
     let done = false;
     const finish = (outcome: Handshake | Error): void => {
       done = true;

@@ -14,7 +14,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../logger.js';
-import { settings } from '../settings.js';
+import type { Settings } from '../../io/settings.js';
 import type { Handshake } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
 import { readHandshake } from './handshake-exchange.js';
@@ -25,6 +25,7 @@ export interface PortHandlers {
   onPeerConnection(socket: net.Socket, parser: WireParser, handshake: Handshake): void;
   onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void;
   log: Logger;
+  settings: Settings;
 }
 
 const HANDSHAKE_FIRST_BYTE = 19;
@@ -44,15 +45,18 @@ export class PortListener {
   /** Sockets not yet identified, oldest first. */
   private readonly pending = new Set<net.Socket>();
   private readonly httpSockets = new Set<net.Socket>();
-  private readonly httpDeadlines = new HttpDeadlines({
-    headersTimeoutMs: settings.httpHeadersTimeoutMs,
-    requestTimeoutMs: settings.httpRequestTimeoutMs,
-  });
+  private readonly httpDeadlines: HttpDeadlines;
+  private readonly settings: Settings;
 
   constructor(private readonly handlers: PortHandlers) {
+    this.settings = handlers.settings;
+    this.httpDeadlines = new HttpDeadlines({
+      headersTimeoutMs: this.settings.httpHeadersTimeoutMs,
+      requestTimeoutMs: this.settings.httpRequestTimeoutMs,
+    });
     // Headers over the size limit are answered 431 by node:http itself; its time-outs would never
     // fire here (see HttpDeadlines), so they are left off.
-    this.http = http.createServer({ maxHeaderSize: settings.httpMaxHeaderBytes, headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
+    this.http = http.createServer({ maxHeaderSize: this.settings.httpMaxHeaderBytes, headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
       this.httpDeadlines.requestStarted(req, res);
       handlers.onHttpRequest(req, res);
     });
@@ -65,10 +69,10 @@ export class PortListener {
       this.handlers.log.debug(`closed incoming connection from ${from}: ${reason}`);
       socket.destroy();
     };
-    if (this.pending.size >= settings.maxPendingConnections) {
+    if (this.pending.size >= this.settings.maxPendingConnections) {
       const oldest = this.pending.values().next().value!;
       this.pending.delete(oldest);
-      this.handlers.log.debug(`closed incoming connection from ${oldest.remoteAddress}:${oldest.remotePort}: not identified yet, and ${settings.maxPendingConnections} connections were waiting (maxPendingConnections)`);
+      this.handlers.log.debug(`closed incoming connection from ${oldest.remoteAddress}:${oldest.remotePort}: not identified yet, and ${this.settings.maxPendingConnections} connections were waiting (maxPendingConnections)`);
       oldest.destroy();
     }
     this.sockets.add(socket);
@@ -80,17 +84,17 @@ export class PortListener {
     });
     socket.on('error', () => socket.destroy());
     const startedAt = Date.now();
-    const deadline = setTimeout(() => close(`no handshake within ${settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`), settings.handshakeTimeoutMs);
+    const deadline = setTimeout(() => close(`no handshake within ${this.settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`), this.settings.handshakeTimeoutMs);
     socket.once('close', () => clearTimeout(deadline));
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       const first = chunk[0];
       if (first === HANDSHAKE_FIRST_BYTE) {
         socket.setNoDelay(true);
-        const parser = new WireParser({ expectHandshake: true });
-        const timeLeft = settings.handshakeTimeoutMs - (Date.now() - startedAt);
+        const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
+        const timeLeft = this.settings.handshakeTimeoutMs - (Date.now() - startedAt);
         clearTimeout(deadline);
-        readHandshake(socket, parser, chunk, timeLeft).then(
+        readHandshake(socket, parser, timeLeft, chunk).then(
           (handshake) => {
             this.pending.delete(socket);
             if (!socket.destroyed) this.handlers.onPeerConnection(socket, parser, handshake);
@@ -100,8 +104,8 @@ export class PortListener {
       } else if (first >= 0x41 && first <= 0x5a) {
         clearTimeout(deadline);
         this.pending.delete(socket);
-        if (this.httpSockets.size >= settings.maxHttpConnections) {
-          return close(`${settings.maxHttpConnections} HTTP connections are open already (maxHttpConnections)`);
+        if (this.httpSockets.size >= this.settings.maxHttpConnections) {
+          return close(`${this.settings.maxHttpConnections} HTTP connections are open already (maxHttpConnections)`);
         }
         this.httpSockets.add(socket);
         // The HTTP server reads the bytes already taken from the socket once they are put back.

@@ -16,7 +16,7 @@
  * the choker decided. A peer that becomes interested is let in at once by `admit` when a slot is
  * free, so keeping it choked until then delays nothing.
  */
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 import type { Role } from './swarm.js';
 
 
@@ -65,11 +65,11 @@ export class Choker {
 
   constructor(options: ChokerOptions = {}) {
     this.random = options.random ?? Math.random;
-    this.slots = options.unchokeSlots ?? settings.unchokeSlots;
-    this.roundMs = options.chokeIntervalMs ?? settings.chokeIntervalMs;
-    this.optimisticMs = options.optimisticIntervalMs ?? settings.optimisticIntervalMs;
-    this.newPeerMs = options.newPeerWindowMs ?? settings.newPeerWindowMs;
-    this.newPeerWeight = options.newPeerOptimisticWeight ?? settings.newPeerOptimisticWeight;
+    this.slots = options.unchokeSlots ?? defaultSettings.unchokeSlots;
+    this.roundMs = options.chokeIntervalMs ?? defaultSettings.chokeIntervalMs;
+    this.optimisticMs = options.optimisticIntervalMs ?? defaultSettings.optimisticIntervalMs;
+    this.newPeerMs = options.newPeerWindowMs ?? defaultSettings.newPeerWindowMs;
+    this.newPeerWeight = options.newPeerOptimisticWeight ?? defaultSettings.newPeerOptimisticWeight;
   }
 
   /** Whether a regular round is due; the first one is due at once. */

@@ -5,7 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import type { FairLimiter } from '../net/fair-limiter.js';
-import { settings } from '../settings.js';
+import type { Settings } from '../../io/settings.js';
+import type { Clock } from '../clock.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { encodeMessage, encodePieceHeader, encodeRequests } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
@@ -23,6 +24,17 @@ export interface PeerHandler {
   onWritable(peer: PeerConnection): void;
 }
 
+/** Where a connection comes from and what it runs with. */
+export interface ConnectionSetup {
+  /** We dialled it. */
+  outgoing: boolean;
+  pieceCount: number;
+  remoteIp: string;
+  remotePort: number;
+  settings: Settings;
+  clock: Clock;
+}
+
 export interface OutstandingRequest extends BlockRef {
   sentAt: number;
 }
@@ -37,7 +49,7 @@ let connectionCount = 0;
 export class PeerConnection {
   /** Unique within this process: addresses may repeat (a peer reconnecting). */
   readonly id = `c${++connectionCount}`;
-  readonly connectedAt = Date.now();
+  readonly connectedAt: number;
   amChoking = true;
   amInterested = false;
   peerChoking = true;
@@ -59,10 +71,10 @@ export class PeerConnection {
   downloaded = 0;
   uploaded = 0;
   /** What the peer gives us and what we send it, in bytes per second (choker, request depth). */
-  readonly downloadRate = new RateMeter();
-  readonly uploadRate = new RateMeter();
+  readonly downloadRate: RateMeter;
+  readonly uploadRate: RateMeter;
   /** Requests we may keep outstanding at the peer (see settings.requestQueueSeconds). */
-  queueDepth: number = settings.initialRequestQueueDepth;
+  queueDepth: number;
   slowStart = true;
   /** Download rate seen at the last housekeeping tick, to tell when slow start stops paying. */
   lastRate = 0;
@@ -83,20 +95,28 @@ export class PeerConnection {
   private closed = false;
   private handler: PeerHandler | null = null;
 
+  readonly outgoing: boolean;
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  private readonly settings: Settings;
+  private readonly clock: Clock;
+
   constructor(
     readonly socket: Socket,
     readonly parser: WireParser,
     readonly handshake: Handshake,
-    readonly outgoing: boolean,
-    pieceCount: number,
-    readonly remoteIp: string,
-    readonly remotePort: number,
+    setup: ConnectionSetup,
   ) {
-    this.peerPieces = new Bitfield(pieceCount);
-    this.listenPort = outgoing ? remotePort : undefined;
-    this.lastReceivedAt = this.lastSentAt = Date.now();
-    this.requestGate = new RequestGate(this.lastSentAt);
-    parser.setPieceCount(pieceCount);
+    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock } = setup);
+    const now = this.clock.now();
+    this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
+    this.peerPieces = new Bitfield(setup.pieceCount);
+    this.listenPort = this.outgoing ? this.remotePort : undefined;
+    this.queueDepth = this.settings.initialRequestQueueDepth;
+    this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
+    this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
+    this.requestGate = new RequestGate(now, this.settings);
+    parser.setPieceCount(setup.pieceCount);
   }
 
   /** The peer id of its handshake, in hex: what a ban names besides the address. */
@@ -136,7 +156,7 @@ export class PeerConnection {
       limiter.wait(owner, () => {
         this.readPaused = false;
         if (this.closed) return;
-        this.prepaid = settings.blockLength;
+        this.prepaid = this.settings.blockLength;
         limiter.take(this.prepaid);
         this.socket.resume();
       });
@@ -152,7 +172,7 @@ export class PeerConnection {
   }
 
   private deliver(result: ReturnType<WireParser['push']>): void {
-    if (result.events.length > 0) this.lastReceivedAt = Date.now();
+    if (result.events.length > 0) this.lastReceivedAt = this.clock.now();
     for (const event of result.events) {
       if (this.closed) return;
       if (event.kind === 'handshake') {
@@ -169,7 +189,7 @@ export class PeerConnection {
     switch (message.kind) {
       case 'choke':
         this.amChoking = true;
-        this.requestGate.choked(Date.now());
+        this.requestGate.choked(this.clock.now());
         break;
       case 'unchoke':
         this.amChoking = false;
@@ -184,7 +204,7 @@ export class PeerConnection {
       default:
         break;
     }
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.clock.now();
     this.socket.write(encodeMessage(message));
   }
 
@@ -204,7 +224,7 @@ export class PeerConnection {
     if (this.closed) return onSent();
     let length = 0;
     for (const view of views) length += view.length;
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.clock.now();
     this.pendingSends.add(onSent);
     const done = (): void => {
       if (this.pendingSends.delete(onSent)) onSent();
@@ -214,7 +234,7 @@ export class PeerConnection {
     views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
     this.socket.uncork();
     this.uploaded += length;
-    this.uploadRate.add(length, Date.now());
+    this.uploadRate.add(length, this.clock.now());
   }
 
   /**

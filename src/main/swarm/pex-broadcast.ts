@@ -3,7 +3,7 @@
  * peer list and the time, sends what comes back, and asks again when its list changes or when
  * `nextAllowedAt` comes (a change that had to wait, or entries beyond the per-message cap).
  */
-import { settings } from '../settings.js';
+import { defaultSettings, type Settings } from '../../io/settings.js';
 import { pexPeerKey, type PexMessage, type PexPeer } from '../wire/ut-pex.js';
 
 
@@ -22,10 +22,13 @@ function addressOf(peer: PexPeer, flags: number | undefined): PexPeer {
 export interface PexSenderOptions {
   /** The recipient is another shoal peer (see isShoalClient), which may be told quickly. */
   shoalPeer: boolean;
+  /** Its pace and message size (pexIntervalMs, pexShoalIntervalMs, pexMaxPeersPerMessage); the defaults when left out. */
+  settings?: Pick<Settings, 'pexIntervalMs' | 'pexShoalIntervalMs' | 'pexMaxPeersPerMessage'>;
 }
 
 export class PexSender {
   private readonly intervalMs: number;
+  private readonly maxPerMessage: number;
   /** What the recipient has been told we have: added and not dropped since, by wire identity. */
   private readonly told = new Map<string, PexPeer>();
   private lastSentAt: number | undefined;
@@ -36,7 +39,9 @@ export class PexSender {
   private keys = new Map<string, string>();
 
   constructor(options: PexSenderOptions) {
-    this.intervalMs = options.shoalPeer ? settings.pexShoalIntervalMs : settings.pexIntervalMs;
+    const limits = options.settings ?? defaultSettings;
+    this.intervalMs = options.shoalPeer ? limits.pexShoalIntervalMs : limits.pexIntervalMs;
+    this.maxPerMessage = limits.pexMaxPeersPerMessage;
   }
 
   /**
@@ -67,12 +72,12 @@ export class PexSender {
     // Entries over the cap stay out of `told`, so the next diff finds them again.
     const added: [string, PexPeer][] = [];
     for (const [key, peer] of currentByKey) {
-      if (added.length === settings.pexMaxPeersPerMessage) break;
+      if (added.length === this.maxPerMessage) break;
       if (!this.told.has(key)) added.push([key, addressOf(peer, peer.flags)]);
     }
     const dropped: [string, PexPeer][] = [];
     for (const [key, peer] of this.told) {
-      if (dropped.length === settings.pexMaxPeersPerMessage) break;
+      if (dropped.length === this.maxPerMessage) break;
       // Flags describe an added peer only.
       if (!currentByKey.has(key)) dropped.push([key, addressOf(peer, undefined)]);
     }

@@ -4,7 +4,7 @@
  * (it is called for every block) and `rate` sums a handful of buckets.
  */
 
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 
 export class RateMeter {
   /** Bytes per bucket; bucket k (time / bucketMs) lives at k % length. */
@@ -15,8 +15,8 @@ export class RateMeter {
   private totalBytes = 0;
 
   constructor(
-    windowMs: number = settings.rateWindowMs,
-    private readonly bucketMs: number = settings.rateBucketMs,
+    windowMs: number = defaultSettings.rateWindowMs,
+    private readonly bucketMs: number = defaultSettings.rateBucketMs,
   ) {
     // One more bucket than the window needs: the newest one is still filling, so the rate always
     // spans at least a full window of finished buckets plus the current partial one.

@@ -6,7 +6,9 @@
  * may queue up to `maxIncomingRequests` (the `reqq` we advertise); one more drops it.
  * Pure: the time is an argument.
  */
-import { settings } from '../settings.js';
+import { defaultSettings, type Settings } from '../../io/settings.js';
+
+export type RequestGateLimits = Pick<Settings, 'chokedRequestGraceMs' | 'maxRequestsWhileChoked' | 'maxIncomingRequests'>;
 
 export type RequestVerdict = { action: 'serve' } | { action: 'ignore' } | { action: 'drop'; reason: string };
 
@@ -15,7 +17,10 @@ export class RequestGate {
   private lateRequests = 0;
 
   /** A connection starts with the peer choked, as of `now`. */
-  constructor(now: number) {
+  constructor(
+    now: number,
+    private readonly limits: RequestGateLimits = defaultSettings,
+  ) {
     this.chokedAt = now;
   }
 
@@ -31,15 +36,15 @@ export class RequestGate {
   /** `choked`: whether the peer is choked now; `queued`: its requests already waiting at us. */
   judge(choked: boolean, queued: number, now: number): RequestVerdict {
     if (choked) {
-      if (now - this.chokedAt < settings.chokedRequestGraceMs) return { action: 'ignore' };
+      if (now - this.chokedAt < this.limits.chokedRequestGraceMs) return { action: 'ignore' };
       this.lateRequests++;
-      if (this.lateRequests > settings.maxRequestsWhileChoked) {
-        return { action: 'drop', reason: `it sent ${this.lateRequests} requests while choked (more than ${settings.maxRequestsWhileChoked}, maxRequestsWhileChoked)` };
+      if (this.lateRequests > this.limits.maxRequestsWhileChoked) {
+        return { action: 'drop', reason: `it sent ${this.lateRequests} requests while choked (more than ${this.limits.maxRequestsWhileChoked}, maxRequestsWhileChoked)` };
       }
       return { action: 'ignore' };
     }
-    if (queued >= settings.maxIncomingRequests) {
-      return { action: 'drop', reason: `it queued more than ${settings.maxIncomingRequests} requests (maxIncomingRequests, the reqq we advertise)` };
+    if (queued >= this.limits.maxIncomingRequests) {
+      return { action: 'drop', reason: `it queued more than ${this.limits.maxIncomingRequests} requests (maxIncomingRequests, the reqq we advertise)` };
     }
     return { action: 'serve' };
   }

@@ -3,7 +3,7 @@
  * it is connected to, the peer list it knows, and the traffic between them.
  */
 import { copyBytes } from '../../io/byte-copy.js';
-import net from 'node:net';
+import type net from 'node:net';
 import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { type Metainfo } from '../../io/metainfo.js';
 import type { PieceReader, ReadCache } from '../../io/read-cache.js';
@@ -13,7 +13,9 @@ import type { ConnectionBudget } from '../net/connection-budget.js';
 import { readHandshake } from '../net/handshake-exchange.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
 import type { SlabOwner, SlabShares } from './slab-shares.js';
-import { settings } from '../settings.js';
+import type { Settings } from '../../io/settings.js';
+import type { Clock } from '../clock.js';
+import type { Dialler } from '../net/dialler.js';
 import { Announcer, type PeerAddress, type TrackerStatus } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, encodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
 import { decodePex, encodePex, type PexPeer } from '../wire/ut-pex.js';
@@ -38,6 +40,10 @@ export type Admission = 'admitted' | 'duplicate' | 'refused';
 
 /** What a swarm needs from the session that holds it. */
 export interface SwarmContext {
+  settings: Settings;
+  clock: Clock;
+  /** Opens outgoing connections (tcpDialler, or a test's). */
+  dial: Dialler;
   peerId: Buffer;
   port: number;
   log: Logger;
@@ -136,22 +142,24 @@ export class Swarm implements PeerHandler {
   /** Pieces verified since the resume data was last saved. */
   private resumeDirty = false;
   private resumeSaving: Promise<void> | null = null;
-  private readonly choker = new Choker();
-  private readonly bans = new BanList(settings.maxBansPerSwarm);
+  private readonly choker: Choker;
+  private readonly bans: BanList;
   /** Who sent each block, and the pieces downloaded from one peer at a time after bad data. */
   private readonly smartBan = new SmartBan<PeerConnection>();
   /** Pieces being hashed and written: their blocks must stay where they are. */
   private readonly verifying = new Set<number>();
   private announcer: Announcer | null = null;
-  private tick: NodeJS.Timeout | null = null;
+  private stopTicking: (() => void) | null = null;
   private roleNow: Role = 'leecher';
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
   private stopped = false;
   private downloadedBytes = 0;
   private uploadedBytes = 0;
-  private readonly downloadRate = new RateMeter();
-  private readonly uploadRate = new RateMeter();
+  private readonly downloadRate: RateMeter;
+  private readonly uploadRate: RateMeter;
   private readonly log: Logger;
+  private readonly settings: Settings;
+  private readonly clock: Clock;
   /** This swarm as the slab's shares know it: woken to request again when memory is released. */
   private readonly memoryOwner: SlabOwner = {
     wake: () => {
@@ -168,6 +176,12 @@ export class Swarm implements PeerHandler {
     this.data = data;
     this.picker = new PiecePicker(data.geometry);
     this.log = context.log.child(meta.name);
+    this.settings = context.settings;
+    this.clock = context.clock;
+    this.bans = new BanList(this.settings.maxBansPerSwarm);
+    this.choker = new Choker(this.settings);
+    this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
+    this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
   }
 
   get role(): Role {
@@ -204,6 +218,7 @@ export class Swarm implements PeerHandler {
         infoHash: this.meta.infoHash,
         peerId: this.context.peerId,
         port: this.context.port,
+        settings: this.settings,
         stats: () => ({ uploaded: this.uploadedBytes, downloaded: this.downloadedBytes, left: this.picker.bytesLeft() }),
         onPeers: (peers) => this.learnPeers(peers),
         log: (line) => this.log.info(line),
@@ -211,8 +226,7 @@ export class Swarm implements PeerHandler {
       });
       this.announcer.start();
     }
-    this.tick = setInterval(() => this.housekeeping(), TICK_MS);
-    this.tick.unref();
+    this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
   }
 
   /** Logs one of the swarm's events (see swarm-events.ts); whatever bans a peer reports it here. */
@@ -233,7 +247,7 @@ export class Swarm implements PeerHandler {
   private learnPeer(ip: string, port: number): boolean {
     if (this.context.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
-    if (this.known.has(address) || this.known.size >= settings.maxKnownPeersPerSwarm || this.bans.isBannedAddress(ip, port)) return false;
+    if (this.known.has(address) || this.known.size >= this.settings.maxKnownPeersPerSwarm || this.bans.isBannedAddress(ip, port)) return false;
     this.known.set(address, { ip, port, failures: 0, nextAttemptAt: 0 });
     this.log.debug(`learned of peer ${address}`);
     return true;
@@ -246,15 +260,15 @@ export class Swarm implements PeerHandler {
 
   private connectToKnownPeers(): void {
     if (this.roleNow !== 'leecher' || this.picker.complete || this.stopped) return;
-    const now = Date.now();
+    const now = this.clock.now();
     let perIp: Map<string, number> | null = null;
     for (const [address, known] of this.known) {
       const connections = this.peers.size + this.connecting.size;
-      if (connections >= settings.maxPeersPerSwarm || !this.context.hasConnectionRoom(connections)) return;
+      if (connections >= this.settings.maxPeersPerSwarm || !this.context.hasConnectionRoom(connections)) return;
       if (known.nextAttemptAt > now || this.connecting.has(address) || this.isConnectedTo(address)) continue;
       perIp ??= this.connectionsPerIp();
       const sameIp = perIp.get(known.ip) ?? 0;
-      if (sameIp >= settings.maxPeersPerAddress) continue;
+      if (sameIp >= this.settings.maxPeersPerAddress) continue;
       perIp.set(known.ip, sameIp + 1);
       void this.connect(known);
     }
@@ -271,7 +285,7 @@ export class Swarm implements PeerHandler {
 
   private async connect(known: KnownPeer): Promise<void> {
     const address = `${known.ip}:${known.port}`;
-    const socket = net.connect({ host: known.ip, port: known.port });
+    const socket = this.context.dial(known.ip, known.port);
     if (!this.context.connections.claim(socket)) {
       socket.destroy();
       return;
@@ -280,7 +294,7 @@ export class Swarm implements PeerHandler {
     socket.setNoDelay(true);
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('connection timed out')), settings.connectTimeoutMs);
+        const timer = setTimeout(() => reject(new Error('connection timed out')), this.settings.connectTimeoutMs);
         socket.once('connect', () => {
           clearTimeout(timer);
           resolve();
@@ -291,8 +305,8 @@ export class Swarm implements PeerHandler {
         });
       });
       socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
-      const parser = new WireParser({ expectHandshake: true });
-      const handshake = await readHandshake(socket, parser);
+      const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
+      const handshake = await readHandshake(socket, parser, this.settings.handshakeTimeoutMs);
       if (!handshake.infoHash.equals(this.meta.infoHash)) throw new Error('it answered for another torrent');
       this.connecting.delete(address);
       known.failures = 0;
@@ -301,12 +315,12 @@ export class Swarm implements PeerHandler {
       const admission = this.admit(socket, parser, handshake, true, known.ip, known.port);
       // Already connected the other way: not tried again until that connection ends.
       if (admission === 'duplicate') known.nextAttemptAt = Infinity;
-      else if (admission === 'refused') known.nextAttemptAt = Date.now() + RECONNECT_BASE_MS;
+      else if (admission === 'refused') known.nextAttemptAt = this.clock.now() + RECONNECT_BASE_MS;
     } catch (error) {
       this.connecting.delete(address);
       socket.destroy();
       known.failures++;
-      known.nextAttemptAt = Date.now() + Math.min(RECONNECT_BASE_MS * 2 ** (known.failures - 1), RECONNECT_MAX_MS);
+      known.nextAttemptAt = this.clock.now() + Math.min(RECONNECT_BASE_MS * 2 ** (known.failures - 1), RECONNECT_MAX_MS);
       this.log.debug(`could not connect to ${address}: ${(error as Error).message}`);
       if (known.failures >= MAX_CONNECT_FAILURES) {
         // Gone, as far as we can tell: off the peer list, and ut_pex tells the swarm it dropped.
@@ -334,10 +348,10 @@ export class Swarm implements PeerHandler {
       if (peer.handshake.peerId.equals(handshake.peerId)) return refuse('already connected to that peer', 'duplicate');
       if (peer.remoteIp === ip) sameIp++;
     }
-    if (this.peers.size >= settings.maxPeersPerSwarm) return refuse(`${settings.maxPeersPerSwarm} peers are connected in this swarm already (maxPeersPerSwarm)`);
-    if (sameIp >= settings.maxPeersPerAddress) return refuse(`${settings.maxPeersPerAddress} peers from ${ip} are connected in this swarm already (maxPeersPerAddress)`);
+    if (this.peers.size >= this.settings.maxPeersPerSwarm) return refuse(`${this.settings.maxPeersPerSwarm} peers are connected in this swarm already (maxPeersPerSwarm)`);
+    if (sameIp >= this.settings.maxPeersPerAddress) return refuse(`${this.settings.maxPeersPerAddress} peers from ${ip} are connected in this swarm already (maxPeersPerAddress)`);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
-    const peer = new PeerConnection(socket, parser, handshake, outgoing, this.meta.pieceCount, ip, port);
+    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock });
     parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
     this.peers.add(peer);
     this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
@@ -347,8 +361,8 @@ export class Swarm implements PeerHandler {
       const payload = encodeExtensionHandshake({
         m: { ...LOCAL_EXTENSION_IDS },
         p: this.context.port,
-        v: settings.clientName,
-        reqq: settings.maxIncomingRequests,
+        v: this.settings.clientName,
+        reqq: this.settings.maxIncomingRequests,
       });
       peer.send({ kind: 'extended', extId: 0, payload });
     }
@@ -372,11 +386,11 @@ export class Swarm implements PeerHandler {
         return;
       case 'interested':
         peer.peerInterested = true;
-        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
+        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), this.clock.now()));
         return;
       case 'not-interested':
         peer.peerInterested = false;
-        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
+        this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), this.clock.now()));
         return;
       case 'have':
         if (!peer.peerPieces.has(message.index)) {
@@ -440,7 +454,7 @@ export class Swarm implements PeerHandler {
       // and the change is broadcast to the swarm.
       if (!this.context.isSelf(peer.remoteIp, port)) this.learnPeer(peer.remoteIp, port);
     }
-    if (peer.extensions.m.ut_pex) peer.pex = new PexSender({ shoalPeer: isShoalClient(peer.extensions.v) });
+    if (peer.extensions.m.ut_pex) peer.pex = new PexSender({ shoalPeer: isShoalClient(peer.extensions.v), settings: this.settings });
     this.broadcastPeerList();
   }
 
@@ -448,7 +462,7 @@ export class Swarm implements PeerHandler {
   private onPex(peer: PeerConnection, payload: Buffer): void {
     let added: PexPeer[];
     try {
-      added = decodePex(payload).added;
+      added = decodePex(payload, this.settings.pexMaxReceivedPeers).added;
     } catch (error) {
       return peer.close((error as Error).message);
     }
@@ -467,7 +481,7 @@ export class Swarm implements PeerHandler {
    * peers, a minute for other clients.
    */
   private broadcastPeerList(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const list = this.pexPeerList();
     for (const peer of this.peers) {
       const extId = peer.extensions?.m.ut_pex;
@@ -479,10 +493,10 @@ export class Swarm implements PeerHandler {
   }
 
   private onRequest(peer: PeerConnection, request: { index: number; begin: number; length: number }): void {
-    const problem = checkRequest(request, this.data.geometry);
+    const problem = checkRequest(request, this.data.geometry, this.settings.maxRequestLength);
     if (problem) return peer.close(`bad request: ${problem}`);
     if (!this.picker.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
-    const verdict = peer.requestGate.judge(peer.amChoking, peer.incoming.length, Date.now());
+    const verdict = peer.requestGate.judge(peer.amChoking, peer.incoming.length, this.clock.now());
     if (verdict.action === 'drop') return peer.close(verdict.reason);
     if (verdict.action === 'ignore') return;
     peer.incoming.push({ index: request.index, begin: request.begin, length: request.length });
@@ -529,7 +543,7 @@ export class Swarm implements PeerHandler {
         if (peer.isClosed || peer.amChoking) return lease.release();
         peer.sendBlock(request.index, request.begin, lease.views, lease.release);
         this.uploadedBytes += request.length;
-        this.uploadRate.add(request.length, Date.now());
+        this.uploadRate.add(request.length, this.clock.now());
         this.serveRequests(peer);
       })
       .catch((error: Error) => {
@@ -548,7 +562,7 @@ export class Swarm implements PeerHandler {
     const cache = this.context.readCache;
     const seen = new Set([current]);
     const scanned = Math.min(peer.incoming.length, READ_AHEAD_SCAN);
-    for (let i = 0; i < scanned && seen.size <= settings.readAheadPieces; i++) {
+    for (let i = 0; i < scanned && seen.size <= this.settings.readAheadPieces; i++) {
       const { index } = peer.incoming[i];
       if (seen.has(index)) continue;
       seen.add(index);
@@ -580,15 +594,15 @@ export class Swarm implements PeerHandler {
       if (peer.abandoned.delete(key)) return;
       return peer.close(`sent piece ${message.index} offset ${message.begin}, which nobody requested`);
     }
-    const problem = checkBlock(message, this.data.geometry);
+    const problem = checkBlock(message, this.data.geometry, this.settings.maxRequestLength);
     if (problem || message.block.length !== request.length) return peer.close(`bad block: ${problem ?? 'wrong length'}`);
     peer.outstanding.delete(key);
-    const now = Date.now();
+    const now = this.clock.now();
     peer.downloaded += message.block.length;
     peer.downloadRate.add(message.block.length, now);
     this.downloadRate.add(message.block.length, now);
     peer.snubbed = false;
-    if (peer.slowStart) peer.queueDepth = Math.min(settings.maxRequestQueueDepth, peer.queueDepth + 1);
+    if (peer.slowStart) peer.queueDepth = Math.min(this.settings.maxRequestQueueDepth, peer.queueDepth + 1);
     if (this.picker.isReceived(message.index, message.begin)) {
       // End game: another peer's copy arrived first.
       this.requestBlocks(peer);
@@ -761,9 +775,9 @@ export class Swarm implements PeerHandler {
   /** How many requests the peer should have outstanding now (settings.requestQueueSeconds). */
   private requestDepth(peer: PeerConnection): number {
     if (peer.snubbed) return 1;
-    const byRate = Math.ceil((peer.downloadRate.rate(Date.now()) * settings.requestQueueSeconds) / this.data.geometry.blockLength);
-    const target = Math.max(settings.minRequestQueueDepth, byRate, peer.slowStart ? peer.queueDepth : 0);
-    return Math.min(target, settings.maxRequestQueueDepth, peer.extensions?.reqq ?? settings.defaultPeerReqq);
+    const byRate = Math.ceil((peer.downloadRate.rate(this.clock.now()) * this.settings.requestQueueSeconds) / this.data.geometry.blockLength);
+    const target = Math.max(this.settings.minRequestQueueDepth, byRate, peer.slowStart ? peer.queueDepth : 0);
+    return Math.min(target, this.settings.maxRequestQueueDepth, peer.extensions?.reqq ?? this.settings.defaultPeerReqq);
   }
 
   private requestBlocks(peer: PeerConnection): void {
@@ -773,7 +787,7 @@ export class Swarm implements PeerHandler {
     // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
     if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && peer.outstanding.size > 0)) return;
     const reserve = (index: number): boolean => {
-      const slots = this.context.slabShares.allocate(this.memoryOwner, this.data.geometry.pieceSize(index), Date.now());
+      const slots = this.context.slabShares.allocate(this.memoryOwner, this.data.geometry.pieceSize(index), this.clock.now());
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
@@ -783,7 +797,7 @@ export class Swarm implements PeerHandler {
       blocks = this.picker.pickEndgame(peerHas, room, (index, begin) => peer.outstanding.has(blockKey(index, begin)));
     }
     for (const block of blocks) this.smartBan.claim(block.index, peer);
-    peer.sendRequests(blocks, Date.now());
+    peer.sendRequests(blocks, this.clock.now());
   }
 
   /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */
@@ -803,7 +817,7 @@ export class Swarm implements PeerHandler {
 
   /** The peers as the choker sees them. */
   private chokerView(): ChokerPeer[] {
-    const now = Date.now();
+    const now = this.clock.now();
     return [...this.peers].map((peer) => ({
       id: peer.id,
       interested: peer.peerInterested,
@@ -837,9 +851,9 @@ export class Swarm implements PeerHandler {
     // A peer we did not dial because this connection existed may be dialled again.
     const peerId = peer.handshake.peerId.toString('hex');
     for (const known of this.known.values()) {
-      if (known.peerId === peerId) known.nextAttemptAt = Math.min(known.nextAttemptAt, Date.now() + RECONNECT_BASE_MS);
+      if (known.peerId === peerId) known.nextAttemptAt = Math.min(known.nextAttemptAt, this.clock.now() + RECONNECT_BASE_MS);
     }
-    if (!peer.amChoking) this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), Date.now()));
+    if (!peer.amChoking) this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), this.clock.now()));
     for (const other of this.peers) this.requestBlocks(other);
   }
 
@@ -860,13 +874,13 @@ export class Swarm implements PeerHandler {
   }
 
   private housekeeping(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.resumeDirty && !this.resumeSaving) void this.saveResume(false);
     const idle: PeerConnection[] = [];
     for (const peer of this.peers) {
       let timedOut = false;
       for (const [key, request] of peer.outstanding) {
-        if (now - request.sentAt < settings.requestTimeoutMs) continue;
+        if (now - request.sentAt < this.settings.requestTimeoutMs) continue;
         peer.outstanding.delete(key);
         peer.abandon(key);
         peer.snubbed = true;
@@ -879,7 +893,7 @@ export class Swarm implements PeerHandler {
       // Slow start ends once a bigger queue stops bringing a faster rate.
       if (peer.slowStart && peer.lastRate > 0 && rate < peer.lastRate * 1.1) peer.slowStart = false;
       peer.lastRate = rate;
-      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now);
+      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now, this.settings);
       if (liveness === 'drop') idle.push(peer);
       else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
     }
@@ -896,7 +910,7 @@ export class Swarm implements PeerHandler {
   }
 
   status(): SwarmStatus {
-    const now = Date.now();
+    const now = this.clock.now();
     return {
       infoHash: this.meta.infoHashHex,
       name: this.meta.name,
@@ -928,7 +942,7 @@ export class Swarm implements PeerHandler {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tick) clearInterval(this.tick);
+    this.stopTicking?.();
     for (const peer of [...this.peers]) peer.close('shutting down');
     await Promise.all(this.pendingPieces);
     for (const slots of this.pieceSlots.values()) this.context.slabShares.release(this.memoryOwner, slots);

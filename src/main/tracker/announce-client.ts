@@ -5,7 +5,7 @@
  */
 import { request } from 'undici';
 import { asBytes, asInteger, asList, asText, decodeBencode, isDict, type BencodeValue } from '../../io/bencode.js';
-import { settings } from '../settings.js';
+import { defaultSettings, type Settings } from '../../io/settings.js';
 import { decodeCompactPeers, type PeerAddress } from './tracker-responses.js';
 
 export type { PeerAddress } from './tracker-responses.js';
@@ -174,9 +174,10 @@ function describeNetworkError(err: unknown): string {
 export async function announceOnce(
   url: string,
   params: AnnounceParams,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal; settings?: Pick<Settings, 'announceTimeoutMs' | 'maxTrackerResponseLength' | 'clientName'> } = {},
 ): Promise<AnnounceResult> {
   const target = buildAnnounceUrl(url, params);
+  const settings = options.settings ?? defaultSettings;
   const timeoutMs = options.timeoutMs ?? settings.announceTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
@@ -249,6 +250,8 @@ export interface AnnouncerOptions {
   peerId: Buffer;
   port: number;
   stats: () => AnnounceStats;
+  /** The peer's settings: time-outs, back-off and limits where the options below name none. */
+  settings?: Settings;
   onPeers: (peers: PeerAddress[]) => void;
   log?: (line: string) => void;
   /** Told of each failed announce instead of `log`, by callers that report failures as events. */
@@ -292,13 +295,15 @@ export class Announcer {
   private readonly minIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly settings: Settings;
 
   constructor(private readonly options: AnnouncerOptions) {
-    this.retryBaseMs = options.retryBaseMs ?? settings.announceRetryBaseMs;
-    this.retryMaxMs = options.retryMaxMs ?? settings.announceRetryMaxMs;
-    this.minIntervalMs = options.minIntervalMs ?? settings.announceMinIntervalMs;
-    this.timeoutMs = options.timeoutMs ?? settings.announceTimeoutMs;
-    this.stopTimeoutMs = options.stopTimeoutMs ?? settings.announceStopTimeoutMs;
+    this.settings = options.settings ?? defaultSettings;
+    this.retryBaseMs = options.retryBaseMs ?? this.settings.announceRetryBaseMs;
+    this.retryMaxMs = options.retryMaxMs ?? this.settings.announceRetryMaxMs;
+    this.minIntervalMs = options.minIntervalMs ?? this.settings.announceMinIntervalMs;
+    this.timeoutMs = options.timeoutMs ?? this.settings.announceTimeoutMs;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? this.settings.announceStopTimeoutMs;
   }
 
   start(): void {
@@ -386,7 +391,7 @@ export class Announcer {
     this.state = 'announcing';
     let result: AnnounceResult;
     try {
-      result = await announceOnce(this.options.url, this.params(event), { timeoutMs: this.timeoutMs, signal });
+      result = await announceOnce(this.options.url, this.params(event), { timeoutMs: this.timeoutMs, signal, settings: this.settings });
     } catch (err) {
       if (this.stopping) return;
       this.failures++;
@@ -428,7 +433,7 @@ export class Announcer {
     }
     if (this.registered) {
       try {
-        await announceOnce(this.options.url, this.params('stopped'), { timeoutMs: this.stopTimeoutMs });
+        await announceOnce(this.options.url, this.params('stopped'), { timeoutMs: this.stopTimeoutMs, settings: this.settings });
       } catch (err) {
         this.log(`event=stopped not delivered: ${err instanceof AnnounceError ? err.reason : String(err)}`);
       }

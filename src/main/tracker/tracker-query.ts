@@ -3,7 +3,7 @@
  * percent-encoded byte by byte, so the query is decoded to bytes here: URLSearchParams would
  * read the escapes as UTF-8 and turn every invalid sequence into U+FFFD.
  */
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 
 /** The text that goes into the reply's `failure reason`. */
 export interface TrackerFailure {
@@ -182,13 +182,13 @@ export function parseAnnounceRequest(query: Map<string, Buffer[]>, remoteIp: str
   const noPeerId = flag(query, 'no_peer_id', false);
   if (isTrackerFailure(noPeerId)) return noPeerId;
 
-  let numwant: number = settings.trackerDefaultNumwant;
+  let numwant: number = defaultSettings.trackerDefaultNumwant;
   const numwantValue = single(query, 'numwant');
   if (isTrackerFailure(numwantValue)) return numwantValue;
   if (numwantValue !== undefined) {
     const n = decimal(numwantValue);
     if (n === undefined) return { failure: 'invalid numwant: must be a non-negative integer' };
-    numwant = Math.min(n, settings.trackerMaxNumwant);
+    numwant = Math.min(n, defaultSettings.trackerMaxNumwant);
   }
 
   return {

@@ -3,7 +3,7 @@
  * tested with a fake clock. Peers are keyed by ip and port, never by peer id alone, because
  * several peers may run on one machine and a restarted peer comes back with a new id.
  */
-import { settings } from '../settings.js';
+import { defaultSettings, type Settings } from '../../io/settings.js';
 import type { AnnounceRequest, TrackerFailure } from './tracker-query.js';
 
 /** The peer running this tracker lists itself in every swarm it takes part in. */
@@ -56,6 +56,8 @@ export interface TrackerRegistryOptions {
   allServed?: () => Iterable<string>;
   /** Our peer id, so that the dictionary model can list us with one. */
   selfPeerId?: Buffer;
+  /** The peer's settings (trackerIntervalS, trackerMinIntervalS, trackerExpiryIntervals) where the options below name none. */
+  settings?: Pick<Settings, 'trackerIntervalS' | 'trackerMinIntervalS' | 'trackerExpiryIntervals'>;
   intervalS?: number;
   minIntervalS?: number;
   expiryIntervals?: number;
@@ -87,6 +89,7 @@ export class TrackerRegistry {
   private readonly expiryMs: number;
 
   constructor(private readonly options: TrackerRegistryOptions) {
+    const settings = options.settings ?? defaultSettings;
     this.intervalS = options.intervalS ?? settings.trackerIntervalS;
     this.minIntervalS = options.minIntervalS ?? settings.trackerMinIntervalS;
     this.expiryMs = (options.expiryIntervals ?? settings.trackerExpiryIntervals) * this.intervalS * 1000;

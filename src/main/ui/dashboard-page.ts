@@ -9,7 +9,7 @@
  * is a second wall should that rule ever be broken.
  */
 import { createHash } from 'node:crypto';
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 import { formatBytes, formatDuration, formatRate } from './units.js';
 
 const STYLE = `
@@ -114,7 +114,7 @@ async function refresh() {
     state.className = 'error';
     state.textContent = 'cannot read /status: ' + error.message + ' (retrying)';
   } finally {
-    setTimeout(refresh, ${settings.dashboardRefreshMs});
+    setTimeout(refresh, ${defaultSettings.dashboardRefreshMs});
   }
 }
 refresh();

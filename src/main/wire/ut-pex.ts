@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { asBytes, decodeBencode, encodeBencode, isDict, type BencodeDict, type BencodeValue } from '../../io/bencode.js';
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 import { WireProtocolError } from './wire-messages.js';
 
 export interface PexPeer {
@@ -218,7 +218,7 @@ function readEntries(
 }
 
 /** Unknown keys are ignored; a known key of the wrong type or length is a malformed message. */
-export function decodePex(payload: Buffer): PexMessage {
+export function decodePex(payload: Buffer, maxReceived: number = defaultSettings.pexMaxReceivedPeers): PexMessage {
   let dict: BencodeValue;
   try {
     dict = decodeBencode(payload);
@@ -226,9 +226,9 @@ export function decodePex(payload: Buffer): PexMessage {
     refuse(`is not valid bencode (${(e as Error).message})`);
   }
   if (!isDict(dict)) refuse('is not a bencoded dictionary');
-  const added = readEntries(dict, 'added', IPV4_ENTRY, 'added.f', settings.pexMaxReceivedPeers);
-  added.push(...readEntries(dict, 'added6', IPV6_ENTRY, 'added6.f', settings.pexMaxReceivedPeers - added.length));
-  const dropped = readEntries(dict, 'dropped', IPV4_ENTRY, undefined, settings.pexMaxReceivedPeers);
-  dropped.push(...readEntries(dict, 'dropped6', IPV6_ENTRY, undefined, settings.pexMaxReceivedPeers - dropped.length));
+  const added = readEntries(dict, 'added', IPV4_ENTRY, 'added.f', maxReceived);
+  added.push(...readEntries(dict, 'added6', IPV6_ENTRY, 'added6.f', maxReceived - added.length));
+  const dropped = readEntries(dict, 'dropped', IPV4_ENTRY, undefined, maxReceived);
+  dropped.push(...readEntries(dict, 'dropped6', IPV6_ENTRY, undefined, maxReceived - dropped.length));
   return { added, dropped };
 }

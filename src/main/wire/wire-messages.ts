@@ -2,7 +2,7 @@
  * The messages of the peer wire protocol (BEP 3, with BEP 10's extended message) and the one
  * table of their lengths, which the parser consults before it reads a body.
  */
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 
 export const MessageId = {
   choke: 0,
@@ -98,10 +98,10 @@ export const MESSAGE_LENGTH_RULES: Readonly<Partial<Record<number, LengthRule>>>
   [MessageId.have]: exactly('have', 1 + 4),
   [MessageId.bitfield]: { name: 'bitfield', min: 1, max: Infinity },
   [MessageId.request]: exactly('request', 1 + 12),
-  [MessageId.piece]: { name: 'piece', min: 1 + 8, max: 1 + 8 + settings.maxRequestLength },
+  [MessageId.piece]: { name: 'piece', min: 1 + 8, max: 1 + 8 + defaultSettings.maxRequestLength },
   [MessageId.cancel]: exactly('cancel', 1 + 12),
   [MessageId.port]: exactly('port', 1 + 2),
-  [MessageId.extended]: { name: 'extended', min: 1 + 1, max: 1 + settings.maxExtendedMessageLength },
+  [MessageId.extended]: { name: 'extended', min: 1 + 1, max: 1 + defaultSettings.maxExtendedMessageLength },
 };
 
 /** The table's rule for `id`, with the bitfield made exact once the piece count is known. */

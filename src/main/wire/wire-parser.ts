@@ -5,7 +5,7 @@
  * table in wire-messages.ts before waiting for a body.
  */
 import { copyBytes } from '../../io/byte-copy.js';
-import { settings } from '../settings.js';
+import { defaultSettings } from '../../io/settings.js';
 import {
   HANDSHAKE_LENGTH,
   MessageId,
@@ -214,7 +214,7 @@ export class WireParser {
 
   constructor(options: WireParserOptions) {
     this.state = options.expectHandshake ? 'handshake' : 'prefix';
-    this.maxFrameLength = options.maxFrameLength ?? settings.maxFrameLength;
+    this.maxFrameLength = options.maxFrameLength ?? defaultSettings.maxFrameLength;
   }
 
   /**

@@ -1,0 +1,234 @@
+/**
+ * Every default, limit and time-out of shoal in one place. A running peer holds one `Settings`
+ * value (the defaults, or the defaults with some numbers replaced) and hands it to whatever needs
+ * one: the session to its swarms, the swarm to its connections, so that tests in one process can
+ * shrink a time-out for one peer without touching another. Pure modules take the numbers they
+ * need as arguments and fall back on `defaultSettings`. `--help` and docs/security-and-limits.md
+ * list them. It lives in src/io, the lowest floor, so that every floor may read it
+ * (docs/architecture.md).
+ */
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+const defaults = {
+  /** Default TCP port: one port carries the peer wire protocol and HTTP (tracker, status). */
+  defaultPort: 6881,
+  /** Prefix of our peer id (Azureus style: client "SH", version 0.1.0). */
+  peerIdPrefix: '-SH0100-',
+  /** Client name sent as `v` in the BEP 10 handshake; other shoal peers are recognized by it. */
+  clientName: 'shoal 0.1.0',
+
+  /** Largest peer-wire frame accepted (length prefix); a bigger one closes the connection. */
+  maxFrameLength: 1 * MiB,
+  /** Largest block a peer may request from us (BEP 3 says 16 KiB; clients tolerate up to 128 KiB). */
+  maxRequestLength: 128 * KiB,
+  /** Size of the blocks we request. */
+  blockLength: 16 * KiB,
+  /** Largest BEP 10 extended message accepted. */
+  maxExtendedMessageLength: 256 * KiB,
+  /**
+   * Requests kept outstanding at one peer: enough for `requestQueueSeconds` of its rate, between
+   * the minimum and maximum depth. A new peer starts at the initial depth and grows by one per
+   * block received (slow start) until its rate stops growing.
+   */
+  requestQueueSeconds: 3,
+  minRequestQueueDepth: 2,
+  initialRequestQueueDepth: 4,
+  maxRequestQueueDepth: 500,
+  /** Requests a peer accepts when its BEP 10 handshake names no `reqq` (libtorrent's default). */
+  defaultPeerReqq: 250,
+  /** `reqq` we advertise: requests a peer may queue at us. One more, and the peer is dropped (it was told). */
+  maxIncomingRequests: 500,
+  /**
+   * Requests that arrive this soon after we choked a peer were in flight when it was choked: they
+   * are ignored and not held against it (we do not speak BEP 6, so no REJECT is sent).
+   */
+  chokedRequestGraceMs: 5_000,
+  /** Requests a choked peer may send after the grace time before it is dropped for ignoring the choke. */
+  maxRequestsWhileChoked: 16,
+  /** An incoming connection that has not sent a complete handshake (or an HTTP request line) by then is closed. */
+  handshakeTimeoutMs: 20_000,
+  /** An outstanding request not answered in this time is given to another peer, and the peer is snubbed. */
+  requestTimeoutMs: 30_000,
+  /** Time allowed for an outgoing TCP connection to be established. */
+  connectTimeoutMs: 10_000,
+  /** A keep-alive is sent after this much silence from our side. */
+  keepAliveIntervalMs: 120_000,
+  /** A peer from which no message came for this long is dropped (it should send keep-alives every 2 minutes). */
+  idleTimeoutMs: 240_000,
+
+  /** Time between rounds of the choker (BEP 3 tit-for-tat). */
+  chokeIntervalMs: 10_000,
+  /** Time an optimistic unchoke is kept before another peer is drawn. */
+  optimisticIntervalMs: 30_000,
+  /** Peers unchoked for their rate, besides the one optimistic unchoke. */
+  unchokeSlots: 4,
+  /** Peers connected this recently count as new in the optimistic draw. */
+  newPeerWindowMs: 60_000,
+  /** How many times more likely a new peer is to be drawn for the optimistic unchoke. */
+  newPeerOptimisticWeight: 3,
+  /** Window over which transfer rates are measured (choker, request depth), and its granularity. */
+  rateWindowMs: 5_000,
+  rateBucketMs: 1_000,
+
+  /** Shortest gap between two ut_pex messages to a client that is not shoal (BEP 11: one a minute; libtorrent disconnects faster senders). */
+  pexIntervalMs: 60_000,
+  /** Shortest gap between two ut_pex messages to another shoal peer: the broadcast goes out within this batch window. */
+  pexShoalIntervalMs: 1_000,
+  /** Most entries in `added`, and in `dropped`, of one ut_pex we send (the BEP 11 convention). */
+  pexMaxPeersPerMessage: 50,
+  /** Most entries per list (added, dropped; IPv4 and IPv6 together) accepted from one received ut_pex; the rest are ignored. BEP 11 senders keep to 50. */
+  pexMaxReceivedPeers: 200,
+
+  /** Addresses kept in one swarm's peer list; more (a ut_pex flood, say) are ignored. */
+  maxKnownPeersPerSwarm: 2000,
+
+  /** Open peer connections per swarm. */
+  maxPeersPerSwarm: 60,
+  /**
+   * Open peer connections per swarm with one remote IP address. Several peers may share an
+   * address (a NAT, or several shoal peers on one machine on different ports, as in the
+   * loopback tests: up to 7), so it is above 1; it is per swarm, because two hosts sharing 200
+   * torrents rightly hold 200 connections.
+   */
+  maxPeersPerAddress: 8,
+  /** Open peer-wire connections in all (incoming with a complete handshake, outgoing from the moment we dial). */
+  maxConnections: 500,
+  /**
+   * Incoming connections not yet identified (no complete handshake, no HTTP request line yet).
+   * When full, the oldest is closed for the newcomer: silent connections cannot lock out real ones.
+   */
+  maxPendingConnections: 256,
+  /** HTTP connections (tracker, status) open at once; more are closed at once. */
+  maxHttpConnections: 64,
+  /** Addresses and peer ids banned per swarm for sending bad data; the oldest are forgotten beyond this. */
+  maxBansPerSwarm: 1_000,
+
+  /** Interval our tracker tells announcing peers to use, in seconds. */
+  trackerIntervalS: 60,
+  /** Minimum interval our tracker asks for, in seconds. */
+  trackerMinIntervalS: 15,
+  /** A tracker entry not refreshed for this many intervals is dropped. */
+  trackerExpiryIntervals: 3,
+  /** Peers returned by our tracker when the announce names no numwant. */
+  trackerDefaultNumwant: 50,
+  /** Upper bound of numwant. */
+  trackerMaxNumwant: 200,
+  /** First delay before a failed announce is retried; doubles up to the maximum. */
+  announceRetryBaseMs: 5_000,
+  announceRetryMaxMs: 300_000,
+  /** Shortest re-announce interval we accept from a tracker, whatever it asks. */
+  announceMinIntervalMs: 15_000,
+  /** Time allowed for the event=stopped announce when stopping. */
+  announceStopTimeoutMs: 3_000,
+  /** Time allowed for an announce request to a tracker. */
+  announceTimeoutMs: 15_000,
+  /** Largest tracker response body accepted by the announce client. */
+  maxTrackerResponseLength: 1 * MiB,
+
+  /** Largest request line and headers of an HTTP request on the peer port; more is answered 431 and closed. */
+  httpMaxHeaderBytes: 8 * KiB,
+  /** Time for a request's headers, from the connection or the previous response; a slower client is answered 408 and closed. */
+  httpHeadersTimeoutMs: 10_000,
+  /** Time for a client to take its response once the headers are in; one that does not read is closed. */
+  httpRequestTimeoutMs: 30_000,
+
+  /** Largest .torrent file read. */
+  maxTorrentFileLength: 16 * MiB,
+  /** Deepest nesting of bencoded lists and dictionaries accepted. */
+  bencodeMaxDepth: 64,
+  /**
+   * Longest file or folder name, and longest path below the download folder, in UTF-8 bytes, of
+   * a torrent's files (NAME_MAX and PATH_MAX on Linux): a torrent needing more could not be
+   * stored and is refused; the bounds also keep the checks of one path small.
+   */
+  maxFileNameBytes: 255,
+  maxFilePathBytes: 4096,
+
+  /** Shared memory for blocks of pieces being downloaded (--buffer-memory); requesting pauses when it is full. */
+  blockBufferBytes: 64 * MiB,
+  /** Shared memory for pieces read for uploading, kept whole so one disk read serves every peer. */
+  readCacheBytes: 16 * MiB,
+  /**
+   * Downloaded pieces go to the pool to be hashed and written in batches (task-batcher.ts): a
+   * piece waits at most this long for others, and a batch leaves once it holds this many pieces
+   * or bytes. The wait delays a piece's HAVE by as much, which no peer notices.
+   */
+  verifyBatchLingerMs: 8,
+  verifyBatchMaxPieces: 64,
+  verifyBatchMaxBytes: 2 * MiB,
+  /**
+   * Reads for uploading are batched the same way, but wait only for the reads asked for in the
+   * same moment: a peer's request for a piece not yet read, and the read-ahead of the next pieces
+   * in its queue (`readAheadPieces`).
+   */
+  readBatchLingerMs: 0,
+  readBatchMaxPieces: 16,
+  readBatchMaxBytes: 1 * MiB,
+  readAheadPieces: 3,
+
+  /** Window of the event-loop delay percentile shown in /status. */
+  eventLoopWindowMs: 60_000,
+
+  /** Period of the live lines on a terminal, and of the dashboard page's reads of /status. */
+  liveViewRefreshMs: 1_000,
+  dashboardRefreshMs: 1_000,
+} as const;
+
+type Defaults = typeof defaults;
+/** The settings with their types widened (a number, not the literal default), so that a peer may run with others. */
+export type Settings = { readonly [K in keyof Defaults]: Defaults[K] extends number ? number : Defaults[K] };
+
+/** The names of the numeric settings: those that may be replaced. */
+export type NumericSetting = { [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings];
+
+export type SettingOverrides = Partial<Record<NumericSetting, number>>;
+
+export const defaultSettings: Settings = Object.freeze({ ...defaults });
+
+/** Why a set of overrides cannot be applied: a name that is not a setting, or a value that is not a number a setting can take. */
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * `base` with the numeric settings named in `overrides` replaced. Throws a SettingsError, with
+ * the reason, on an unknown name or a value that is not a non-negative finite number.
+ */
+export function withOverrides(overrides: Readonly<Record<string, unknown>>, base: Settings = defaultSettings): Settings {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(name in defaults)) throw new SettingsError(`there is no setting "${name}"`);
+    if (typeof merged[name] !== 'number') throw new SettingsError(`"${name}" is not a numeric setting`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new SettingsError(`"${name}" must be a non-negative number, got ${JSON.stringify(value)}`);
+    }
+    merged[name] = value;
+  }
+  return Object.freeze(merged) as Settings;
+}
+
+/** Environment variable that overrides numeric settings of a peer process, as JSON: for tests that start processes and cannot wait minutes for a time-out. */
+export const TEST_SETTINGS_VARIABLE = 'SHOAL_TEST_SETTINGS';
+
+/** The settings of a process whose environment may hold SHOAL_TEST_SETTINGS; throws a SettingsError naming the variable. */
+export function settingsFromEnvironment(json: string | undefined): Settings {
+  if (json === undefined || json.trim() === '') return defaultSettings;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new SettingsError(`${TEST_SETTINGS_VARIABLE} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SettingsError(`${TEST_SETTINGS_VARIABLE} must be a JSON object of setting names and numbers`);
+  }
+  try {
+    return withOverrides(parsed as Record<string, unknown>);
+  } catch (error) {
+    throw new SettingsError(`${TEST_SETTINGS_VARIABLE}: ${(error as Error).message}`);
+  }
+}

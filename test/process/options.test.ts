@@ -1,0 +1,55 @@
+/** `npm start -- --help` lists every option the parser takes, each with its default. */
+import { PEER_OPTIONS, parsePeerOptions, usage } from '../../src/main/cli/options.js';
+import { runCommand, SHOAL } from '../helpers/peer-process.js';
+
+/** A value each option accepts, to prove the parser takes it. */
+const SAMPLE_VALUES: Record<string, string> = {
+  workers: '2',
+  port: '7000',
+  host: '127.0.0.1',
+  torrents: 't',
+  shareable: 's',
+  cache: 'c',
+  'upload-limit': '1M',
+  'download-limit': '1M',
+  'buffer-memory': '8M',
+  'announce-interval': '30',
+};
+
+function helpLine(help: string, name: string): string {
+  const line = help.split('\n').find((text) => new RegExp(`^\\s+--${name}\\b`).test(text));
+  if (!line) throw new Error(`--${name} is not in the help:\n${help}`);
+  return line;
+}
+
+describe('--help', () => {
+  test('every option the parser takes is in the help, with its default (but --help itself)', () => {
+    const help = usage();
+    for (const option of PEER_OPTIONS) {
+      const args = option.value ? [`--${option.name}`, SAMPLE_VALUES[option.name]] : [`--${option.name}`];
+      expect(() => parsePeerOptions(args)).not.toThrow();
+      const line = helpLine(help, option.name);
+      if (option.name !== 'help') expect(line).toMatch(/\(default: [^)]+\)$/);
+    }
+    expect(() => parsePeerOptions(['--not-an-option'])).toThrow(/Unknown option '--not-an-option'/);
+  });
+
+  test('the defaults it shows are the ones the parser applies', () => {
+    const help = usage();
+    const shown = (name: string): string => /\(default: ([^)]+)\)$/.exec(helpLine(help, name))![1];
+    const none = parsePeerOptions([], '/project');
+    for (const name of ['upload-limit', 'download-limit', 'buffer-memory', 'torrents', 'shareable', 'cache'] as const) {
+      expect(parsePeerOptions([`--${name}`, shown(name)], '/project')).toEqual(none);
+    }
+    expect(shown('announce-interval')).toBe('60');
+    expect(shown('workers')).toContain(String(none.workers));
+  });
+
+  test('npm start -- --help prints it and exits 0', async () => {
+    const { code, stdout, stderr } = await runCommand(SHOAL, ['--help']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout.trim()).toBe(usage());
+    for (const option of PEER_OPTIONS) helpLine(stdout, option.name);
+  });
+});

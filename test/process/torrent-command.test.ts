@@ -1,0 +1,257 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeBencode } from '../../src/io/bencode.js';
+import { parseMetainfo } from '../../src/io/metainfo.js';
+import {
+  UsageError,
+  formatInfo,
+  formatSize,
+  parseByteCount,
+  parseTorrentCommand,
+} from '../../src/main/cli/torrent-command.js';
+import { KiB, MiB } from '../../src/io/settings.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const compiled = path.join(root, 'dist', 'main', 'cli', 'torrent-command.js');
+const ANNOUNCE = 'http://127.0.0.1:6881/announce';
+
+/** The sources the compiled command is built from; a newer one means dist/ is stale. */
+const sources = ['src/main/cli/torrent-command.ts', 'src/io/metainfo.ts', 'src/io/bencode.ts', 'src/main/settings.ts'];
+
+function ensureBuilt(): void {
+  const fresh = (): boolean =>
+    existsSync(compiled) && sources.every((s) => statSync(path.join(root, s)).mtimeMs <= statSync(compiled).mtimeMs);
+  if (fresh()) return;
+  // `npm test` builds first; this covers running this file alone after an edit. tsc emits even
+  // when some other file has errors, so only the freshness of our output decides.
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (!fresh()) throw new Error(`could not build ${compiled}:\n${tsc.stdout}${tsc.stderr}`);
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], cwd: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [compiled, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A failure the contract's way: non-zero exit, one line on stderr, no stack trace. */
+function expectCleanFailure(result: Result, code: number, message: RegExp): void {
+  expect(result.code).toBe(code);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^shoal torrent: /);
+  expect(lines[0]).toMatch(message);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+function hashIn(stdout: string): string {
+  const match = /^info hash: ([0-9a-f]{40})\b/m.exec(stdout);
+  if (!match) throw new Error(`no info hash in:\n${stdout}`);
+  return match[1];
+}
+
+let tmp: string;
+beforeAll(async () => {
+  ensureBuilt();
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'shoal-torrent-command-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('torrent command, as a process', () => {
+  test('create then info show the same info hash as the file holds', async () => {
+    const source = path.join(tmp, 'data.bin');
+    await writeFile(source, Buffer.alloc(100_000, 'shoal'));
+    const out = path.join(tmp, 'out', 'data.torrent');
+    const created = await cli(['create', source, '--announce', ANNOUNCE, '--piece-length', '16k', '--out', out], tmp);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const meta = parseMetainfo(await readFile(out));
+    expect(hashIn(created.stdout)).toBe(meta.infoHashHex);
+    expect(meta.pieceLength).toBe(16 * KiB);
+
+    const info = await cli(['info', out], tmp);
+    expect(info.code).toBe(0);
+    expect(info.stderr).toBe('');
+    expect(hashIn(info.stdout)).toBe(meta.infoHashHex);
+    expect(info.stdout).toContain('name: data.bin');
+    expect(info.stdout).toContain(`announce: ${ANNOUNCE}`);
+    expect(info.stdout).toContain('piece length: 16384 (16 KiB)');
+    expect(info.stdout).toContain('pieces: 7');
+    expect(info.stdout).toContain('total size: 100000 (97.66 KiB)');
+    expect(info.stdout).toMatch(/^ {2}data\.bin {2}100000 \(97\.66 KiB\)$/m);
+  });
+
+  test('create writes torrents/<name>.torrent under the current folder by default, and never overwrites', async () => {
+    const work = path.join(tmp, 'work');
+    await mkdir(path.join(work, 'folder', 'sub'), { recursive: true });
+    await writeFile(path.join(work, 'folder', 'one.txt'), 'one');
+    await writeFile(path.join(work, 'folder', 'sub', 'two.txt'), 'two');
+    const created = await cli(['create', 'folder', '--announce', ANNOUNCE], work);
+    expect(created.code).toBe(0);
+    const out = path.join(work, 'torrents', 'folder.torrent');
+    const meta = parseMetainfo(await readFile(out));
+    expect(meta.files.map((f) => f.path.join('/'))).toEqual(['one.txt', 'sub/two.txt']);
+    expect(await readdir(path.join(work, 'torrents'))).toEqual(['folder.torrent']);
+
+    const again = await cli(['create', 'folder', '--announce', 'http://other/announce'], work);
+    expectCleanFailure(again, 1, /already exists/);
+    expect(parseMetainfo(await readFile(out)).announce).toBe(ANNOUNCE);
+    expect(await readdir(path.join(work, 'torrents'))).toEqual(['folder.torrent']);
+  });
+
+  test('set-announce changes the announce URL and keeps the info hash', async () => {
+    const source = path.join(tmp, 'announce.bin');
+    await writeFile(source, Buffer.alloc(40_000, 'x'));
+    const file = path.join(tmp, 'announce.torrent');
+    expect((await cli(['create', source, '--announce', ANNOUNCE, '--out', file], tmp)).code).toBe(0);
+    const before = parseMetainfo(await readFile(file));
+
+    const url = 'http://192.168.1.10:6881/announce';
+    const changed = await cli(['set-announce', file, url], tmp);
+    expect(changed.stderr).toBe('');
+    expect(changed.code).toBe(0);
+    expect(hashIn(changed.stdout)).toBe(before.infoHashHex);
+    const after = parseMetainfo(await readFile(file));
+    expect(after.announce).toBe(url);
+    expect(after.infoBytes).toEqual(before.infoBytes);
+    const info = await cli(['info', file], tmp);
+    expect(info.stdout).toContain(`announce: ${url}`);
+    expect(hashIn(info.stdout)).toBe(before.infoHashHex);
+    expect((await readdir(tmp)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('--help prints the usage and exits 0', async () => {
+    const help = await cli(['--help'], tmp);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/create <file-or-folder> --announce URL/);
+    expect((await cli(['info', '--help'], tmp)).code).toBe(0);
+  });
+
+  describe('failures: one line on stderr, no stack trace', () => {
+    test('a missing .torrent', async () => {
+      expectCleanFailure(await cli(['info', 'missing.torrent'], tmp), 1, /missing\.torrent: cannot read: .*ENOENT/);
+    });
+
+    test('a corrupt .torrent, for info and for set-announce (left untouched)', async () => {
+      const file = path.join(tmp, 'corrupt.torrent');
+      const bytes = encodeBencode({ announce: ANNOUNCE, info: { name: 'x', 'piece length': 16384, length: 5, pieces: 'short' } });
+      await writeFile(file, bytes);
+      expectCleanFailure(await cli(['info', file], tmp), 1, /corrupt\.torrent: .*not a multiple of 20/);
+      expectCleanFailure(await cli(['set-announce', file, ANNOUNCE], tmp), 1, /corrupt\.torrent: .*not a multiple of 20/);
+      expect(await readFile(file)).toEqual(bytes);
+      await writeFile(file, 'd4:infod4:name');
+      expectCleanFailure(await cli(['info', file], tmp), 1, /not a \.torrent file/);
+    });
+
+    test('a missing source and a bad announce URL for create', async () => {
+      expectCleanFailure(await cli(['create', 'nothing-here', '--announce', ANNOUNCE], tmp), 1, /nothing-here: cannot read/);
+      await writeFile(path.join(tmp, 'small.txt'), 'small');
+      expectCleanFailure(await cli(['create', 'small.txt', '--announce', 'not a url'], tmp), 1, /not a valid URL/);
+      expectCleanFailure(
+        await cli(['create', 'small.txt', '--announce', ANNOUNCE, '--piece-length', '1000'], tmp),
+        1,
+        /power of two/,
+      );
+    });
+
+    test.each([
+      [[], /missing subcommand/],
+      [['bogus'], /unknown subcommand "bogus"/],
+      [['info', '--verbose', 'x.torrent'], /unknown option '--verbose'/],
+      [['info'], /info needs <file\.torrent>/],
+      [['info', 'a.torrent', 'b.torrent'], /extra "b\.torrent"/],
+      [['create', 'x'], /create needs --announce URL/],
+      [['create', '--announce', ANNOUNCE], /create needs <file-or-folder>/],
+      [['create', 'x', '--announce'], /argument missing/],
+      [['create', 'x', '--announce', ANNOUNCE, '--piece-length', 'big'], /--piece-length must be a number of bytes/],
+      [['set-announce', 'x.torrent'], /set-announce needs <file\.torrent> <URL>/],
+    ])('usage error for %j exits 2', async (args, message) => {
+      expectCleanFailure(await cli(args, tmp), 2, message);
+    });
+  });
+});
+
+describe('torrent command functions', () => {
+  test('parseTorrentCommand gives typed commands', () => {
+    expect(parseTorrentCommand(['create', 'dir', '--announce', ANNOUNCE, '--piece-length', '1M', '--out', 'x.torrent'])).toEqual({
+      kind: 'create',
+      source: 'dir',
+      announce: ANNOUNCE,
+      pieceLength: MiB,
+      out: 'x.torrent',
+    });
+    expect(parseTorrentCommand(['create', 'dir', '--announce', ANNOUNCE])).toEqual({ kind: 'create', source: 'dir', announce: ANNOUNCE });
+    expect(parseTorrentCommand(['info', 'a.torrent'])).toEqual({ kind: 'info', torrent: 'a.torrent' });
+    expect(parseTorrentCommand(['set-announce', 'a.torrent', ANNOUNCE])).toEqual({
+      kind: 'set-announce',
+      torrent: 'a.torrent',
+      url: ANNOUNCE,
+    });
+    expect(parseTorrentCommand(['-h'])).toEqual({ kind: 'help' });
+    expect(() => parseTorrentCommand(['info', '-x', 'a'])).toThrow(UsageError);
+  });
+
+  test('parseByteCount takes bytes with k or M suffixes', () => {
+    expect(parseByteCount('65536', '--piece-length')).toBe(65536);
+    expect(parseByteCount('64k', '--piece-length')).toBe(64 * KiB);
+    expect(parseByteCount('2M', '--piece-length')).toBe(2 * MiB);
+    for (const bad of ['', '-1', '1.5', '1G', 'k', '0x10', '99999999999999999999']) {
+      expect(() => parseByteCount(bad, '--piece-length')).toThrow(UsageError);
+    }
+  });
+
+  test('formatSize', () => {
+    expect(formatSize(0)).toBe('0 B');
+    expect(formatSize(1023)).toBe('1023 B');
+    expect(formatSize(65536)).toBe('64 KiB');
+    expect(formatSize(1_361_768)).toBe('1.3 MiB');
+    expect(formatSize(3 * 1024 * MiB)).toBe('3 GiB');
+  });
+
+  test('formatInfo lists every file on its own line, escaping control characters in names', () => {
+    const bytes = encodeBencode({
+      announce: ANNOUNCE,
+      'announce-list': [[ANNOUNCE, 'http://b/announce'], ['udp://c:1/announce']],
+      info: {
+        name: 'set',
+        'piece length': 16384,
+        pieces: Buffer.alloc(20),
+        files: [
+          { length: 3, path: ['evil\nname.txt'] },
+          { length: 5, path: ['sub', 'ok.txt'] },
+        ],
+      },
+    });
+    const meta = parseMetainfo(bytes);
+    const lines = formatInfo(meta);
+    expect(lines).toContain(`info hash: ${meta.infoHashHex}`);
+    expect(lines).toContain(`announce-list tier 1: ${ANNOUNCE} http://b/announce`);
+    expect(lines).toContain('announce-list tier 2: udp://c:1/announce');
+    expect(lines).toContain('files: 2');
+    expect(lines).toContain('  set/evil\\u000aname.txt  3 (3 B)');
+    expect(lines).toContain('  set/sub/ok.txt  5 (5 B)');
+    expect(lines.every((line) => !line.includes('\n'))).toBe(true);
+  });
+});

@@ -1,0 +1,152 @@
+import { PieceGeometry } from '../../src/io/piece-geometry.js';
+import { PiecePicker, RANDOM_FIRST_PIECES } from '../../src/main/swarm/piece-picker.js';
+
+const KiB = 1024;
+
+/** A deterministic source of "random" numbers for tie-breaking. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
+    return state / 0x80000000;
+  };
+}
+
+describe('PiecePicker', () => {
+  const geometry = new PieceGeometry(64 * KiB, 64 * KiB * 9 + 10 * KiB, 16 * KiB); // 10 pieces, last one short
+  const all = (): boolean => true;
+
+  test('splits pieces into blocks, the last block of the last piece short', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick((i) => i === 9, 10);
+    expect(blocks).toEqual([{ index: 9, begin: 0, length: 10 * KiB }]);
+  });
+
+  /** A picker past its random first pieces (it has pieces 0 to 3). */
+  function seasoned(random: () => number): PiecePicker {
+    const picker = new PiecePicker(geometry, random);
+    for (let i = 0; i < RANDOM_FIRST_PIECES; i++) picker.markHave(i);
+    return picker;
+  }
+
+  test('rarest piece first', () => {
+    for (let seed = 1; seed < 50; seed++) {
+      const picker = seasoned(seeded(seed));
+      for (let i = 0; i < 10; i++) picker.peerHasPiece(i);
+      for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
+      expect(picker.pick(all, 1)[0].index).toBe(6);
+    }
+  });
+
+  test('ties are broken at random, over every tied piece', () => {
+    const seen = new Set<number>();
+    for (let seed = 1; seed < 200; seed++) seen.add(seasoned(seeded(seed)).pick(all, 1)[0].index);
+    expect([...seen].sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
+
+  test('the first pieces are random, not rarest, so a new peer soon has something to trade', () => {
+    const seen = new Set<number>();
+    for (let seed = 1; seed < 200; seed++) {
+      const picker = new PiecePicker(geometry, seeded(seed));
+      for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
+      seen.add(picker.pick(all, 1)[0].index);
+    }
+    expect(seen.size).toBe(10);
+  });
+
+  test('finishes a partial piece before starting another', () => {
+    const picker = new PiecePicker(geometry, seeded(3));
+    const first = picker.pick(all, 2);
+    const index = first[0].index;
+    // The two first blocks went to a peer that disappeared; the next request resumes that piece.
+    picker.releaseBlock(index, first[0].begin);
+    const next = picker.pick(all, 3);
+    expect(next.map((b) => b.index)).toEqual([index, index, index]);
+    expect(next.map((b) => b.begin)).toEqual([0, 32 * KiB, 48 * KiB]);
+  });
+
+  test('only pieces the peer has, never pieces we have', () => {
+    const picker = new PiecePicker(geometry);
+    picker.markHave(2);
+    expect(picker.pick((i) => i === 2 || i === 4, 100).every((b) => b.index === 4)).toBe(true);
+    expect(picker.wants((i) => i === 2)).toBe(false);
+    expect(picker.wants((i) => i === 4)).toBe(true);
+  });
+
+  test('a piece completes when all its blocks arrived; a failed piece is picked again', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick((i) => i === 0, 10);
+    expect(blocks).toHaveLength(4);
+    expect(blocks.slice(0, 3).map((b) => picker.blockReceived(b.index, b.begin))).toEqual([false, false, false]);
+    expect(picker.isRequested(0, blocks[3].begin)).toBe(true);
+    expect(picker.blockReceived(0, blocks[3].begin)).toBe(true);
+    picker.pieceFailed(0);
+    expect(picker.pick((i) => i === 0, 10)).toHaveLength(4);
+    picker.markHave(0);
+    expect(picker.pick((i) => i === 0, 10)).toHaveLength(0);
+    expect(picker.bytesLeft()).toBe(geometry.totalLength - 64 * KiB);
+  });
+
+  test('bytesLeft counts the short last piece at its own size', () => {
+    const short = new PieceGeometry(64 * KiB, 3 * 64 * KiB + 100, 16 * KiB);
+    const picker = new PiecePicker(short);
+    expect(picker.bytesLeft()).toBe(short.totalLength);
+    picker.markHave(3);
+    expect(picker.bytesLeft()).toBe(3 * 64 * KiB);
+    picker.markHave(0);
+    picker.markHave(0);
+    expect(picker.bytesLeft()).toBe(2 * 64 * KiB);
+    picker.markHave(1);
+    picker.markHave(2);
+    expect(picker.bytesLeft()).toBe(0);
+  });
+});
+
+describe('PiecePicker back-pressure', () => {
+  const geometry = new PieceGeometry(64 * 1024, 64 * 1024 * 8, 16 * 1024);
+
+  test('no new piece is started when its memory cannot be reserved; partial pieces go on', () => {
+    const picker = new PiecePicker(geometry);
+    const first = picker.pick(() => true, 2, () => true);
+    expect(first).toHaveLength(2);
+    const reserved: number[] = [];
+    const next = picker.pick(() => true, 10, (index) => {
+      reserved.push(index);
+      return false;
+    });
+    // Only the two remaining blocks of the piece already under way; one refused reservation.
+    expect(next).toHaveLength(2);
+    expect(next.every((b) => b.index === first[0].index)).toBe(true);
+    expect(reserved).toHaveLength(1);
+  });
+});
+
+describe('PiecePicker end game', () => {
+  const geometry = new PieceGeometry(32 * 1024, 32 * 1024 * 3, 16 * 1024);
+
+  test('starts only when every missing block is requested, and offers blocks not yet asked of the peer', () => {
+    const picker = new PiecePicker(geometry);
+    picker.markHave(0);
+    const first = picker.pick(() => true, 3);
+    expect(picker.inEndgame()).toBe(false);
+    const last = picker.pick(() => true, 10);
+    expect(first.length + last.length).toBe(4);
+    expect(picker.inEndgame()).toBe(true);
+
+    picker.blockReceived(first[0].index, first[0].begin);
+    const asked = new Set([`${last[0].index}:${last[0].begin}`]);
+    const extra = picker.pickEndgame(() => true, 10, (index, begin) => asked.has(`${index}:${begin}`));
+    // Every requested block not yet received, except the one this peer was already asked for.
+    expect(extra).toHaveLength(2);
+    expect(extra.some((b) => b.index === first[0].index && b.begin === first[0].begin)).toBe(false);
+    expect(picker.isReceived(first[0].index, first[0].begin)).toBe(true);
+  });
+
+  test('a released block ends the end game: it is simply missing again', () => {
+    const picker = new PiecePicker(geometry);
+    const blocks = picker.pick(() => true, 10);
+    expect(picker.inEndgame()).toBe(true);
+    picker.releaseBlock(blocks[2].index, blocks[2].begin);
+    expect(picker.inEndgame()).toBe(false);
+  });
+});
