@@ -15,7 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTorrent, minCreatePieceLength } from '../src/io/metainfo.js';
+import { createTorrent, minCreatePieceLength } from '../src/io/torrent-maker.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import type { StatusDocument } from '../src/main/session.js';
 import { MiB } from '../src/io/settings.js';

@@ -9,7 +9,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { parseMetainfo, setAnnounce } from '../src/io/metainfo.js';
+import { parseMetainfo } from '../src/io/metainfo.js';
+import { setAnnounce } from '../src/io/torrent-maker.js';
 import { BenchTracker } from './bench-tracker.js';
 import type { SampledProcess } from './sampled-process.js';
 import {

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTorrent, setAnnounce } from '../src/io/metainfo.js';
+import { createTorrent, setAnnounce } from '../src/io/torrent-maker.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { KiB } from '../src/io/settings.js';
 import { aria2Pair } from './aria2-pair.js';

@@ -1,7 +1,7 @@
 /**
- * The peer's persistent configuration in cache/ (DESIGN.md, Disk): its peer id, its port and
- * the peers it knows in each swarm, so that a restarted peer is the same peer, on the same port,
- * and can reach its swarms even before a tracker answers.
+ * The peer's persistent configuration in cache/ (docs/architecture.md, Disk): its peer id, its port
+ * and the peers it knows in each swarm, so that a restarted peer is the same peer, on the same
+ * port, and can reach its swarms even before a tracker answers.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,9 +1,9 @@
 /**
- * Resume data of one torrent (DESIGN.md, Disk): which pieces are verified and on disk, where the
- * data is, and the size and modification time of each file when it was saved. A piece is
- * recorded only after its data was flushed, so a recorded piece can be trusted even after a
- * crash; `cleanStop` says whether the peer stopped cleanly after the last save, which alone
- * allows skipping the check of the pieces not recorded.
+ * Resume data of one torrent (docs/architecture.md, Disk): which pieces are verified and on disk,
+ * where the data is, and the size and modification time of each file when it was saved. A piece is
+ * recorded only after its data was flushed, so a recorded piece can be trusted even after a crash;
+ * `cleanStop` says whether the peer stopped cleanly after the last save, which alone allows
+ * skipping the check of the pieces not recorded.
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';

@@ -1,9 +1,10 @@
 /**
- * One file in cache/ that exists while a peer runs (DESIGN.md, Disk): written once at start and
- * removed at the end of a clean stop, after every swarm saved its resume data. Finding it at start
- * means the previous run did not stop cleanly (killed, crashed, power lost), so no torrent's
- * "clean stop" resume data may be trusted without a check. One marker for the whole peer replaces
- * a resume save per torrent at start, which with a thousand torrents was a thousand pairs of fsyncs.
+ * One file in cache/ that exists while a peer runs (docs/architecture.md, Disk): written once at
+ * start and removed at the end of a clean stop, after every swarm saved its resume data. Finding it
+ * at start means the previous run did not stop cleanly (killed, crashed, power lost), so no
+ * torrent's "clean stop" resume data may be trusted without a check. One marker for the whole peer
+ * replaces a resume save per torrent at start, which with a thousand torrents was a thousand pairs
+ * of fsyncs.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 /**
- * The data of one torrent and where it lives (DESIGN.md, Disk): complete, verified data in
- * shareable/, partial data in cache/<info hash>/data/. It checks what is on disk at start,
+ * The data of one torrent and where it lives (docs/architecture.md, Disk): complete, verified data
+ * in shareable/, partial data in cache/<info hash>/data/. It checks what is on disk at start,
  * writes verified pieces, reads pieces for upload, and moves the data into shareable/ on
  * completion. Hashing and file I/O run on the worker pool; here only the plan is made.
  */

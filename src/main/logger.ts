@@ -1,5 +1,5 @@
 /** Log lines that say when, in which swarm and with which peer something happened. */
-import { printable } from './ui/terminal-text.js';
+import { printable } from './printable-text.js';
 
 export type LogLevel = 'quiet' | 'normal' | 'verbose';
 

@@ -5,7 +5,8 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseMetainfo, setAnnounce, type Metainfo } from '../../src/io/metainfo.js';
+import { parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
+import { setAnnounce } from '../../src/io/torrent-maker.js';
 import {
   AGE_TORRENT,
   AGE_TXT,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { folderArgs, freePort, makePeerFolders, removeFolders, startPeer, type PeerFolders, type PeerProcess, type TestSettings } from './peer-process.js';
 
 const MiB = 1024 * 1024;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setAnnounce } from '../../src/io/metainfo.js';
+import { setAnnounce } from '../../src/io/torrent-maker.js';
 import { AGE_TXT, LT_PEER, oursWithAge, type InteropSetup } from '../helpers/interop.js';
 import { fileDigest, folderArgs, freePort, makePeerFolders, removeFolders, startPeer, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
 import { describeUnlessMissing, missingTools, pythonModuleAvailable } from '../helpers/require-tool.js';

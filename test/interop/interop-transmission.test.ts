@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { AGE_TORRENT, AGE_TXT } from '../helpers/interop.js';
 import { digest, fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
 import { describeUnlessMissing, missingTools } from '../helpers/require-tool.js';

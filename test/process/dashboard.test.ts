@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTorrent } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { folderArgs, freePort, httpGet, makePeerFolders, removeFolders, startPeer, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
 import { describeUnlessMissing } from '../helpers/require-tool.js';
 import { generatedContent } from '../helpers/swarm-fixture.js';

@@ -7,18 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { decodeBencode, encodeBencode, isDict, type BencodeDict, type BencodeInput } from '../../src/io/bencode.js';
 import {
   MetainfoError,
-  createTorrent,
-  defaultPieceLength,
   filePath,
-  maxCreatePieceLength,
-  minCreatePieceLength,
   parseMetainfo,
   pieceHash,
   readMetainfoFile,
-  setAnnounce,
-  targetMaxPieceCount,
   type Metainfo,
 } from '../../src/io/metainfo.js';
+import {
+  createTorrent,
+  defaultPieceLength,
+  maxCreatePieceLength,
+  minCreatePieceLength,
+  setAnnounce,
+  targetMaxPieceCount,
+} from '../../src/io/torrent-maker.js';
 import { KiB, MiB, defaultSettings as settings } from '../../src/io/settings.js';
 import { describeWithTool } from '../helpers/require-tool.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setAnnounce } from '../../src/io/metainfo.js';
+import { setAnnounce } from '../../src/io/torrent-maker.js';
 import { parsePeerOptions } from '../../src/main/cli/options.js';
 import { createLogger } from '../../src/main/logger.js';
 import { Session } from '../../src/main/session.js';

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { folderArgs, freePort, makePeerFolders, removeFolders, runProgram, SHOAL, startPeer, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
 import { describeWithTool } from '../helpers/require-tool.js';
 import { generatedContent, SwarmFixture } from '../helpers/swarm-fixture.js';

@@ -20,7 +20,15 @@ const compiled = path.join(root, 'dist', 'main', 'cli', 'torrent-command.js');
 const ANNOUNCE = 'http://127.0.0.1:6881/announce';
 
 /** The sources the compiled command is built from; a newer one means dist/ is stale. */
-const sources = ['src/main/cli/torrent-command.ts', 'src/io/metainfo.ts', 'src/io/bencode.ts', 'src/main/settings.ts'];
+const sources = [
+  'src/main/cli/torrent-command.ts',
+  'src/io/metainfo.ts',
+  'src/io/torrent-maker.ts',
+  'src/io/system-error.ts',
+  'src/io/atomic-file.ts',
+  'src/io/bencode.ts',
+  'src/io/settings.ts',
+];
 
 function ensureBuilt(): void {
   const fresh = (): boolean =>

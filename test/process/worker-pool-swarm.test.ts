@@ -7,7 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent, parseMetainfo } from '../../src/io/metainfo.js';
+import { parseMetainfo } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import {
   fileDigest,
   folderArgs,

@@ -1,11 +1,12 @@
-/** Where a torrent's data lives (DESIGN.md, Disk) and what a start-up check makes of it. */
+/** Where a torrent's data lives (docs/architecture.md, Disk) and what a start-up check makes of it. */
 import { mkdtemp, mkdir, open as openFile, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { encodeBencode } from '../../src/io/bencode.js';
-import { createTorrent, parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
+import { parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { BlockSlab, type SlabPiece } from '../../src/io/block-slab.js';
 import { PieceWorkers } from '../../src/io/piece-workers.js';
 import { TorrentData } from '../../src/io/torrent-data.js';

@@ -1,6 +1,7 @@
 /** Numbers as the terminal and the dashboard show them. */
 import { formatBytes, formatDuration, formatRate } from '../../src/main/ui/units.js';
-import { fitWidth, padWidth, printable } from '../../src/main/ui/terminal-text.js';
+import { printable } from '../../src/main/printable-text.js';
+import { fitWidth, padWidth } from '../../src/main/ui/terminal-text.js';
 
 test('byte counts in binary units, one decimal below 10', () => {
   expect(formatBytes(0)).toBe('0 B');

@@ -12,7 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTorrent } from '../../io/metainfo.js';
+import { createTorrent } from '../../io/torrent-maker.js';
 import { LocalPeer, makePeerFolders, pollPeers, writeRandomFile } from '../demo/local-swarm.js';
 import { freePort } from '../net/free-port.js';
 import type { StatusDocument } from '../session.js';

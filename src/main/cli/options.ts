@@ -1,25 +1,13 @@
-/** The command line of `npm start` (DESIGN.md, Command line): parsed and checked, no side effects. */
+/** The command line of `npm start` (docs/architecture.md, Command line): parsed and checked, no side effects. */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultSettings } from '../../io/settings.js';
 import type { LogLevel } from '../logger.js';
+import type { SessionOptions } from '../session-options.js';
 
-export interface PeerOptions {
-  workers: number;
-  /** Undefined when not given: the port saved in cache/ is used, else the default. */
-  port: number | undefined;
-  host: string | undefined;
-  torrents: string;
-  shareable: string;
-  cache: string;
-  uploadLimit: number;
-  downloadLimit: number;
-  exitWhenDone: boolean;
-  /** Bytes of shared memory for blocks being downloaded. */
-  bufferMemory: number;
-  /** Interval our tracker gives to the peers announcing to it, in seconds. */
-  announceInterval: number | undefined;
+/** The options of `npm start`: what the session runs with, and what only the command line uses. */
+export interface PeerOptions extends SessionOptions {
   logLevel: LogLevel;
   help: boolean;
 }

@@ -11,15 +11,14 @@ import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import {
   MetainfoError,
-  createTorrent,
   filePath,
   parseMetainfo,
   readMetainfoFile,
   readTorrentFile,
-  setAnnounce,
-  systemReason,
   type Metainfo,
 } from '../../io/metainfo.js';
+import { systemReason } from '../../io/system-error.js';
+import { createTorrent, setAnnounce } from '../../io/torrent-maker.js';
 import { KiB, defaultSettings } from '../../io/settings.js';
 
 const PROGRAM = 'shoal torrent';

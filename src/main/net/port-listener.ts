@@ -1,7 +1,7 @@
 /**
- * The one TCP port of a peer (DESIGN.md, One port per peer): the first byte of a connection
- * decides its protocol. 19 is the length of "BitTorrent protocol": the peer wire. An ASCII
- * capital letter starts an HTTP method: tracker, status. Anything else (an encrypted MSE
+ * The one TCP port of a peer (docs/architecture.md, One port per peer): the first byte of a
+ * connection decides its protocol. 19 is the length of "BitTorrent protocol": the peer wire. An
+ * ASCII capital letter starts an HTTP method: tracker, status. Anything else (an encrypted MSE
  * handshake, say) is closed at once, so that the remote client retries in plain.
  *
  * Until a connection has shown what it is (a complete handshake, or the first bytes of an HTTP

@@ -17,7 +17,7 @@
  * free, so keeping it choked until then delays nothing.
  */
 import { defaultSettings } from '../../io/settings.js';
-import type { Role } from './swarm.js';
+import type { Role } from './role.js';
 
 
 /** One connected peer, as the swarm sees it when the choker runs. */

@@ -7,7 +7,10 @@ import { defaultSettings, type Settings } from '../../io/settings.js';
 import { pexPeerKey, type PexMessage, type PexPeer } from '../wire/ut-pex.js';
 
 
-/** DESIGN.md: other shoal peers are those whose BEP 10 `v` starts with this. */
+/**
+ * Other shoal peers are those whose BEP 10 `v` starts with this (docs/architecture.md, Tracker
+ * services and the broadcast).
+ */
 const SHOAL_CLIENT_PREFIX = 'shoal';
 
 export function isShoalClient(v: string | undefined): boolean {

@@ -4,7 +4,7 @@
  * whatever reports them (the swarm, the ban logic, the tracker client) says the same thing the
  * same way, and the wording is tested in one place.
  */
-import type { Role } from './swarm.js';
+import type { Role } from './role.js';
 
 /** How the pieces had at start were known. */
 export type StartedFrom = 'fast' | 'after-crash' | 'checked';

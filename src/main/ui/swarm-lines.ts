@@ -4,7 +4,8 @@
  * document and a width to lines of at most that many characters (the caller draws them).
  */
 import type { SwarmStatus } from '../swarm/swarm.js';
-import { fitWidth, padWidth, printable } from './terminal-text.js';
+import { printable } from '../printable-text.js';
+import { fitWidth, padWidth } from './terminal-text.js';
 import { formatDuration, formatRate } from './units.js';
 
 /** The part of a swarm's status the line shows. */
