@@ -7,7 +7,6 @@
  * hosts in network namespaces. `npm test` runs them all; `npm run test:<project>` one of them.
  */
 const shared = {
-  testTimeout: 60000,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -21,6 +20,8 @@ const shared = {
 const PROJECTS = ['unit', 'swarm', 'process', 'interop', 'lan'];
 
 export default {
+  // Read from here only: jest ignores a project's own testTimeout.
+  testTimeout: 60000,
   projects: PROJECTS.map((name) => ({
     ...shared,
     displayName: name,
