@@ -1,7 +1,8 @@
 /**
  * One open peer-wire connection after the handshake: the socket, the parser, the four
- * choke/interest flags, the pieces the peer has, the requests in flight both ways, and the
- * bytes moved. Decisions (what to request, whom to unchoke) are the swarm's.
+ * choke/interest flags, the pieces the peer has, its requests to us, and the bytes moved.
+ * Decisions (what to request, whom to unchoke) are the swarm's; our requests to the peer are
+ * the request pipeline's (request-pipeline.ts).
  */
 import type { Socket } from 'node:net';
 import type { FairLimiter } from '../net/fair-limiter.js';
@@ -35,14 +36,8 @@ export interface ConnectionSetup {
   clock: Clock;
 }
 
-export interface OutstandingRequest extends BlockRef {
-  sentAt: number;
-}
-
 /** Above this many bytes waiting in the socket, uploads wait for 'drain'. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
-/** How many abandoned requests are remembered per peer. */
-const ABANDONED_MEMORY = 1024;
 
 let connectionCount = 0;
 
@@ -55,12 +50,8 @@ export class PeerConnection {
   peerChoking = true;
   peerInterested = false;
   readonly peerPieces: Bitfield;
-  /** Our requests to the peer, by "index:begin". */
-  readonly outstanding = new Map<string, OutstandingRequest>();
   /** The peer's requests to us, in arrival order. */
   readonly incoming: BlockRef[] = [];
-  /** Requests we gave up on, by "index:begin". */
-  readonly abandoned = new Set<string>();
   /** Reads from disk under way for the peer's requests. */
   readsInFlight = 0;
   extensions: ExtensionHandshake | null = null;
@@ -73,13 +64,6 @@ export class PeerConnection {
   /** What the peer gives us and what we send it, in bytes per second (choker, request depth). */
   readonly downloadRate: RateMeter;
   readonly uploadRate: RateMeter;
-  /** Requests we may keep outstanding at the peer (see settings.requestQueueSeconds). */
-  queueDepth: number;
-  slowStart = true;
-  /** Download rate seen at the last housekeeping tick, to tell when slow start stops paying. */
-  lastRate = 0;
-  /** Set when a request timed out; cleared by the next block. A snubbed peer gets one request at a time. */
-  snubbed = false;
   lastReceivedAt: number;
   lastSentAt: number;
   /** Judges the peer's requests against our choke and its queue at us. */
@@ -112,7 +96,6 @@ export class PeerConnection {
     this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
     this.peerPieces = new Bitfield(setup.pieceCount);
     this.listenPort = this.outgoing ? this.remotePort : undefined;
-    this.queueDepth = this.settings.initialRequestQueueDepth;
     this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.requestGate = new RequestGate(now, this.settings);
@@ -208,11 +191,10 @@ export class PeerConnection {
     this.socket.write(encodeMessage(message));
   }
 
-  /** Sends a batch of requests in one write, and keeps them as outstanding. */
-  sendRequests(blocks: readonly BlockRef[], now: number): void {
+  /** Sends a batch of requests in one write. */
+  sendRequests(blocks: readonly BlockRef[]): void {
     if (this.closed || blocks.length === 0) return;
-    for (const block of blocks) this.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
-    this.lastSentAt = now;
+    this.lastSentAt = this.clock.now();
     this.socket.write(encodeRequests(blocks));
   }
 
@@ -237,15 +219,6 @@ export class PeerConnection {
     this.uploadRate.add(length, this.clock.now());
   }
 
-  /**
-   * Remembers a request we gave up on (time-out, choke), so that its late answer is dropped
-   * instead of being taken for an unrequested block. Bounded: the oldest are forgotten.
-   */
-  abandon(key: string): void {
-    this.abandoned.add(key);
-    if (this.abandoned.size > ABANDONED_MEMORY) this.abandoned.delete(this.abandoned.values().next().value!);
-  }
-
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -254,8 +227,4 @@ export class PeerConnection {
     this.pendingSends.clear();
     this.handler?.onClose(this, reason);
   }
-}
-
-export function blockKey(index: number, begin: number): string {
-  return `${index}:${begin}`;
 }

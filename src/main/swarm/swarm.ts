@@ -2,7 +2,6 @@
  * One torrent's swarm as seen by this peer: its data, its role (seeder or leecher), the peers
  * it is connected to, the peer list it knows, and the traffic between them.
  */
-import { copyBytes } from '../../io/byte-copy.js';
 import type net from 'node:net';
 import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { type Metainfo } from '../../io/metainfo.js';
@@ -12,28 +11,30 @@ import type { Logger } from '../logger.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { readHandshake } from '../net/handshake-exchange.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
-import type { SlabOwner, SlabShares } from './slab-shares.js';
+import type { SlabShares } from './slab-shares.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import type { Dialler } from '../net/dialler.js';
 import { Announcer, type PeerAddress, type TrackerStatus } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, encodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
 import { decodePex, encodePex, type PexPeer } from '../wire/ut-pex.js';
-import { checkBlock, checkRequest } from '../wire/message-rules.js';
+import { checkRequest } from '../wire/message-rules.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
 import { BanList } from './ban-list.js';
 import { Choker, type ChokeDecision, type ChokerPeer } from './choker.js';
 import { livenessAction } from './liveness.js';
-import { blockKey, PeerConnection, type PeerHandler } from './peer-connection.js';
+import { PeerConnection, type PeerHandler } from './peer-connection.js';
 import { isShoalClient, PexSender } from './pex-broadcast.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
+import { RequestPipeline } from './request-pipeline.js';
 import { describeSwarmEvent, type StartedFrom, type SwarmEvent } from './swarm-events.js';
 import { SmartBan, type FailureVerdict } from './smart-ban.js';
+import type { Role } from './role.js';
 
-export type Role = 'seeder' | 'leecher';
+export type { Role } from './role.js';
 
 /** What became of a connection offered to the swarm. */
 export type Admission = 'admitted' | 'duplicate' | 'refused';
@@ -115,8 +116,6 @@ export interface SwarmStatus {
   startedFrom: StartedFrom;
 }
 
-/** Requests are topped up when at least this many fit in the peer's queue. */
-const REQUEST_BATCH = 16;
 /** Reads of blocks under way for one peer at a time. */
 const MAX_READS_PER_PEER = 4;
 /** Requests of a peer's queue looked through for pieces to read ahead: a few pieces' worth. */
@@ -135,8 +134,6 @@ export class Swarm implements PeerHandler {
   readonly peers = new Set<PeerConnection>();
   private readonly known = new Map<string, KnownPeer>();
   private readonly connecting = new Set<string>();
-  /** Slab slots of the pieces being downloaded (one per block), by piece index. */
-  private readonly pieceSlots = new Map<number, number[]>();
   /** Pieces being hashed and written; stopping waits for them. */
   private readonly pendingPieces = new Set<Promise<void>>();
   /** Pieces verified since the resume data was last saved. */
@@ -146,8 +143,8 @@ export class Swarm implements PeerHandler {
   private readonly bans: BanList;
   /** Who sent each block, and the pieces downloaded from one peer at a time after bad data. */
   private readonly smartBan = new SmartBan<PeerConnection>();
-  /** Pieces being hashed and written: their blocks must stay where they are. */
-  private readonly verifying = new Set<number>();
+  /** Our requests to the peers, and the slab slots their blocks land in. */
+  private readonly pipeline: RequestPipeline<PeerConnection>;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private roleNow: Role = 'leecher';
@@ -160,12 +157,6 @@ export class Swarm implements PeerHandler {
   private readonly log: Logger;
   private readonly settings: Settings;
   private readonly clock: Clock;
-  /** This swarm as the slab's shares know it: woken to request again when memory is released. */
-  private readonly memoryOwner: SlabOwner = {
-    wake: () => {
-      for (const peer of this.peers) this.requestBlocks(peer);
-    },
-  };
 
   constructor(
     readonly meta: Metainfo,
@@ -182,6 +173,14 @@ export class Swarm implements PeerHandler {
     this.choker = new Choker(this.settings);
     this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
+    this.pipeline = new RequestPipeline({
+      picker: this.picker,
+      slabShares: context.slabShares,
+      smartBan: this.smartBan,
+      settings: this.settings,
+      clock: this.clock,
+      isDownloading: () => this.roleNow === 'leecher',
+    });
   }
 
   get role(): Role {
@@ -352,8 +351,9 @@ export class Swarm implements PeerHandler {
     if (sameIp >= this.settings.maxPeersPerAddress) return refuse(`${this.settings.maxPeersPerAddress} peers from ${ip} are connected in this swarm already (maxPeersPerAddress)`);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
     const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock });
-    parser.setBlockDestination((index, begin, length) => this.blockSlot(peer, index, begin, length));
+    parser.setBlockDestination((index, begin, length) => this.pipeline.slotFor(peer, index, begin, length));
     this.peers.add(peer);
+    this.pipeline.join(peer);
     this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
     // BEP 3: a bitfield is only ever the first message after the handshake.
     if (this.picker.piecesHad > 0) peer.send({ kind: 'bitfield', bits: this.data.geometry.bitfield((i) => this.picker.hasPiece(i)) });
@@ -377,12 +377,11 @@ export class Swarm implements PeerHandler {
         return;
       case 'choke':
         peer.peerChoking = true;
-        this.releaseRequests(peer);
-        this.restartHeldPieces(peer);
+        this.pipeline.choked(peer);
         return;
       case 'unchoke':
         peer.peerChoking = false;
-        this.requestBlocks(peer);
+        this.pipeline.fill(peer);
         return;
       case 'interested':
         peer.peerInterested = true;
@@ -578,65 +577,24 @@ export class Swarm implements PeerHandler {
     return (piece) => this.data.readPiece(index, piece);
   }
 
-  /** The slab slot a requested block goes to, so the parser can copy it there directly. */
-  private blockSlot(peer: PeerConnection, index: number, begin: number, length: number): Buffer | undefined {
-    const request = peer.outstanding.get(blockKey(index, begin));
-    const slots = this.pieceSlots.get(index);
-    // A duplicate (end game) must not overwrite a block that may be under hashing.
-    if (!request || !slots || request.length !== length || this.picker.isReceived(index, begin)) return undefined;
-    return this.context.slab.view(slots[begin / this.data.geometry.blockLength], length);
-  }
-
   private onBlock(peer: PeerConnection, message: { index: number; begin: number; block: Buffer }): void {
-    const key = blockKey(message.index, message.begin);
-    const request = peer.outstanding.get(key);
-    if (!request) {
-      if (peer.abandoned.delete(key)) return;
-      return peer.close(`sent piece ${message.index} offset ${message.begin}, which nobody requested`);
-    }
-    const problem = checkBlock(message, this.data.geometry, this.settings.maxRequestLength);
-    if (problem || message.block.length !== request.length) return peer.close(`bad block: ${problem ?? 'wrong length'}`);
-    peer.outstanding.delete(key);
+    const outcome = this.pipeline.blockArrived(peer, message.index, message.begin, message.block);
+    if (outcome.kind === 'late') return;
+    if (outcome.kind === 'unrequested') return peer.close(`sent piece ${message.index} offset ${message.begin}, which nobody requested`);
+    if (outcome.kind === 'malformed') return peer.close(`bad block: ${outcome.reason}`);
     const now = this.clock.now();
     peer.downloaded += message.block.length;
     peer.downloadRate.add(message.block.length, now);
     this.downloadRate.add(message.block.length, now);
-    peer.snubbed = false;
-    if (peer.slowStart) peer.queueDepth = Math.min(this.settings.maxRequestQueueDepth, peer.queueDepth + 1);
-    if (this.picker.isReceived(message.index, message.begin)) {
-      // End game: another peer's copy arrived first.
-      this.requestBlocks(peer);
-      return;
-    }
-    this.cancelElsewhere(peer, message.index, message.begin);
-    const blockNumber = message.begin / this.data.geometry.blockLength;
-    this.smartBan.blockReceived(message.index, blockNumber, this.data.geometry.blocksIn(message.index), peer);
-    const slots = this.pieceSlots.get(message.index)!;
-    const slot = this.context.slab.view(slots[blockNumber], message.block.length);
-    // A block that spanned socket chunks was already copied into its slot by the parser.
-    if (message.block.buffer !== slot.buffer || message.block.byteOffset !== slot.byteOffset) copyBytes(message.block, slot);
-    if (this.picker.blockReceived(message.index, message.begin)) {
-      const piece = this.context.slab.piece(slots, this.data.geometry.pieceSize(message.index));
-      const pending = this.finishPiece(message.index, piece).finally(() => this.pendingPieces.delete(pending));
+    if (outcome.kind === 'accepted' && outcome.piece) {
+      const pending = this.finishPiece(message.index, outcome.piece).finally(() => this.pendingPieces.delete(pending));
       this.pendingPieces.add(pending);
     }
-    this.requestBlocks(peer);
+    this.pipeline.fill(peer);
   }
 
-  /** In the end game a block may be requested from several peers: once it arrives, the others are cancelled. */
-  private cancelElsewhere(from: PeerConnection, index: number, begin: number): void {
-    const key = blockKey(index, begin);
-    for (const other of this.peers) {
-      const request = other === from ? undefined : other.outstanding.get(key);
-      if (!request) continue;
-      other.outstanding.delete(key);
-      other.abandon(key);
-      other.send({ kind: 'cancel', index, begin, length: request.length });
-    }
-  }
-
+  /** Hashes and writes a piece the pipeline reported complete, then judges its senders. */
   private async finishPiece(index: number, piece: SlabPiece): Promise<void> {
-    this.verifying.add(index);
     let outcome: 'good' | 'bad' | 'unwritten';
     try {
       outcome = (await this.data.verifyAndWrite(index, piece)) ? 'good' : 'bad';
@@ -649,15 +607,13 @@ export class Swarm implements PeerHandler {
     // from several peers, and the good data of a piece that had one.
     const wantDigests = failure?.kind === 'restrict' || (outcome === 'good' && this.smartBan.hasSuspects(index));
     const digests = wantDigests ? await this.blockDigests(index, piece) : undefined;
-    this.pieceSlots.delete(index);
-    this.context.slabShares.release(this.memoryOwner, piece.slots);
-    this.verifying.delete(index);
+    this.pipeline.pieceDone(index);
     if (outcome !== 'good') {
       this.picker.pieceFailed(index);
       if (failure) this.judgeFailure(index, failure, digests);
       else this.smartBan.restart(index);
       if (this.stopped) return;
-      for (const peer of this.peers) this.requestBlocks(peer);
+      for (const peer of this.peers) this.pipeline.fill(peer);
       return;
     }
     for (const culprit of this.smartBan.piecePassed(index, digests)) {
@@ -705,7 +661,7 @@ export class Swarm implements PeerHandler {
     const peerId = peer.peerIdHex;
     const address = peer.address;
     if (this.bans.ban({ ip: peer.remoteIp, port: peer.listenPort ?? peer.remotePort, peerId })) this.reportEvent({ kind: 'peer-banned', address, reason });
-    for (const index of this.smartBan.piecesFrom(peer)) this.restartPiece(index);
+    for (const index of this.smartBan.piecesFrom(peer)) this.pipeline.restartPiece(index);
     // Closing asks the other peers for what is missing, the restarted pieces included.
     for (const other of [...this.peers]) {
       if (other === peer || other.peerIdHex === peerId || other.address === address) other.close(`banned: ${reason}`);
@@ -713,42 +669,13 @@ export class Swarm implements PeerHandler {
     if (this.known.delete(address)) this.broadcastPeerList();
   }
 
-  /** The pieces restricted to `peer` (after bad data) that it will not finish now start over. */
-  private restartHeldPieces(peer: PeerConnection): void {
-    for (const index of this.smartBan.heldBy(peer)) this.restartPiece(index);
-  }
-
-  /**
-   * Throws away the blocks of a piece in progress and cancels its requests at every peer (a late
-   * answer is then dropped, never copied): it starts over, from whichever peer takes it next. A
-   * piece being verified keeps its blocks.
-   */
-  private restartPiece(index: number): void {
-    if (this.verifying.has(index)) return;
-    for (const peer of this.peers) {
-      for (const [key, request] of peer.outstanding) {
-        if (request.index !== index) continue;
-        peer.outstanding.delete(key);
-        peer.abandon(key);
-        peer.send({ kind: 'cancel', index, begin: request.begin, length: request.length });
-      }
-    }
-    const slots = this.pieceSlots.get(index);
-    if (slots) this.context.slabShares.release(this.memoryOwner, slots);
-    this.pieceSlots.delete(index);
-    this.picker.pieceFailed(index);
-    this.smartBan.restart(index);
-  }
-
   /**
    * Called once the last piece verified: nothing more is requested (the picker has every piece),
    * the data moves into shareable/, and only then is this peer a seeder (DESIGN.md, Roles).
    */
   private async becomeSeeder(): Promise<void> {
-    for (const peer of this.peers) {
-      this.releaseRequests(peer);
-      if (peer.amInterested) peer.send({ kind: 'not-interested' });
-    }
+    this.pipeline.releaseAll();
+    for (const peer of this.peers) if (peer.amInterested) peer.send({ kind: 'not-interested' });
     try {
       await this.data.moveToShareable();
     } catch (error) {
@@ -769,50 +696,7 @@ export class Swarm implements PeerHandler {
     const wanted = this.roleNow === 'leecher' && this.picker.wants((i) => peer.peerPieces.has(i));
     if (wanted && !peer.amInterested) peer.send({ kind: 'interested' });
     else if (!wanted && peer.amInterested) peer.send({ kind: 'not-interested' });
-    if (wanted) this.requestBlocks(peer);
-  }
-
-  /** How many requests the peer should have outstanding now (settings.requestQueueSeconds). */
-  private requestDepth(peer: PeerConnection): number {
-    if (peer.snubbed) return 1;
-    const byRate = Math.ceil((peer.downloadRate.rate(this.clock.now()) * this.settings.requestQueueSeconds) / this.data.geometry.blockLength);
-    const target = Math.max(this.settings.minRequestQueueDepth, byRate, peer.slowStart ? peer.queueDepth : 0);
-    return Math.min(target, this.settings.maxRequestQueueDepth, peer.extensions?.reqq ?? this.settings.defaultPeerReqq);
-  }
-
-  private requestBlocks(peer: PeerConnection): void {
-    if (this.roleNow !== 'leecher' || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
-    const depth = this.requestDepth(peer);
-    const room = depth - peer.outstanding.size;
-    // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
-    if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && peer.outstanding.size > 0)) return;
-    const reserve = (index: number): boolean => {
-      const slots = this.context.slabShares.allocate(this.memoryOwner, this.data.geometry.pieceSize(index), this.clock.now());
-      if (slots) this.pieceSlots.set(index, slots);
-      return slots !== null;
-    };
-    const peerHas = (i: number): boolean => peer.peerPieces.has(i) && this.smartBan.mayDownload(i, peer);
-    let blocks = this.picker.pick(peerHas, room, reserve);
-    if (blocks.length === 0 && this.picker.inEndgame()) {
-      blocks = this.picker.pickEndgame(peerHas, room, (index, begin) => peer.outstanding.has(blockKey(index, begin)));
-    }
-    for (const block of blocks) this.smartBan.claim(block.index, peer);
-    peer.sendRequests(blocks, this.clock.now());
-  }
-
-  /** Returns a peer's outstanding requests to the picker, so other peers can be asked. */
-  private releaseRequests(peer: PeerConnection): void {
-    for (const [key, request] of peer.outstanding) {
-      peer.abandon(key);
-      if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
-    }
-    peer.outstanding.clear();
-  }
-
-  /** Whether another peer also has the block requested (end game): then it stays requested. */
-  private askedElsewhere(peer: PeerConnection, key: string): boolean {
-    for (const other of this.peers) if (other !== peer && other.outstanding.has(key)) return true;
-    return false;
+    if (wanted) this.pipeline.fill(peer);
   }
 
   /** The peers as the choker sees them. */
@@ -825,7 +709,7 @@ export class Swarm implements PeerHandler {
       downloadRate: peer.downloadRate.rate(now),
       uploadRate: peer.uploadRate.rate(now),
       connectedAt: peer.connectedAt,
-      snubbed: peer.snubbed,
+      snubbed: this.pipeline.isSnubbed(peer),
     }));
   }
 
@@ -844,8 +728,7 @@ export class Swarm implements PeerHandler {
 
   onClose(peer: PeerConnection, reason: string): void {
     this.peers.delete(peer);
-    this.releaseRequests(peer);
-    this.restartHeldPieces(peer);
+    this.pipeline.peerLeft(peer);
     for (let i = 0; i < this.meta.pieceCount; i++) if (peer.peerPieces.has(i)) this.picker.peerLostPiece(i);
     this.log.debug(`disconnected from ${peer.address}: ${reason}`);
     // A peer we did not dial because this connection existed may be dialled again.
@@ -854,7 +737,7 @@ export class Swarm implements PeerHandler {
       if (known.peerId === peerId) known.nextAttemptAt = Math.min(known.nextAttemptAt, this.clock.now() + RECONNECT_BASE_MS);
     }
     if (!peer.amChoking) this.applyChoking(this.choker.admit(this.roleNow, this.chokerView(), this.clock.now()));
-    for (const other of this.peers) this.requestBlocks(other);
+    for (const other of this.peers) this.pipeline.fill(other);
   }
 
   /** Saves the resume data (one save at a time); a failure is logged, and retried at the next tick. */
@@ -876,23 +759,9 @@ export class Swarm implements PeerHandler {
   private housekeeping(): void {
     const now = this.clock.now();
     if (this.resumeDirty && !this.resumeSaving) void this.saveResume(false);
+    this.pipeline.timeOuts(now);
     const idle: PeerConnection[] = [];
     for (const peer of this.peers) {
-      let timedOut = false;
-      for (const [key, request] of peer.outstanding) {
-        if (now - request.sentAt < this.settings.requestTimeoutMs) continue;
-        peer.outstanding.delete(key);
-        peer.abandon(key);
-        peer.snubbed = true;
-        timedOut = true;
-        if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
-        peer.send({ kind: 'cancel', index: request.index, begin: request.begin, length: request.length });
-      }
-      if (timedOut) this.restartHeldPieces(peer);
-      const rate = peer.downloadRate.rate(now);
-      // Slow start ends once a bigger queue stops bringing a faster rate.
-      if (peer.slowStart && peer.lastRate > 0 && rate < peer.lastRate * 1.1) peer.slowStart = false;
-      peer.lastRate = rate;
       const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now, this.settings);
       if (liveness === 'drop') idle.push(peer);
       else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
@@ -900,7 +769,7 @@ export class Swarm implements PeerHandler {
     for (const peer of idle) peer.close(`nothing received for ${Math.round((now - peer.lastReceivedAt) / 1000)} s (idleTimeoutMs)`);
     this.broadcastPeerList();
     if (this.choker.due(now)) this.applyChoking(this.choker.round(this.roleNow, this.chokerView(), now));
-    for (const peer of this.peers) this.requestBlocks(peer);
+    for (const peer of this.peers) this.pipeline.fill(peer);
     this.connectToKnownPeers();
   }
 
@@ -945,11 +814,9 @@ export class Swarm implements PeerHandler {
     this.stopTicking?.();
     for (const peer of [...this.peers]) peer.close('shutting down');
     await Promise.all(this.pendingPieces);
-    for (const slots of this.pieceSlots.values()) this.context.slabShares.release(this.memoryOwner, slots);
-    this.context.slabShares.forget(this.memoryOwner);
+    this.pipeline.stop();
     this.context.uploadLimiter.forget(this);
     this.context.downloadLimiter.forget(this);
-    this.pieceSlots.clear();
     await this.announcer?.stop();
     await this.data.close();
     await this.saveResume(true);

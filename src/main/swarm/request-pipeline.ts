@@ -1,0 +1,286 @@
+/**
+ * One swarm's download requests: which blocks each peer is asked for and how many at a time,
+ * where each block lands in the slab, and what becomes of requests that a choke, a departure, a
+ * time-out or the end game leaves unanswered. The swarm passes on the peers' messages and acts on
+ * what it is told: it verifies the pieces reported complete and closes peers that break the rules.
+ */
+import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
+import { copyBytes } from '../../io/byte-copy.js';
+import type { Settings } from '../../io/settings.js';
+import type { Clock } from '../clock.js';
+import { checkBlock } from '../wire/message-rules.js';
+import type { WireMessage } from '../wire/wire-messages.js';
+import { blockKey, PeerRequests } from './peer-requests.js';
+import type { BlockRef, PiecePicker } from './piece-picker.js';
+import type { SlabOwner, SlabShares } from './slab-shares.js';
+import type { SmartBan } from './smart-ban.js';
+
+/** What the pipeline needs of a connection: PeerConnection, or a plain object in tests. */
+export interface RequestPeer {
+  readonly peerPieces: { has(index: number): boolean };
+  readonly peerChoking: boolean;
+  readonly amInterested: boolean;
+  readonly isClosed: boolean;
+  /** Its BEP 10 handshake, whose `reqq` caps the requests it takes. */
+  readonly extensions: { readonly reqq?: number } | null;
+  readonly downloadRate: { rate(now: number): number };
+  /** Writes REQUESTs for `blocks` in one go. */
+  sendRequests(blocks: readonly BlockRef[]): void;
+  send(message: WireMessage): void;
+}
+
+/** Smart ban's part in requesting: who may be asked for a piece restricted after bad data, and who sent each block. */
+export type RequestBan<P> = Pick<SmartBan<P>, 'mayDownload' | 'claim' | 'blockReceived' | 'restart' | 'heldBy'>;
+
+export interface PipelineSetup<P> {
+  picker: PiecePicker;
+  /** The block slab, shared fairly among swarms: a piece being downloaded holds one slot per block. */
+  slabShares: SlabShares;
+  smartBan: RequestBan<P>;
+  settings: Settings;
+  clock: Clock;
+  /** Whether the swarm downloads now (a leecher): a seeder asks for nothing. */
+  isDownloading: () => boolean;
+}
+
+/** What became of a block a peer sent. */
+export type BlockOutcome =
+  /** Nobody asked the peer for it: it breaks the protocol. */
+  | { kind: 'unrequested' }
+  /** The answer to a request given up on: dropped. */
+  | { kind: 'late' }
+  | { kind: 'malformed'; reason: string }
+  /** End game: another peer's copy came first, and this one is not kept. */
+  | { kind: 'duplicate' }
+  /** In its slot. `piece` when it was the piece's last block: to verify, then pieceDone. */
+  | { kind: 'accepted'; piece: SlabPiece | null };
+
+/** Requests are topped up when at least this many fit in the peer's queue. */
+const REQUEST_BATCH = 16;
+
+const UNREQUESTED: BlockOutcome = Object.freeze({ kind: 'unrequested' });
+const LATE: BlockOutcome = Object.freeze({ kind: 'late' });
+const DUPLICATE: BlockOutcome = Object.freeze({ kind: 'duplicate' });
+const ACCEPTED: BlockOutcome = Object.freeze({ kind: 'accepted', piece: null });
+
+export class RequestPipeline<P extends RequestPeer> {
+  /** Every connected peer, in the order it joined. */
+  private readonly requests = new Map<P, PeerRequests>();
+  /** Slab slots of the pieces being downloaded (one per block), by piece index. */
+  private readonly pieceSlots = new Map<number, number[]>();
+  /** Pieces reported complete and not yet done: their blocks must stay where they are while they are hashed. */
+  private readonly verifying = new Set<number>();
+  private readonly picker: PiecePicker;
+  private readonly slabShares: SlabShares;
+  private readonly slab: BlockSlab;
+  private readonly ban: RequestBan<P>;
+  private readonly settings: Settings;
+  private readonly clock: Clock;
+  private readonly isDownloading: () => boolean;
+  /** The swarm as the slab's shares know it: when memory it was refused comes back, every peer is topped up. */
+  private readonly memoryOwner: SlabOwner = {
+    wake: () => {
+      for (const peer of this.requests.keys()) this.fill(peer);
+    },
+  };
+
+  constructor(setup: PipelineSetup<P>) {
+    ({ picker: this.picker, slabShares: this.slabShares, smartBan: this.ban, settings: this.settings, clock: this.clock, isDownloading: this.isDownloading } = setup);
+    this.slab = this.slabShares.slab;
+  }
+
+  /** A peer connected: from now on it may be asked for blocks. */
+  join(peer: P): void {
+    this.requests.set(peer, new PeerRequests(this.settings));
+  }
+
+  isSnubbed(peer: P): boolean {
+    return this.of(peer).snubbed;
+  }
+
+  /** Tops up the peer's requests to the depth its rate calls for (PeerRequests.depth). */
+  fill(peer: P): void {
+    if (!this.isDownloading() || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
+    const requests = this.of(peer);
+    const now = this.clock.now();
+    const depth = requests.depth(peer.downloadRate.rate(now), this.picker.geometry.blockLength, peer.extensions?.reqq);
+    const room = depth - requests.outstanding.size;
+    // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
+    if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && requests.outstanding.size > 0)) return;
+    const blocks = this.pick(peer, requests, room, now);
+    if (blocks.length === 0) return;
+    for (const block of blocks) {
+      this.ban.claim(block.index, peer);
+      requests.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
+    }
+    peer.sendRequests(blocks);
+  }
+
+  /** Up to `count` blocks for the peer: new ones while memory allows, else (end game) those asked of others. */
+  private pick(peer: P, requests: PeerRequests, count: number, now: number): BlockRef[] {
+    const geometry = this.picker.geometry;
+    const reserve = (index: number): boolean => {
+      const slots = this.slabShares.allocate(this.memoryOwner, geometry.pieceSize(index), now);
+      if (slots) this.pieceSlots.set(index, slots);
+      return slots !== null;
+    };
+    const peerHas = (index: number): boolean => peer.peerPieces.has(index) && this.ban.mayDownload(index, peer);
+    const blocks = this.picker.pick(peerHas, count, reserve);
+    if (blocks.length > 0 || !this.picker.inEndgame()) return blocks;
+    return this.picker.pickEndgame(peerHas, count, (index, begin) => requests.outstanding.has(blockKey(index, begin)));
+  }
+
+  /**
+   * Where the parser may copy a block that spans socket chunks: the slot of a block the peer was
+   * asked for, or undefined to leave it to blockArrived.
+   */
+  slotFor(peer: P, index: number, begin: number, length: number): Buffer | undefined {
+    const request = this.requests.get(peer)?.outstanding.get(blockKey(index, begin));
+    // A duplicate (end game) must not overwrite a block that may be under hashing.
+    if (!request || request.length !== length || this.picker.isReceived(index, begin)) return undefined;
+    return this.slot(index, begin, length);
+  }
+
+  private slot(index: number, begin: number, length: number): Buffer | undefined {
+    const slots = this.pieceSlots.get(index);
+    return slots && this.slab.view(slots[begin / this.picker.geometry.blockLength], length);
+  }
+
+  /** Takes a block the peer sent, into its slot when it is wanted; the caller tops the peer up after. */
+  blockArrived(peer: P, index: number, begin: number, block: Buffer): BlockOutcome {
+    const requests = this.of(peer);
+    const key = blockKey(index, begin);
+    const request = requests.outstanding.get(key);
+    if (!request) return requests.excuseLate(key) ? LATE : UNREQUESTED;
+    const geometry = this.picker.geometry;
+    const problem = checkBlock({ index, begin, block }, geometry, this.settings.maxRequestLength);
+    if (problem || block.length !== request.length) return { kind: 'malformed', reason: problem ?? 'wrong length' };
+    requests.answered(key);
+    if (this.picker.isReceived(index, begin)) return DUPLICATE;
+    this.cancelElsewhere(peer, key);
+    this.ban.blockReceived(index, begin / geometry.blockLength, geometry.blocksIn(index), peer);
+    const slot = this.slot(index, begin, block.length)!;
+    // A block that spanned socket chunks was copied into its slot by the parser already.
+    if (block.buffer !== slot.buffer || block.byteOffset !== slot.byteOffset) copyBytes(block, slot);
+    if (!this.picker.blockReceived(index, begin)) return ACCEPTED;
+    this.verifying.add(index);
+    return { kind: 'accepted', piece: this.slab.piece(this.pieceSlots.get(index)!, geometry.pieceSize(index)) };
+  }
+
+  /** The peer choked us: its requests will not be answered. */
+  choked(peer: P): void {
+    this.release(peer, this.of(peer));
+    this.restartHeldPieces(peer);
+  }
+
+  peerLeft(peer: P): void {
+    const requests = this.of(peer);
+    this.requests.delete(peer);
+    this.release(peer, requests);
+    this.restartHeldPieces(peer);
+  }
+
+  /** The download is complete: nothing outstanding is wanted any more. */
+  releaseAll(): void {
+    for (const [peer, requests] of this.requests) this.release(peer, requests);
+  }
+
+  /**
+   * Requests unanswered for settings.requestTimeoutMs are cancelled and given to other peers,
+   * and their peer is snubbed; each peer's rate is looked at to end slow start.
+   */
+  timeOuts(now: number): void {
+    for (const [peer, requests] of this.requests) {
+      if (this.expire(peer, requests, now)) this.restartHeldPieces(peer);
+      requests.observeRate(peer.downloadRate.rate(now));
+    }
+  }
+
+  /** Cancels the peer's requests that timed out; returns whether there were any. */
+  private expire(peer: P, requests: PeerRequests, now: number): boolean {
+    let timedOut = false;
+    for (const [key, request] of requests.outstanding) {
+      if (now - request.sentAt < this.settings.requestTimeoutMs) continue;
+      this.cancel(peer, requests, key, request);
+      requests.snubbed = true;
+      timedOut = true;
+      if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
+    }
+    return timedOut;
+  }
+
+  /**
+   * Throws away the blocks of a piece in progress and cancels its requests at every peer (a late
+   * answer is then dropped, never copied): it starts over, from whichever peer takes it next. A
+   * piece being verified keeps its blocks.
+   */
+  restartPiece(index: number): void {
+    if (this.verifying.has(index)) return;
+    for (const [peer, requests] of this.requests) {
+      for (const [key, request] of requests.outstanding) if (request.index === index) this.cancel(peer, requests, key, request);
+    }
+    this.freeSlots(index);
+    this.picker.pieceFailed(index);
+    this.ban.restart(index);
+  }
+
+  /** A piece reported complete was verified (or failed): its slots go back to the slab. */
+  pieceDone(index: number): void {
+    this.freeSlots(index);
+    this.verifying.delete(index);
+  }
+
+  /** Gives back every slot; the swarm stops, once its pieces under verification are done. */
+  stop(): void {
+    for (const slots of this.pieceSlots.values()) this.slabShares.release(this.memoryOwner, slots);
+    this.pieceSlots.clear();
+    this.slabShares.forget(this.memoryOwner);
+  }
+
+  private freeSlots(index: number): void {
+    const slots = this.pieceSlots.get(index);
+    if (slots) this.slabShares.release(this.memoryOwner, slots);
+    this.pieceSlots.delete(index);
+  }
+
+  /** The pieces restricted to `peer` (after bad data) that it will not finish now start over. */
+  private restartHeldPieces(peer: P): void {
+    for (const index of this.ban.heldBy(peer)) this.restartPiece(index);
+  }
+
+  /** Gives a peer's outstanding requests back to the picker, so other peers can be asked. */
+  private release(peer: P, requests: PeerRequests): void {
+    for (const [key, request] of requests.outstanding) {
+      requests.abandon(key);
+      if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
+    }
+    requests.outstanding.clear();
+  }
+
+  /** Whether another peer also has the block requested (end game): then it stays requested. */
+  private askedElsewhere(peer: P, key: string): boolean {
+    for (const [other, requests] of this.requests) if (other !== peer && requests.outstanding.has(key)) return true;
+    return false;
+  }
+
+  /** In the end game a block may be requested from several peers: once it arrives, the others are cancelled. */
+  private cancelElsewhere(from: P, key: string): void {
+    for (const [other, requests] of this.requests) {
+      const request = other === from ? undefined : requests.outstanding.get(key);
+      if (request) this.cancel(other, requests, key, request);
+    }
+  }
+
+  /** Withdraws a request: its late answer, if one comes, is dropped. */
+  private cancel(peer: P, requests: PeerRequests, key: string, request: BlockRef): void {
+    requests.outstanding.delete(key);
+    requests.abandon(key);
+    peer.send({ kind: 'cancel', index: request.index, begin: request.begin, length: request.length });
+  }
+
+  private of(peer: P): PeerRequests {
+    const requests = this.requests.get(peer);
+    if (!requests) throw new Error('the request pipeline was given a peer that never joined or has left');
+    return requests;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * One connection over an in-memory duplex pair: the flags it keeps of what it sent, the order
+ * in which messages reach its handler, how it closes, and the callbacks of blocks it sends.
+ */
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { defaultSettings } from '../../src/io/settings.js';
+import { FairLimiter } from '../../src/main/net/fair-limiter.js';
+import { TokenBucket } from '../../src/main/net/token-bucket.js';
+import { PeerConnection, type PeerHandler } from '../../src/main/swarm/peer-connection.js';
+import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
+import type { Handshake, WireMessage } from '../../src/main/wire/wire-messages.js';
+import { WireParser, type ParserEvent } from '../../src/main/wire/wire-parser.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const PIECES = 8;
+const BLOCK = 16 * 1024;
+const infoHash = Buffer.alloc(20, 0x11);
+const peerId = Buffer.from('-XX0001-000000000000');
+
+/** One end of an in-memory connection. While stalled, what it writes stays in it, as in a socket whose peer reads nothing. */
+class MemoryEnd extends Duplex {
+  other!: MemoryEnd;
+  private stalled: (() => void)[] | null = null;
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const deliver = (): void => {
+      if (!this.destroyed) this.other.push(chunk);
+      callback();
+    };
+    if (this.stalled) this.stalled.push(deliver);
+    else deliver();
+  }
+
+  override _final(callback: () => void): void {
+    this.other.push(null);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
+    this.other.push(null);
+    callback(error);
+  }
+
+  stall(): void {
+    this.stalled = [];
+  }
+
+  flow(): void {
+    const held = this.stalled ?? [];
+    this.stalled = null;
+    for (const deliver of held) deliver();
+  }
+}
+
+function memoryPair(): [MemoryEnd, MemoryEnd] {
+  const a = new MemoryEnd();
+  const b = new MemoryEnd();
+  a.other = b;
+  b.other = a;
+  return [a, b];
+}
+
+/** Lets queued stream events run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+class RecordingHandler implements PeerHandler {
+  readonly messages: WireMessage[] = [];
+  readonly closes: string[] = [];
+
+  onMessage(_peer: PeerConnection, message: WireMessage): void {
+    this.messages.push(message);
+  }
+
+  onClose(_peer: PeerConnection, reason: string): void {
+    this.closes.push(reason);
+  }
+
+  onWritable(): void {}
+}
+
+/**
+ * A connection as the session hands it over: the parser has read the peer's handshake (and
+ * `afterHandshake`, bytes that came with it), and the socket is paused.
+ */
+function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean } = {}) {
+  const [local, remote] = memoryPair();
+  local.pause();
+  const parser = new WireParser({ expectHandshake: true });
+  let handshake: Handshake = { reserved: Buffer.alloc(8), infoHash, peerId };
+  if (options.parserReadHandshake ?? true) {
+    const first = parser.push(Buffer.concat([encodeHandshake(infoHash, peerId), options.afterHandshake ?? Buffer.alloc(0)]));
+    const event = first.events[0] as Extract<ParserEvent, { kind: 'handshake' }>;
+    handshake = event.handshake;
+  }
+  const peer = new PeerConnection(local as unknown as Socket, parser, handshake, {
+    outgoing: true,
+    pieceCount: PIECES,
+    remoteIp: '127.0.0.1',
+    remotePort: 6881,
+    settings: defaultSettings,
+    clock: new FakeClock(),
+  });
+  const handler = new RecordingHandler();
+  const attach = (): void => peer.attach(handler, { limiter: new FairLimiter(new TokenBucket(0, 0, 0)), owner: {} });
+  /** What the remote end receives, as messages. */
+  const received: WireMessage[] = [];
+  const remoteParser = new WireParser({ expectHandshake: false });
+  remoteParser.setPieceCount(PIECES);
+  remote.on('data', (chunk: Buffer) => received.push(...(remoteParser.push(chunk).events as WireMessage[])));
+  const sendFromRemote = (...messages: WireMessage[]): void => void remote.write(Buffer.concat(messages.map(encodeMessage)));
+  return { peer, local, handler, attach, received, remote, sendFromRemote };
+}
+
+test('send() sets the choke and interest flags as each message goes on the wire, and not once closed', async () => {
+  const { peer, attach, received } = connect();
+  attach();
+  const flags = (): [boolean, boolean] => [peer.amChoking, peer.amInterested];
+  expect(flags()).toEqual([true, false]);
+  const seen: [boolean, boolean][] = [];
+  for (const kind of ['unchoke', 'interested', 'choke', 'not-interested', 'interested'] as const) {
+    peer.send({ kind });
+    seen.push(flags());
+  }
+  expect(seen).toEqual([
+    [false, false],
+    [false, true],
+    [true, true],
+    [true, false],
+    [true, true],
+  ]);
+  await settle();
+  expect(received.map((message) => message.kind)).toEqual(['unchoke', 'interested', 'choke', 'not-interested', 'interested']);
+  peer.close('done');
+  peer.send({ kind: 'unchoke' });
+  peer.send({ kind: 'not-interested' });
+  expect(flags()).toEqual([true, true]);
+});
+
+test('sendRequests puts a batch of REQUESTs on the wire in order, and nothing once closed', async () => {
+  const { peer, attach, received } = connect();
+  attach();
+  const blocks = [0, 1, 2].map((b) => ({ index: 5, begin: b * BLOCK, length: BLOCK }));
+  peer.sendRequests(blocks);
+  await settle();
+  expect(received).toEqual(blocks.map((block) => ({ kind: 'request', ...block })));
+  peer.close('done');
+  peer.sendRequests(blocks);
+  await settle();
+  expect(received).toHaveLength(3);
+});
+
+test('messages reach the handler in order after attach(), starting with those the parser held before', async () => {
+  const { handler, attach, sendFromRemote } = connect({ afterHandshake: encodeMessage({ kind: 'have', index: 1 }) });
+  sendFromRemote({ kind: 'have', index: 2 }, { kind: 'unchoke' });
+  await settle();
+  expect(handler.messages).toEqual([]);
+  attach();
+  // What the parser held is delivered at once; what waited in the socket comes as it resumes.
+  expect(handler.messages).toEqual([{ kind: 'have', index: 1 }]);
+  await settle();
+  sendFromRemote({ kind: 'piece', index: 3, begin: 0, block: Buffer.alloc(BLOCK, 3) }, { kind: 'keep-alive' });
+  await settle();
+  expect(handler.messages.map((message) => message.kind)).toEqual(['have', 'have', 'unchoke', 'piece', 'keep-alive']);
+  expect(handler.messages.slice(0, 2)).toEqual([
+    { kind: 'have', index: 1 },
+    { kind: 'have', index: 2 },
+  ]);
+});
+
+test.each<[string, boolean, Buffer, RegExp]>([
+  ['a malformed message', true, encodeMessage({ kind: 'have', index: PIECES }), /piece 8/],
+  ['a second handshake', true, encodeHandshake(infoHash, peerId), /maxFrameLength/],
+  ['a handshake event from a parser that had not read one', false, encodeHandshake(infoHash, peerId), /^a second handshake$/],
+])('%s closes the connection with a reason, calls onClose once, and delivers nothing after it', async (_name, parserReadHandshake, bad, reason) => {
+  const { peer, handler, attach, remote, sendFromRemote } = connect({ parserReadHandshake });
+  attach();
+  // A parser waiting for a handshake would take any message before it for a broken one.
+  const before: WireMessage[] = parserReadHandshake ? [{ kind: 'unchoke' }] : [];
+  if (before.length > 0) sendFromRemote(...before);
+  await settle();
+  remote.write(Buffer.concat([bad, encodeMessage({ kind: 'have', index: 0 })]));
+  await settle();
+  expect(peer.isClosed).toBe(true);
+  expect(handler.closes).toHaveLength(1);
+  expect(handler.closes[0]).toMatch(reason);
+  expect(handler.messages).toEqual(before);
+});
+
+test("a block still in the socket when the connection closes has its onSent run once, at the close", async () => {
+  const { peer, local, attach } = connect();
+  attach();
+  local.stall();
+  let sent = 0;
+  peer.sendBlock(0, 0, [Buffer.alloc(BLOCK, 1), Buffer.alloc(BLOCK, 2)], () => sent++);
+  await settle();
+  expect(local.writableLength).toBeGreaterThan(0);
+  expect(sent).toBe(0);
+  peer.close('done');
+  expect(sent).toBe(1);
+  local.flow();
+  await settle();
+  expect(sent).toBe(1);
+});
+
+test('a block the socket took has its onSent run once, and not again at close', async () => {
+  const { peer, attach, received } = connect();
+  attach();
+  let sent = 0;
+  peer.sendBlock(2, BLOCK, [Buffer.alloc(100, 1), Buffer.alloc(50, 2)], () => sent++);
+  await settle();
+  expect(sent).toBe(1);
+  expect(received).toEqual([{ kind: 'piece', index: 2, begin: BLOCK, block: Buffer.concat([Buffer.alloc(100, 1), Buffer.alloc(50, 2)]) }]);
+  peer.close('done');
+  expect(sent).toBe(1);
+});
+
+test('closing twice, or the socket closing after, calls onClose once with the first reason', async () => {
+  const { peer, handler, attach } = connect();
+  attach();
+  peer.close('first');
+  peer.close('second');
+  await settle();
+  expect(handler.closes).toEqual(['first']);
+});
+
+test('the remote end closing closes the connection', async () => {
+  const { peer, handler, attach, remote } = connect();
+  attach();
+  remote.end();
+  await settle();
+  expect(peer.isClosed).toBe(true);
+  expect(handler.closes).toEqual(['connection ended by peer']);
+});

@@ -1,0 +1,425 @@
+/**
+ * The request pipeline on its own: a real picker, slab and smart ban, fake peers that record what
+ * they are sent, and a fake clock. No sockets.
+ */
+import { BlockSlab, slabPieceViews, type SlabPiece } from '../../src/io/block-slab.js';
+import { PieceGeometry } from '../../src/io/piece-geometry.js';
+import { defaultSettings, type Settings } from '../../src/io/settings.js';
+import { blockKey } from '../../src/main/swarm/peer-requests.js';
+import { PiecePicker, type BlockRef } from '../../src/main/swarm/piece-picker.js';
+import { RequestPipeline, type BlockOutcome, type RequestPeer } from '../../src/main/swarm/request-pipeline.js';
+import { SlabShares } from '../../src/main/swarm/slab-shares.js';
+import { SmartBan } from '../../src/main/swarm/smart-ban.js';
+import type { WireMessage } from '../../src/main/wire/wire-messages.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const BLOCK = 16 * 1024;
+
+class FakePeer implements RequestPeer {
+  peerChoking = false;
+  amInterested = true;
+  isClosed = false;
+  extensions: { reqq?: number } | null = null;
+  /** Bytes per second it is said to give us. */
+  rate = 0;
+  readonly downloadRate = { rate: (): number => this.rate };
+  readonly peerPieces: { has(index: number): boolean };
+  /** Requests sent to it and neither answered nor cancelled, in the order sent. */
+  readonly open = new Map<string, BlockRef>();
+  /** How many requests each write carried. */
+  readonly batches: number[] = [];
+  readonly cancels: BlockRef[] = [];
+
+  constructor(pieces: readonly number[]) {
+    const has = new Set(pieces);
+    this.peerPieces = { has: (index) => has.has(index) };
+  }
+
+  sendRequests(blocks: readonly BlockRef[]): void {
+    this.batches.push(blocks.length);
+    for (const block of blocks) this.open.set(blockKey(block.index, block.begin), block);
+  }
+
+  send(message: WireMessage): void {
+    if (message.kind !== 'cancel') throw new Error(`the pipeline sent a ${message.kind} message`);
+    const { index, begin, length } = message;
+    this.cancels.push({ index, begin, length });
+    this.open.delete(blockKey(index, begin));
+  }
+
+  /** The oldest request still open. */
+  first(): BlockRef {
+    const [block] = this.open.values();
+    if (!block) throw new Error('no request is open');
+    return block;
+  }
+
+  openPieces(): number[] {
+    return [...this.open.values()].map((block) => block.index);
+  }
+}
+
+interface Options {
+  pieces?: number;
+  blocksPerPiece?: number;
+  /** Pieces the slab holds; all of them by default. */
+  slabPieces?: number;
+  settings?: Partial<Settings>;
+}
+
+function setup(options: Options = {}) {
+  const pieces = options.pieces ?? 4;
+  const blocksPerPiece = options.blocksPerPiece ?? 4;
+  const settings: Settings = { ...defaultSettings, ...options.settings };
+  const geometry = new PieceGeometry(blocksPerPiece * BLOCK, pieces * blocksPerPiece * BLOCK, BLOCK);
+  // Draws nothing at random: pieces are started lowest index first.
+  const picker = new PiecePicker(geometry, () => 0);
+  const slab = new BlockSlab(0, (options.slabPieces ?? pieces) * blocksPerPiece * BLOCK, BLOCK);
+  const wakes: (() => void)[] = [];
+  const smartBan = new SmartBan<FakePeer>();
+  const clock = new FakeClock();
+  const state = { downloading: true };
+  const pipeline = new RequestPipeline<FakePeer>({
+    picker,
+    slabShares: new SlabShares(slab, (run) => wakes.push(run)),
+    smartBan,
+    settings,
+    clock,
+    isDownloading: () => state.downloading,
+  });
+  const allPieces = Array.from({ length: pieces }, (_, i) => i);
+  /** The peer answers `block` (its oldest open request by default) with bytes of `fill`. */
+  const answer = (peer: FakePeer, block: BlockRef = peer.first(), fill = 0xaa): BlockOutcome => {
+    peer.open.delete(blockKey(block.index, block.begin));
+    return pipeline.blockArrived(peer, block.index, block.begin, Buffer.alloc(block.length, fill));
+  };
+  return {
+    pipeline,
+    picker,
+    slab,
+    smartBan,
+    clock,
+    state,
+    /** A peer that joined, with `has` (every piece by default). */
+    peer(has: readonly number[] = allPieces): FakePeer {
+      const peer = new FakePeer(has);
+      pipeline.join(peer);
+      return peer;
+    },
+    answer,
+    /** The peer answers every request it has open. */
+    answerAll: (peer: FakePeer): BlockOutcome[] => [...peer.open.values()].map((block) => answer(peer, block)),
+    /** Runs the slab's wake-ups of swarms refused memory. */
+    runWakes: (): void => wakes.splice(0).forEach((run) => run()),
+  };
+}
+
+/** The distinct byte values of `bytes`: [0xaa] when every byte is 0xaa. */
+function byteValues(bytes: Buffer): number[] {
+  return [...new Set(bytes)];
+}
+
+function pieceOf(outcome: BlockOutcome): SlabPiece | null {
+  return outcome.kind === 'accepted' ? outcome.piece : null;
+}
+
+describe('how many requests a peer gets', () => {
+  test('a new peer is asked for the initial queue depth, in one write', () => {
+    const { pipeline, peer } = setup();
+    const a = peer();
+    pipeline.fill(a);
+    expect(a.batches).toEqual([defaultSettings.initialRequestQueueDepth]);
+  });
+
+  test.each<[string, Partial<Settings>, number, number | undefined, number]>([
+    ['no fewer than minRequestQueueDepth', { initialRequestQueueDepth: 1, minRequestQueueDepth: 3 }, 0, undefined, 3],
+    ['as many as requestQueueSeconds of its rate bring', { requestQueueSeconds: 2 }, 20 * BLOCK, undefined, 40],
+    ['no more than maxRequestQueueDepth', { maxRequestQueueDepth: 30 }, 100 * BLOCK, undefined, 30],
+    ['no more than the reqq of its extension handshake', {}, 100 * BLOCK, 25, 25],
+    ['no more than defaultPeerReqq when it names no reqq', { defaultPeerReqq: 35 }, 100 * BLOCK, undefined, 35],
+  ])('a peer is asked for %s', (_name, settings, rate, reqq, expected) => {
+    const { pipeline, peer } = setup({ pieces: 16, settings });
+    const a = peer();
+    a.rate = rate;
+    if (reqq !== undefined) a.extensions = { reqq };
+    pipeline.fill(a);
+    expect(a.open.size).toBe(expected);
+  });
+
+  test('once some requests are outstanding, more are sent only when 16 fit, in one write', () => {
+    const { pipeline, peer, answer } = setup({ pieces: 16, settings: { requestQueueSeconds: 1 } });
+    const a = peer();
+    a.rate = 40 * BLOCK;
+    pipeline.fill(a);
+    for (let i = 0; i < 15; i++) answer(a);
+    pipeline.fill(a);
+    expect(a.batches).toEqual([40]);
+    answer(a);
+    pipeline.fill(a);
+    expect(a.batches).toEqual([40, 16]);
+    expect(a.open.size).toBe(40);
+  });
+
+  test('slow start deepens the queue by one for each block received', () => {
+    const { pipeline, peer, answerAll } = setup({ pieces: 8 });
+    const a = peer();
+    pipeline.fill(a);
+    answerAll(a);
+    pipeline.fill(a);
+    expect(a.open.size).toBe(8);
+    answerAll(a);
+    pipeline.fill(a);
+    expect(a.open.size).toBe(16);
+  });
+
+  test.each([
+    ['ends when the rate grows by less than a tenth', 1.05, 4],
+    ['goes on while the rate grows by a tenth or more', 1.2, 16],
+  ])('slow start %s between time-out checks', (_name, growth, expected) => {
+    const { pipeline, peer, answerAll, clock } = setup({ pieces: 8 });
+    const a = peer();
+    a.rate = BLOCK;
+    clock.advance(1000);
+    pipeline.timeOuts(clock.now());
+    pipeline.fill(a);
+    answerAll(a);
+    pipeline.fill(a);
+    expect(a.open.size).toBe(8);
+    a.rate = BLOCK * growth;
+    clock.advance(1000);
+    pipeline.timeOuts(clock.now());
+    answerAll(a);
+    pipeline.fill(a);
+    // Without slow start the depth is what 3 s of the rate bring: 4 blocks.
+    expect(a.open.size).toBe(expected);
+  });
+
+  test.each<[string, (peer: FakePeer, state: { downloading: boolean }) => void]>([
+    ['while the swarm is not downloading', (_peer, state) => void (state.downloading = false)],
+    ['of a peer that chokes us', (peer) => void (peer.peerChoking = true)],
+    ['of a peer we are not interested in', (peer) => void (peer.amInterested = false)],
+    ['of a peer whose connection closed', (peer) => void (peer.isClosed = true)],
+  ])('nothing is asked %s', (_name, change) => {
+    const { pipeline, peer, state } = setup();
+    const a = peer();
+    change(a, state);
+    pipeline.fill(a);
+    expect(a.batches).toEqual([]);
+  });
+});
+
+describe('requests that go unanswered', () => {
+  test('a request unanswered for requestTimeoutMs is cancelled, its peer snubbed to one request, and its block given to another peer', () => {
+    const { pipeline, peer, clock } = setup({ pieces: 3 });
+    const a = peer();
+    const b = peer([0]);
+    pipeline.fill(a);
+    pipeline.fill(b);
+    expect(a.openPieces()).toEqual([0, 0, 0, 0]);
+    expect(b.batches).toEqual([]);
+    clock.advance(defaultSettings.requestTimeoutMs - 1);
+    pipeline.timeOuts(clock.now());
+    expect(a.cancels).toEqual([]);
+    clock.advance(1);
+    pipeline.timeOuts(clock.now());
+    expect(a.cancels.map((block) => block.begin)).toEqual([0, 1, 2, 3].map((b) => b * BLOCK));
+    expect(pipeline.isSnubbed(a)).toBe(true);
+    pipeline.fill(b);
+    expect(b.openPieces()).toEqual([0, 0, 0, 0]);
+    pipeline.fill(a);
+    expect(a.open.size).toBe(1);
+  });
+
+  test("a snubbed peer's next block lifts the snub", () => {
+    const { pipeline, peer, answer, clock } = setup();
+    const a = peer();
+    pipeline.fill(a);
+    clock.advance(defaultSettings.requestTimeoutMs);
+    pipeline.timeOuts(clock.now());
+    pipeline.fill(a);
+    answer(a);
+    expect(pipeline.isSnubbed(a)).toBe(false);
+  });
+
+  test('the late answer to a request that timed out is dropped once without touching the slot, and a second copy is unrequested', () => {
+    const { pipeline, peer, clock } = setup();
+    const a = peer();
+    const b = peer([0]);
+    pipeline.fill(a);
+    clock.advance(defaultSettings.requestTimeoutMs);
+    pipeline.timeOuts(clock.now());
+    pipeline.fill(b);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(BLOCK, 0xaa))).toEqual({ kind: 'late' });
+    expect(byteValues(pipeline.slotFor(b, 0, 0, BLOCK)!)).toEqual([0]);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(BLOCK, 0xaa))).toEqual({ kind: 'unrequested' });
+  });
+
+  test("a choke gives the peer's requests back to the picker, without cancelling them, for another peer to take", () => {
+    const { pipeline, peer } = setup({ pieces: 3 });
+    const a = peer();
+    const b = peer([0]);
+    pipeline.fill(a);
+    a.peerChoking = true;
+    pipeline.choked(a);
+    expect(a.cancels).toEqual([]);
+    pipeline.fill(b);
+    expect(b.openPieces()).toEqual([0, 0, 0, 0]);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(BLOCK))).toEqual({ kind: 'late' });
+  });
+
+  test('a peer that leaves gives its requests back, except those another peer was also asked in the end game', () => {
+    const { pipeline, peer, picker } = setup({ pieces: 1 });
+    const a = peer();
+    const b = peer();
+    b.extensions = { reqq: 2 };
+    pipeline.fill(a);
+    pipeline.fill(b);
+    expect(b.open.size).toBe(2);
+    pipeline.peerLeft(a);
+    expect([0, 1, 2, 3].map((block) => picker.isRequested(0, block * BLOCK))).toEqual([true, true, false, false]);
+  });
+});
+
+describe('blocks that arrive', () => {
+  test('a block nobody asked the peer for is reported as unrequested', () => {
+    const { pipeline, peer } = setup();
+    const a = peer();
+    pipeline.fill(a);
+    expect(pipeline.blockArrived(a, 2, 0, Buffer.alloc(BLOCK))).toEqual({ kind: 'unrequested' });
+  });
+
+  test('a block of another length than asked is reported malformed', () => {
+    const { pipeline, peer } = setup();
+    const a = peer();
+    pipeline.fill(a);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(100))).toEqual({ kind: 'malformed', reason: 'wrong length' });
+  });
+
+  test('a complete piece is reported once, by its last block, with every block in its slot in order', () => {
+    const { pipeline, peer, answer, slab } = setup({ pieces: 2 });
+    const a = peer();
+    pipeline.fill(a);
+    const order = [2, 0, 3, 1];
+    const outcomes = order.map((b) => answer(a, { index: 0, begin: b * BLOCK, length: BLOCK }, b + 1));
+    expect(outcomes.slice(0, 3)).toEqual([0, 1, 2].map(() => ({ kind: 'accepted', piece: null })));
+    const piece = pieceOf(outcomes[3])!;
+    expect(piece.length).toBe(4 * BLOCK);
+    expect(Buffer.concat(slabPieceViews(slab, piece))).toEqual(Buffer.concat([1, 2, 3, 4].map((fill) => Buffer.alloc(BLOCK, fill))));
+  });
+
+  test('the parser is given a slot only for a block the peer was asked for, at the length asked, and what it wrote there is kept', () => {
+    const { pipeline, peer, answer, slab } = setup({ pieces: 2 });
+    const a = peer();
+    const b = peer();
+    pipeline.fill(a);
+    expect(pipeline.slotFor(a, 0, 0, 100)).toBeUndefined();
+    expect(pipeline.slotFor(a, 1, 0, BLOCK)).toBeUndefined();
+    expect(pipeline.slotFor(b, 0, 0, BLOCK)).toBeUndefined();
+    const slot = pipeline.slotFor(a, 0, 0, BLOCK)!;
+    slot.fill(7);
+    a.open.delete(blockKey(0, 0));
+    expect(pipeline.blockArrived(a, 0, 0, slot)).toEqual({ kind: 'accepted', piece: null });
+    const outcomes = [1, 2, 3].map((b) => answer(a, { index: 0, begin: b * BLOCK, length: BLOCK }, 9));
+    expect(byteValues(slabPieceViews(slab, pieceOf(outcomes[2])!)[0])).toEqual([7]);
+  });
+
+  test('in the end game a second peer is asked for blocks already requested, and the other copy is cancelled when one arrives', () => {
+    const { pipeline, peer, answer } = setup({ pieces: 1 });
+    const a = peer();
+    const b = peer();
+    pipeline.fill(a);
+    pipeline.fill(b);
+    expect([...b.open.keys()]).toEqual([...a.open.keys()]);
+    answer(a, { index: 0, begin: 0, length: BLOCK });
+    expect(b.cancels).toEqual([{ index: 0, begin: 0, length: BLOCK }]);
+    expect(a.cancels).toEqual([]);
+  });
+
+  test('a second copy of a block never overwrites the first in its slot', () => {
+    const { pipeline, peer, answer, slab } = setup({ pieces: 1 });
+    const a = peer();
+    const b = peer();
+    pipeline.fill(a);
+    pipeline.fill(b);
+    const first = { index: 0, begin: 0, length: BLOCK };
+    answer(a, first, 0xaa);
+    expect(pipeline.slotFor(b, 0, 0, BLOCK)).toBeUndefined();
+    expect(pipeline.blockArrived(b, 0, 0, Buffer.alloc(BLOCK, 0xbb))).toEqual({ kind: 'late' });
+    const outcomes = [1, 2, 3].map((b) => answer(a, { index: 0, begin: b * BLOCK, length: BLOCK }));
+    expect(byteValues(slabPieceViews(slab, pieceOf(outcomes[2])!)[0])).toEqual([0xaa]);
+  });
+});
+
+describe('pieces and their slots', () => {
+  test('restarting a piece cancels its requests at every peer, frees its slots, and asks for it afresh', () => {
+    const { pipeline, peer, slab } = setup({ pieces: 1 });
+    const a = peer();
+    const b = peer();
+    pipeline.fill(a);
+    pipeline.fill(b);
+    expect(slab.freeSlots).toBe(0);
+    pipeline.restartPiece(0);
+    expect(a.cancels).toHaveLength(4);
+    expect(b.cancels).toHaveLength(4);
+    expect(slab.freeSlots).toBe(4);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(BLOCK))).toEqual({ kind: 'late' });
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([0, 0, 0, 0]);
+  });
+
+  test('a piece under verification keeps its slots when restarted, and gives them back when done', () => {
+    const { pipeline, peer, answerAll, slab } = setup({ pieces: 1 });
+    const a = peer();
+    pipeline.fill(a);
+    answerAll(a);
+    pipeline.restartPiece(0);
+    expect(slab.freeSlots).toBe(0);
+    pipeline.pieceDone(0);
+    expect(slab.freeSlots).toBe(4);
+  });
+
+  test('a peer refused memory is asked again once a piece gives its slots back', () => {
+    const { pipeline, peer, answerAll, runWakes } = setup({ pieces: 2, slabPieces: 1 });
+    const a = peer([0]);
+    const b = peer([1]);
+    pipeline.fill(a);
+    pipeline.fill(b);
+    expect(b.batches).toEqual([]);
+    answerAll(a);
+    pipeline.pieceDone(0);
+    expect(b.batches).toEqual([]);
+    runWakes();
+    expect(b.openPieces()).toEqual([1, 1, 1, 1]);
+  });
+
+  test('stopping gives every slot back to the slab', () => {
+    const { pipeline, peer, slab } = setup({ pieces: 8, settings: { requestQueueSeconds: 1 } });
+    const a = peer();
+    a.rate = 20 * BLOCK;
+    pipeline.fill(a);
+    expect(slab.freeSlots).toBe(slab.slotCount - 20);
+    pipeline.stop();
+    expect(slab.freeSlots).toBe(slab.slotCount);
+  });
+
+  test('a piece restricted after bad data is asked of its one holder, and starts over for others when that peer chokes', () => {
+    const { pipeline, peer, answerAll, smartBan } = setup({ pieces: 2 });
+    const x = new FakePeer([]);
+    const y = new FakePeer([]);
+    smartBan.blockReceived(0, 0, 4, x);
+    smartBan.blockReceived(0, 1, 4, y);
+    smartBan.pieceFailed(0);
+    const a = peer();
+    const b = peer();
+    a.extensions = { reqq: 2 };
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([0, 0]);
+    pipeline.fill(b);
+    expect(b.openPieces()).toEqual([1, 1, 1, 1]);
+    a.peerChoking = true;
+    pipeline.choked(a);
+    answerAll(b);
+    pipeline.fill(b);
+    expect(b.openPieces()).toEqual([0, 0, 0, 0]);
+  });
+});
