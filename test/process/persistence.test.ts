@@ -1,8 +1,8 @@
 /**
- * Persistence through the command line (DESIGN.md, Disk): a leecher killed with SIGKILL at
- * several points resumes each time, downloading at most what was missing plus a few pieces; a
- * SIGTERM stop and restart downloads nothing it had; the restarted peer keeps its peer id, its
- * port and its known peers; the file ends byte-identical and never appears partial in shareable/.
+ * Persistence through the command line (docs/architecture.md, Disk): a leecher killed with SIGKILL
+ * at several points resumes each time, downloading at most what was missing plus a few pieces; a
+ * SIGTERM stop and restart downloads nothing it had; the restarted peer keeps its peer id, its port
+ * and its known peers; the file ends byte-identical and never appears partial in shareable/.
  */
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';

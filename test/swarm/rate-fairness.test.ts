@@ -6,10 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent, parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
-import { folderArgs, freePort, makePeerFolders, removeFolders, startPeer, type PeerProcess } from '../helpers/peer-process.js';
+import { parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
+import { createTorrent } from '../../src/io/torrent-maker.js';
+import { generatedContent, InProcessSwarm } from '../helpers/in-process-peer.js';
+import { freePort } from '../helpers/peer-process.js';
 import { ScriptedPeer } from '../helpers/scripted-peer.js';
-import { generatedContent } from '../helpers/swarm-fixture.js';
 
 const KiB = 1024;
 const BLOCK = 16 * KiB;
@@ -48,46 +49,45 @@ class GreedyDownloader {
   }
 }
 
-test('one upload limit, two swarms: the swarm with one downloader gets about as much as the swarm with four', async () => {
-  const dirs = await makePeerFolders();
-  const port = await freePort();
-  let seeder: PeerProcess | undefined;
-  const downloaders: GreedyDownloader[] = [];
-  try {
-    const metas: Metainfo[] = [];
-    for (const name of ['a.bin', 'b.bin']) {
-      await writeFile(path.join(dirs.shareable, name), generatedContent(4 * 1024 * KiB + name.charCodeAt(0)));
-      const torrent = await createTorrent(path.join(dirs.shareable, name), { announce: `http://127.0.0.1:${port}/announce`, pieceLength: PIECE });
-      await writeFile(path.join(dirs.torrents, `${name}.torrent`), torrent);
-      metas.push(parseMetainfo(torrent));
-    }
-    seeder = startPeer([...folderArgs(dirs), '--workers', '1', '--upload-limit', '2M'], port);
-    await seeder.waitForStatus((s) => s.swarms.length === 2 && s.swarms.every((w) => w.role === 'seeder'), 30_000, 'the seeder');
-    const [a, b] = metas;
-    for (let i = 0; i < 4; i++) downloaders.push(await GreedyDownloader.start(port, a, 32));
-    downloaders.push(await GreedyDownloader.start(port, b, 32));
-    const inA = downloaders.slice(0, 4);
-    const inB = downloaders[4];
+const peers = new InProcessSwarm();
+const downloaders: GreedyDownloader[] = [];
+afterEach(async () => {
+  for (const d of downloaders.splice(0)) d.peer.destroy();
+  await peers.cleanup();
+});
 
-    // About four seconds of the limit, counted from when every downloader is being served.
-    const deadline = Date.now() + 60_000;
-    const sum = (list: GreedyDownloader[]): number => list.reduce((total, d) => total + d.received, 0);
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (sum(downloaders) >= 8 * 1024 * KiB) resolve();
-        else if (Date.now() > deadline) reject(new Error(`only ${sum(downloaders)} bytes served in 60 s`));
-        else return;
-        clearInterval(check);
-      }, 50);
-    });
-    const shareOfB = inB.received / sum(downloaders);
-    // Per connection B would get 0.2; per swarm 0.5. Margins for the choker's start and bursts.
-    expect(shareOfB).toBeGreaterThan(0.35);
-    expect(shareOfB).toBeLessThan(0.65);
-    expect(sum(inA)).toBeGreaterThan(0);
-  } finally {
-    for (const d of downloaders) d.peer.destroy();
-    await seeder?.stop();
-    await removeFolders(dirs);
+test('one upload limit, two swarms: the swarm with one downloader gets about as much as the swarm with four', async () => {
+  const dirs = await peers.makeFolders();
+  const port = await freePort();
+  const metas: Metainfo[] = [];
+  for (const name of ['a.bin', 'b.bin']) {
+    await writeFile(path.join(dirs.shareable, name), generatedContent(4 * 1024 * KiB + name.charCodeAt(0)));
+    const torrent = await createTorrent(path.join(dirs.shareable, name), { announce: `http://127.0.0.1:${port}/announce`, pieceLength: PIECE });
+    await writeFile(path.join(dirs.torrents, `${name}.torrent`), torrent);
+    metas.push(parseMetainfo(torrent));
   }
+  const seeder = await peers.start(dirs, { port, args: ['--upload-limit', '2M'] });
+  await seeder.waitForStatus((s) => s.swarms.length === 2 && s.swarms.every((w) => w.role === 'seeder'), 30_000, 'the seeder');
+  const [a, b] = metas;
+  for (let i = 0; i < 4; i++) downloaders.push(await GreedyDownloader.start(port, a, 32));
+  downloaders.push(await GreedyDownloader.start(port, b, 32));
+  const inA = downloaders.slice(0, 4);
+  const inB = downloaders[4];
+
+  // About four seconds of the limit, counted from when every downloader is being served.
+  const deadline = Date.now() + 60_000;
+  const sum = (list: GreedyDownloader[]): number => list.reduce((total, d) => total + d.received, 0);
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (sum(downloaders) >= 8 * 1024 * KiB) resolve();
+      else if (Date.now() > deadline) reject(new Error(`only ${sum(downloaders)} bytes served in 60 s`));
+      else return;
+      clearInterval(check);
+    }, 50);
+  });
+  const shareOfB = inB.received / sum(downloaders);
+  // Per connection B would get 0.2; per swarm 0.5. Margins for the choker's start and bursts.
+  expect(shareOfB).toBeGreaterThan(0.35);
+  expect(shareOfB).toBeLessThan(0.65);
+  expect(sum(inA)).toBeGreaterThan(0);
 }, 120_000);
