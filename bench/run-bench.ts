@@ -41,6 +41,9 @@ const DEFAULT_SIZE = { full: 1024 * MiB, quick: 32 * MiB };
  */
 const DEFAULT_SWARM_SIZE = { full: 256 * MiB, quick: 16 * MiB };
 
+/** Said at the start and above the targets of a --quick run, whose sizes are too small to judge. */
+const QUICK_NOTE = 'quick run: small sizes only show that every benchmark still runs; its figures are not judged against the targets';
+
 /** Beside the sources, not the compiled output: this runs from dist-bench/bench/. */
 const RESULTS = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
 const CHART = fileURLToPath(new URL('../../bench/results/latest.svg', import.meta.url));
@@ -55,7 +58,7 @@ function usage(): string {
   return [
     'usage: npm run bench -- [--quick] [--only NAME[,NAME...]] [--size BYTES] [--swarm-size BYTES] [--swarm-profile DIR]',
     '',
-    '  --quick               small sizes, for a smoke run',
+    '  --quick               small sizes, for a smoke run; its figures are not judged',
     '  --only NAME           run only these benchmarks (repeatable, or a comma list)',
     `  --size BYTES          size of the rechecked file and of swarm (a), 1 seeder to 1 leecher, and its reference pairs; k/M/G suffixes (default ${formatSize(DEFAULT_SIZE.full)}, quick ${formatSize(DEFAULT_SIZE.quick)})`,
     `  --swarm-size BYTES    size of swarm (b), 1 seeder to 4 leechers (default ${formatSize(DEFAULT_SWARM_SIZE.full)}, quick ${formatSize(DEFAULT_SWARM_SIZE.quick)})`,
@@ -137,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
 
   const host = machine();
   console.log(`${host.cpuModel}, ${host.cores} cores, Node ${host.node}${options.quick ? ', quick run' : ''}`);
+  if (options.quick) console.log(QUICK_NOTE);
   const results: Record<string, unknown> = {};
   const panels: ChartPanel[] = [];
   const targets: TargetCheck[] = [];
@@ -172,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (targets.length > 0) {
     console.log('\ntargets of the issue (one run on this machine; nothing is asserted):');
+    if (options.quick) console.log(`  ${QUICK_NOTE}`);
     const rows = targets.map((t) => [t.name, t.goal, t.measured, t.met === null ? '-' : t.met ? 'met' : 'NOT met']);
     for (const line of renderTable(['target', 'goal', 'measured', ''], rows)) console.log(`  ${line}`);
   }

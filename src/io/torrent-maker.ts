@@ -13,18 +13,38 @@ import { KiB, MiB, defaultSettings } from './settings.js';
 import { systemReason } from './system-error.js';
 
 /**
- * Bounds of the piece length we create. Below 16 KiB a piece is smaller than one request
- * block and libtorrent refuses it; above 16 MiB one piece would take a large share of the
- * shared-memory slab that holds pieces in flight.
+ * Bounds of a piece length given with --piece-length. Below 16 KiB a piece is smaller than one
+ * request block and libtorrent refuses it; above 16 MiB one piece would take a large share of
+ * the shared-memory slab that holds pieces in flight.
  */
 export const minCreatePieceLength = 16 * KiB;
 export const maxCreatePieceLength = 16 * MiB;
-/** The default piece length is the smallest power of two giving at most this many pieces. */
+/**
+ * The default piece length: the smallest power of two from minDefaultPieceLength (256 KiB)
+ * up that gives at most targetMaxPieceCount (2000) pieces, and never more than
+ * maxCreatePieceLength (16 MiB; past 2000 x 16 MiB, about 31 GiB, the count grows beyond the
+ * target instead). So up to 500 MiB gives 256 KiB pieces and larger sources 1000 to 2000
+ * pieces, the range mainstream creators aim for; 256 KiB is mktorrent's own default. Smaller
+ * pieces would only make the .torrent, the bitfields and the have messages bigger.
+ */
+export const minDefaultPieceLength = 256 * KiB;
 export const targetMaxPieceCount = 2000;
+
+/**
+ * The tracker URL schemes the peer can announce to (see announce-client.ts), the only ones a
+ * .torrent we make or re-point may name. Adding a kind of tracker means adding it here.
+ */
+export const supportedTrackerSchemes: readonly string[] = ['http:', 'https:'];
+
+/** The supported schemes as people write them: "http:// or https://". */
+export function supportedTrackerPrefixes(): string {
+  const prefixes = supportedTrackerSchemes.map((scheme) => `${scheme}//`);
+  return prefixes.length === 1 ? prefixes[0] : `${prefixes.slice(0, -1).join(', ')} or ${prefixes.at(-1)}`;
+}
 
 export interface CreateTorrentOptions {
   announce: string;
-  /** A power of two between minCreatePieceLength and maxCreatePieceLength; chosen from the size when absent. */
+  /** A power of two between minCreatePieceLength and maxCreatePieceLength; defaultPieceLength of the size when absent. */
   pieceLength?: number;
   announceList?: string[][];
   comment?: string;
@@ -39,21 +59,31 @@ interface SourceFile {
   length: number;
 }
 
-function checkTrackerUrl(url: string, where: string): void {
+/** Refuses a URL the peer could not announce to, saying which kinds it can. */
+export function checkTrackerUrl(url: string, where: string): void {
+  const supported = supportedTrackerPrefixes();
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new MetainfoError(`${where} ${JSON.stringify(url)} is not a valid URL`);
+    throw new MetainfoError(`${where} ${JSON.stringify(url)} is not a valid URL; give a tracker URL starting with ${supported}`);
   }
-  if (!['http:', 'https:', 'udp:'].includes(parsed.protocol)) {
-    throw new MetainfoError(`${where} ${JSON.stringify(url)} must be an http, https or udp URL`);
+  if (!supportedTrackerSchemes.includes(parsed.protocol)) {
+    throw new MetainfoError(
+      `${where} ${JSON.stringify(url)} uses ${parsed.protocol}, which shoal cannot announce to; ` +
+        `only ${supported} trackers are supported`,
+    );
+  }
+  // The URL parser refuses an http(s) URL without a host, but not one of other schemes
+  // (udp:///x parses); port 0 parses everywhere and can never be reached.
+  if (parsed.hostname === '' || parsed.port === '0') {
+    throw new MetainfoError(`${where} ${JSON.stringify(url)} names no host and port a tracker can listen on`);
   }
 }
 
-/** The smallest power of two in bounds that keeps the piece count at or below the target. */
+/** See minDefaultPieceLength for the rule. */
 export function defaultPieceLength(totalLength: number): number {
-  let length = minCreatePieceLength;
+  let length = minDefaultPieceLength;
   while (length < maxCreatePieceLength && Math.ceil(totalLength / length) > targetMaxPieceCount) length *= 2;
   return length;
 }

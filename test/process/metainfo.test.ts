@@ -16,10 +16,8 @@ import {
 import {
   createTorrent,
   defaultPieceLength,
-  maxCreatePieceLength,
-  minCreatePieceLength,
+  minDefaultPieceLength,
   setAnnounce,
-  targetMaxPieceCount,
 } from '../../src/io/torrent-maker.js';
 import { KiB, MiB, defaultSettings as settings } from '../../src/io/settings.js';
 import { describeWithTool } from '../helpers/require-tool.js';
@@ -95,7 +93,7 @@ describe('createTorrent and parseMetainfo', () => {
     const bytes = await createTorrent(file, {
       announce: ANNOUNCE,
       pieceLength: 16 * KiB,
-      announceList: [[ANNOUNCE], [], ['udp://tracker.example:6969/announce']],
+      announceList: [[ANNOUNCE], [], ['https://tracker.example:6969/announce']],
       comment: 'a comment',
     });
     const meta = parseMetainfo(bytes);
@@ -107,7 +105,7 @@ describe('createTorrent and parseMetainfo', () => {
     expect(meta.pieceCount).toBe(7);
     expectPiecesMatch(meta, data);
     expect(meta.announce).toBe(ANNOUNCE);
-    expect(meta.announceList).toEqual([[ANNOUNCE], ['udp://tracker.example:6969/announce']]);
+    expect(meta.announceList).toEqual([[ANNOUNCE], ['https://tracker.example:6969/announce']]);
     expect(meta.comment).toBe('a comment');
     expect(meta.createdBy).toBe(settings.clientName);
     expect(meta.creationDate).toBeGreaterThanOrEqual(before);
@@ -163,22 +161,14 @@ describe('createTorrent and parseMetainfo', () => {
     expect(meta.pieceCount).toBe(0);
   });
 
-  test('the default piece length is a power of two giving at most the target count, within bounds', async () => {
-    expect(defaultPieceLength(0)).toBe(minCreatePieceLength);
-    expect(defaultPieceLength(targetMaxPieceCount * 16 * KiB)).toBe(16 * KiB);
-    expect(defaultPieceLength(targetMaxPieceCount * 16 * KiB + 1)).toBe(32 * KiB);
-    expect(defaultPieceLength(3 * 1024 * MiB)).toBe(2 * MiB);
-    expect(defaultPieceLength(Number.MAX_SAFE_INTEGER)).toBe(maxCreatePieceLength);
-    for (const total of [1, 10 * MiB, 700 * MiB, 5000 * MiB]) {
-      const length = defaultPieceLength(total);
-      const count = Math.ceil(total / length);
-      expect(length & (length - 1)).toBe(0);
-      expect(count).toBeLessThanOrEqual(targetMaxPieceCount);
-      if (length > minCreatePieceLength) expect(count).toBeGreaterThan(targetMaxPieceCount / 2);
-    }
+  test('without a piece length, one is chosen from the size (rule tested in test/unit/torrent-maker.test.ts)', async () => {
     const file = path.join(tmp, 'default.bin');
     await writeFile(file, content(50_000, 7));
-    expect(parseMetainfo(await createTorrent(file, { announce: ANNOUNCE })).pieceLength).toBe(16 * KiB);
+    const meta = parseMetainfo(await createTorrent(file, { announce: ANNOUNCE }));
+    expect(meta.pieceLength).toBe(defaultPieceLength(50_000));
+    expect(meta.pieceLength).toBe(minDefaultPieceLength);
+    expect(meta.pieceCount).toBe(1);
+    expectPiecesMatch(meta, await readFile(file));
   });
 
   test('refuses a symbolic link inside a folder, naming it', async () => {
@@ -208,8 +198,12 @@ describe('createTorrent and parseMetainfo', () => {
     const file = path.join(tmp, 'small.txt');
     await writeFile(file, 'small');
     await expect(createTorrent(file, { announce: 'not a url' })).rejects.toThrow(/not a valid URL/);
-    await expect(createTorrent(file, { announce: 'ftp://host/x' })).rejects.toThrow(/http, https or udp/);
+    await expect(createTorrent(file, { announce: 'ftp://host/x' })).rejects.toThrow(/only http:\/\/ or https:\/\/ trackers/);
     await expect(createTorrent(file, { announce: ANNOUNCE, announceList: [['bad']] })).rejects.toThrow(MetainfoError);
+    // The peer cannot announce to a udp tracker (yet), so it may not name one anywhere.
+    await expect(createTorrent(file, { announce: ANNOUNCE, announceList: [['udp://tracker.example:6969/announce']] })).rejects.toThrow(
+      /announce-list URL "udp:\/\/tracker.example:6969\/announce" uses udp:, which shoal cannot announce to/,
+    );
     for (const pieceLength of [0, -16384, 16 * KiB + 1, 8 * KiB, 32 * MiB, 1.5, NaN]) {
       await expect(createTorrent(file, { announce: ANNOUNCE, pieceLength })).rejects.toThrow(/power of two/);
     }
@@ -451,6 +445,7 @@ describe('setAnnounce', () => {
 
   test('refuses a bad URL and a corrupt torrent with MetainfoError', () => {
     expect(() => setAnnounce(torrent(), 'nonsense')).toThrow(MetainfoError);
+    expect(() => setAnnounce(torrent(), 'udp://tracker.example:6969/announce')).toThrow(/only http:\/\/ or https:\/\/ trackers are supported/);
     expect(() => setAnnounce(torrent({ pieces: Buffer.alloc(21) }), ANNOUNCE)).toThrow(/multiple of 20/);
     expect(() => setAnnounce(Buffer.from('d4:info'), ANNOUNCE)).toThrow(MetainfoError);
   });

@@ -129,6 +129,25 @@ describe('torrent command, as a process', () => {
     expect(await readdir(path.join(work, 'torrents'))).toEqual(['folder.torrent']);
   });
 
+  test('create picks 256 KiB pieces for a 30 MiB folder, not thousands of tiny ones (issue 21)', async () => {
+    const work = path.join(tmp, 'thirty');
+    await mkdir(path.join(work, 'album', 'disc 2'), { recursive: true });
+    await writeFile(path.join(work, 'album', 'one.bin'), Buffer.alloc(10 * MiB, 1));
+    await writeFile(path.join(work, 'album', 'two.bin'), Buffer.alloc(12 * MiB, 2));
+    await writeFile(path.join(work, 'album', 'disc 2', 'three.bin'), Buffer.alloc(8 * MiB, 3));
+    const created = await cli(['create', 'album', '--announce', ANNOUNCE], work);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('pieces: 120 of 262144 (256 KiB), total size 31457280 (30 MiB)');
+    const meta = parseMetainfo(await readFile(path.join(work, 'torrents', 'album.torrent')));
+    expect(meta.pieceLength).toBe(256 * KiB);
+    expect(meta.pieceCount).toBe(120);
+    // --piece-length still wins.
+    const small = await cli(['create', 'album', '--announce', ANNOUNCE, '--piece-length', '16k', '--out', 'small.torrent'], work);
+    expect(small.code).toBe(0);
+    expect(small.stdout).toContain('pieces: 1920 of 16384 (16 KiB)');
+  });
+
   test('set-announce changes the announce URL and keeps the info hash', async () => {
     const source = path.join(tmp, 'announce.bin');
     await writeFile(source, Buffer.alloc(40_000, 'x'));
@@ -148,12 +167,19 @@ describe('torrent command, as a process', () => {
     expect(info.stdout).toContain(`announce: ${url}`);
     expect(hashIn(info.stdout)).toBe(before.infoHashHex);
     expect((await readdir(tmp)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    // A tracker the peer could not announce to is refused, and the file is left as it was.
+    const kept = await readFile(file);
+    expectCleanFailure(await cli(['set-announce', file, 'wss://tracker.example/announce'], tmp), 1, /uses wss:, which shoal cannot announce to/);
+    expect(await readFile(file)).toEqual(kept);
   });
 
   test('--help prints the usage and exits 0', async () => {
     const help = await cli(['--help'], tmp);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/create <file-or-folder> --announce URL/);
+    expect(help.stdout).toContain('http:// or https://');
+    expect(help.stdout).toMatch(/smallest power of two from 256 KiB up giving at most\s+2000 pieces, and at most 16 MiB/);
     expect((await cli(['info', '--help'], tmp)).code).toBe(0);
   });
 
@@ -177,6 +203,12 @@ describe('torrent command, as a process', () => {
       expectCleanFailure(await cli(['create', 'nothing-here', '--announce', ANNOUNCE], tmp), 1, /nothing-here: cannot read/);
       await writeFile(path.join(tmp, 'small.txt'), 'small');
       expectCleanFailure(await cli(['create', 'small.txt', '--announce', 'not a url'], tmp), 1, /not a valid URL/);
+      expectCleanFailure(
+        await cli(['create', 'small.txt', '--announce', 'udp://tracker.example:6969/announce'], tmp),
+        1,
+        /uses udp:, which shoal cannot announce to; only http:\/\/ or https:\/\/ trackers are supported$/,
+      );
+      expect(existsSync(path.join(tmp, 'torrents', 'small.txt.torrent'))).toBe(false);
       expectCleanFailure(
         await cli(['create', 'small.txt', '--announce', ANNOUNCE, '--piece-length', '1000'], tmp),
         1,

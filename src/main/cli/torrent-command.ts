@@ -18,7 +18,15 @@ import {
   type Metainfo,
 } from '../../io/metainfo.js';
 import { systemReason } from '../../io/system-error.js';
-import { createTorrent, setAnnounce } from '../../io/torrent-maker.js';
+import {
+  createTorrent,
+  maxCreatePieceLength,
+  minCreatePieceLength,
+  minDefaultPieceLength,
+  setAnnounce,
+  supportedTrackerPrefixes,
+  targetMaxPieceCount,
+} from '../../io/torrent-maker.js';
 import { KiB, defaultSettings } from '../../io/settings.js';
 
 const PROGRAM = 'shoal torrent';
@@ -29,10 +37,14 @@ export const usage = `usage:
   npm run torrent -- set-announce <file.torrent> URL
 
 create      makes a .torrent of a file or a folder; --out defaults to torrents/<name>.torrent
-            and an existing file is never overwritten. BYTES may end in k or M (KiB, MiB);
-            by default the piece length is chosen from the size.
+            and an existing file is never overwritten. The tracker URL must start with
+            ${supportedTrackerPrefixes()}, the kinds shoal announces to.
+            --piece-length: a power of two from ${formatSize(minCreatePieceLength)} to ${formatSize(maxCreatePieceLength)}; BYTES may end in k or M
+            (KiB, MiB). By default: the smallest power of two from ${formatSize(minDefaultPieceLength)} up giving at most
+            ${targetMaxPieceCount} pieces, and at most ${formatSize(maxCreatePieceLength)} (so ${formatSize(minDefaultPieceLength)} up to ${formatSize(targetMaxPieceCount * minDefaultPieceLength)}).
 info        prints the name, info hash, trackers, pieces and files of a .torrent
-set-announce  replaces the tracker URL (and drops any announce-list); the info hash is unchanged
+set-announce  replaces the tracker URL (and drops any announce-list); the info hash is unchanged;
+            the URL must start with ${supportedTrackerPrefixes()} as for create
 .torrent files larger than ${defaultSettings.maxTorrentFileLength} bytes are refused.`;
 
 /** Bad arguments: the user has to change the command line (exit code 2). */
