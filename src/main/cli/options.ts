@@ -10,6 +10,7 @@ import type { SessionOptions } from '../session-options.js';
 export interface PeerOptions extends SessionOptions {
   logLevel: LogLevel;
   help: boolean;
+  version: boolean;
 }
 
 export class UsageError extends Error {
@@ -46,6 +47,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   { name: 'announce-interval', value: 'S', text: 're-announce interval our tracker asks of peers, in seconds', default: `${defaultSettings.trackerIntervalS}` },
   { name: 'quiet', text: 'log only warnings; no live progress lines', default: 'off' },
   { name: 'verbose', text: 'log peer-level detail too', default: 'off' },
+  { name: 'version', text: 'print the version and exit' },
   { name: 'help', short: 'h', text: 'show this help and exit' },
 ];
 
@@ -58,6 +60,7 @@ export function usage(): string {
   });
   return [
     'usage: npm start -- [options]',
+    '       shoal [options]          (the installed command: folders default to the current directory)',
     '',
     ...lines,
     '',
@@ -135,5 +138,6 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
     announceInterval: given<number | undefined>('announce-interval', (value, name) => parseInteger(value, name, 1, 86_400), undefined),
     logLevel: flag('quiet') ? 'quiet' : flag('verbose') ? 'verbose' : 'normal',
     help: flag('help'),
+    version: flag('version'),
   };
 }
