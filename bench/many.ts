@@ -19,7 +19,7 @@ import { createTorrent, minCreatePieceLength } from '../src/io/torrent-maker.js'
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import type { StatusDocument } from '../src/main/session.js';
 import { MiB } from '../src/io/settings.js';
-import type { SwarmStatus } from '../src/main/swarm/swarm.js';
+import type { SwarmStatus } from '../src/main/swarm/swarm-status.js';
 import { CHART_PANELS, MB, mbPerSecond, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 import { killProcesses } from './sampled-process.js';
 import { allSeeding, clockTicksPerSecond, makeFolders, PeerRun, POLL_MS, untilStatus, WORKERS, type PeerFolders } from './shoal-peer.js';

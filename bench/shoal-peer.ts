@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { StatusDocument } from '../src/main/session.js';
-import type { SwarmStatus } from '../src/main/swarm/swarm.js';
+import type { SwarmStatus } from '../src/main/swarm/swarm-status.js';
 import { SampledProcess, type Progress } from './sampled-process.js';
 
 /** The peer as built beside this module, not dist/: the benchmark measures the code it was compiled with. */

@@ -2,22 +2,21 @@
  * One running peer: every swarm it takes part in, its one port, its tracker and its status.
  */
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { readMetainfoFile, type Metainfo } from '../io/metainfo.js';
+import type { Metainfo } from '../io/metainfo.js';
 import { BlockSlab } from '../io/block-slab.js';
 import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
 import { PieceWorkers } from '../io/piece-workers.js';
 import { ReadCache } from '../io/read-cache.js';
 import { markRunning, markStoppedCleanly, previousRunWasClean } from '../io/run-marker.js';
 import { TorrentData } from '../io/torrent-data.js';
-import type { PeerOptions } from './cli/options.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
+import type { SessionOptions } from './session-options.js';
+import { StartupError } from './startup-error.js';
 import { ConnectionBudget } from './net/connection-budget.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
@@ -28,20 +27,15 @@ import { systemClock, type Clock } from './clock.js';
 import { tcpDialler, type Dialler } from './net/dialler.js';
 import { mayConnect } from './swarm/connection-shares.js';
 import { SlabShares } from './swarm/slab-shares.js';
-import { Swarm, type SwarmContext, type SwarmStatus } from './swarm/swarm.js';
+import type { SwarmContext } from './swarm/swarm-context.js';
+import type { SwarmStatus } from './swarm/swarm-status.js';
+import { Swarm } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
+import { TorrentFolder } from './torrent-folder.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
 import type { Handshake } from './wire/wire-messages.js';
 import type { WireParser } from './wire/wire-parser.js';
-
-/** A reason the peer cannot start, worded for the person who started it. */
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
 
 export interface StatusDocument {
   peerId: string;
@@ -62,9 +56,6 @@ export interface StatusDocument {
 const CONFIG_SAVE_INTERVAL_MS = 30_000;
 /** Torrents joined at once at start-up. */
 const PARALLEL_JOINS = 8;
-/** torrents/ is rescanned this long after a change is seen, and at least this often. */
-const TORRENT_WATCH_DEBOUNCE_MS = 200;
-const TORRENT_RESCAN_INTERVAL_MS = 5_000;
 
 /**
  * What a session runs with besides its options: every part may be left out for the real one.
@@ -97,13 +88,7 @@ export class Session {
   /** Known peers saved by the last run, by swarm, to be given to each swarm once it starts. */
   private savedKnown: Record<string, string[]> = {};
   private configTimer: NodeJS.Timeout | null = null;
-  /** .torrent file name in torrents/ -> info hash of the swarm it joined. */
-  private readonly torrentFiles = new Map<string, string>();
-  /** .torrent files that could not be joined, with the size and time they had: retried once they change. */
-  private readonly skippedFiles = new Map<string, string>();
-  private watcher: FSWatcher | null = null;
-  private rescanTimer: NodeJS.Timeout | null = null;
-  private rescanning = false;
+  private readonly torrents: TorrentFolder;
   private readSlabBytes = 0;
   /** Whether the previous run left no run marker (run-marker.ts). */
   private previousRunClean = false;
@@ -128,7 +113,7 @@ export class Session {
   private readonly onAllComplete: () => void;
 
   constructor(
-    readonly options: PeerOptions,
+    readonly options: SessionOptions,
     private readonly log: Logger,
     environment: SessionEnvironment = {},
   ) {
@@ -147,6 +132,24 @@ export class Session {
     if (options.host) this.localAddresses.add(options.host);
     this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
     this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));
+    this.torrents = new TorrentFolder(options.torrents, log, {
+      join: async (meta, listed) => {
+        this.joinsInProgress++;
+        try {
+          await this.joinTorrent(meta, listed);
+        } finally {
+          this.joinsInProgress--;
+        }
+        this.checkAllComplete();
+      },
+      leave: async (infoHash) => {
+        const swarm = this.swarms.get(infoHash);
+        this.swarms.delete(infoHash);
+        await swarm?.stop();
+      },
+      pieceFits: (pieceLength) => pieceLength <= this.slab!.slotCount * this.slab!.slotLength && 2 * pieceLength <= this.readSlabBytes,
+      isStopping: () => this.stopping !== null,
+    });
     this.listener = new PortListener({
       onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
       onHttpRequest: (req, res) => this.serveHttp(req, res),
@@ -178,7 +181,7 @@ export class Session {
     await mkdir(this.options.cache, { recursive: true }).catch((error: Error) => {
       throw new StartupError(`cannot create the cache folder ${this.options.cache}: ${error.message}`);
     });
-    const found = await this.readTorrents();
+    const found = await this.torrents.read();
     const metas = found.map(({ meta }) => meta);
     const saved = await readPeerConfig(this.options.cache);
     if (saved) {
@@ -212,141 +215,33 @@ export class Session {
       const joiner = async (): Promise<void> => {
         while (next < found.length) {
           const { name, meta } = found[next++];
-          await this.joinTorrent(name, meta);
+          await this.torrents.join(name, meta);
         }
       };
       await Promise.all(Array.from({ length: Math.min(PARALLEL_JOINS, found.length) }, joiner));
     } finally {
       this.joinsInProgress--;
     }
-    this.watchTorrents();
+    this.torrents.watch();
     this.checkAllComplete();
   }
 
-  private async torrentNames(): Promise<string[]> {
-    return (await readdir(this.options.torrents)).filter((name) => name.toLowerCase().endsWith('.torrent')).sort();
-  }
-
-  /** The .torrent files at start-up: one that cannot be read stops the start (DESIGN.md, Command line). */
-  private async readTorrents(): Promise<{ name: string; meta: Metainfo }[]> {
-    const names = await this.torrentNames();
-    const metas: { name: string; meta: Metainfo }[] = [];
-    const seen = new Set<string>();
-    for (const name of names) {
-      const file = path.join(this.options.torrents, name);
-      let meta: Metainfo;
-      try {
-        meta = await readMetainfoFile(file);
-      } catch (error) {
-        const message = (error as Error).message;
-        throw new StartupError(message.includes(file) ? message : `${file}: ${message}`);
-      }
-      if (seen.has(meta.infoHashHex)) {
-        this.log.warn(`${file} is a second copy of torrent ${meta.infoHashHex}; ignored`);
-        continue;
-      }
-      seen.add(meta.infoHashHex);
-      metas.push({ name, meta });
-    }
-    return metas;
-  }
-
-  /** Joins the swarm of a torrent: checks its data, then makes it reachable (tracker, incoming peers). */
-  private async joinTorrent(name: string, meta: Metainfo): Promise<void> {
+  /**
+   * Joins the swarm of a torrent: checks its data, then makes it reachable (tracker, incoming
+   * peers), unless its file left torrents/ (`listed`) or the session stops meanwhile.
+   */
+  private async joinTorrent(meta: Metainfo, listed: () => boolean): Promise<void> {
     if (!this.workers || !this.slab || !this.readCache) throw new Error('torrents are joined only after the shared buffers exist');
     const folders = { shareable: this.options.shareable, cache: this.options.cache };
     const data = new TorrentData(meta, folders, this.workers);
     const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.isAnnouncer(meta) });
-    this.torrentFiles.set(name, meta.infoHashHex);
     await swarm.start();
-    if (this.stopping || this.torrentFiles.get(name) !== meta.infoHashHex) {
+    if (this.stopping || !listed()) {
       await swarm.stop();
       return;
     }
     this.swarms.set(meta.infoHashHex, swarm);
     swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
-  }
-
-  /**
-   * Watches torrents/ while running: a .torrent added is joined, one removed is left. A bad one is
-   * reported once and skipped (retried when the file changes). fs.watch gives the changes at once;
-   * a periodic rescan catches what it misses (some file systems report nothing).
-   */
-  private watchTorrents(): void {
-    let pending: NodeJS.Timeout | null = null;
-    const soon = (): void => {
-      if (pending) return;
-      pending = setTimeout(() => {
-        pending = null;
-        void this.rescanTorrents();
-      }, TORRENT_WATCH_DEBOUNCE_MS);
-      pending.unref();
-    };
-    try {
-      this.watcher = watch(this.options.torrents, soon);
-      this.watcher.on('error', () => this.watcher?.close());
-    } catch {
-      this.watcher = null;
-    }
-    this.rescanTimer = setInterval(soon, TORRENT_RESCAN_INTERVAL_MS);
-    this.rescanTimer.unref();
-  }
-
-  private async rescanTorrents(): Promise<void> {
-    if (this.rescanning || this.stopping) return;
-    this.rescanning = true;
-    try {
-      const names = await this.torrentNames().catch(() => null);
-      if (!names) return;
-      const present = new Set(names);
-      for (const [name, infoHash] of [...this.torrentFiles]) {
-        if (present.has(name)) continue;
-        this.torrentFiles.delete(name);
-        const swarm = this.swarms.get(infoHash);
-        this.swarms.delete(infoHash);
-        await swarm?.stop();
-        this.log.info(`${name} was removed from ${this.options.torrents}: left its swarm`);
-      }
-      for (const name of names) {
-        if (this.torrentFiles.has(name)) continue;
-        await this.tryJoin(name).catch((error: Error) => this.log.warn(`cannot join ${name}: ${error.message}`));
-      }
-    } finally {
-      this.rescanning = false;
-    }
-  }
-
-  /** Joins a .torrent found while running, or says once why it cannot. */
-  private async tryJoin(name: string): Promise<void> {
-    const file = path.join(this.options.torrents, name);
-    const info = await stat(file).catch(() => null);
-    if (!info) return;
-    const version = `${info.size}:${info.mtimeMs}`;
-    if (this.skippedFiles.get(name) === version) return;
-    const skip = (reason: string): void => {
-      this.skippedFiles.set(name, version);
-      this.log.warn(`${file} skipped: ${reason}`);
-    };
-    let meta: Metainfo;
-    try {
-      meta = await readMetainfoFile(file);
-    } catch (error) {
-      return skip((error as Error).message.replace(`${file}: `, ''));
-    }
-    if (this.swarms.has(meta.infoHashHex) || [...this.torrentFiles.values()].includes(meta.infoHashHex)) {
-      return skip(`torrent ${meta.infoHashHex} is already joined from another file`);
-    }
-    const pieceFits = meta.pieceLength <= this.slab!.slotCount * this.slab!.slotLength && 2 * meta.pieceLength <= this.readSlabBytes;
-    if (!pieceFits) return skip(`its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
-    this.skippedFiles.delete(name);
-    this.log.info(`${name} appeared in ${this.options.torrents}: joining its swarm`);
-    this.joinsInProgress++;
-    try {
-      await this.joinTorrent(name, meta);
-    } finally {
-      this.joinsInProgress--;
-    }
-    this.checkAllComplete();
   }
 
   /** Our address on the route to the first torrent's announce host, when that host is an IP address. */
@@ -378,7 +273,6 @@ export class Session {
       settings: this.settings,
       clock: this.clock,
       dial: this.dial,
-      slab: this.slab,
       slabShares: this.slabShares,
       readCache: this.readCache,
       uploadLimiter: this.uploadLimiter,
@@ -462,8 +356,7 @@ export class Session {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.configTimer) clearInterval(this.configTimer);
-      if (this.rescanTimer) clearInterval(this.rescanTimer);
-      this.watcher?.close();
+      this.torrents.close();
       await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
       if (this.tracker) await this.saveConfig();
       await this.listener.close();

@@ -1,6 +1,7 @@
 /**
- * One connection over an in-memory duplex pair: the flags it keeps of what it sent, the order
- * in which messages reach its handler, how it closes, and the callbacks of blocks it sends.
+ * One connection over an in-memory duplex pair: the flags it keeps of what it sent, the state
+ * it keeps of what the peer said, the order in which messages reach its handler, how it closes,
+ * and the callbacks of blocks it sends.
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -8,6 +9,7 @@ import { defaultSettings } from '../../src/io/settings.js';
 import { FairLimiter } from '../../src/main/net/fair-limiter.js';
 import { TokenBucket } from '../../src/main/net/token-bucket.js';
 import { PeerConnection, type PeerHandler } from '../../src/main/swarm/peer-connection.js';
+import { decodeExtensionHandshake } from '../../src/main/wire/extension-handshake.js';
 import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../../src/main/wire/wire-messages.js';
 import { WireParser, type ParserEvent } from '../../src/main/wire/wire-parser.js';
@@ -235,4 +237,115 @@ test('the remote end closing closes the connection', async () => {
   await settle();
   expect(peer.isClosed).toBe(true);
   expect(handler.closes).toEqual(['connection ended by peer']);
+});
+
+describe('the state the connection keeps', () => {
+  test('choke() and unchoke() send only when the state changes, say whether they did, and send nothing once closed', async () => {
+    const { peer, attach, received } = connect();
+    attach();
+    expect([peer.unchoke(), peer.unchoke(), peer.choke(), peer.choke(), peer.unchoke()]).toEqual([true, false, true, false, true]);
+    expect(peer.amChoking).toBe(false);
+    await settle();
+    expect(received.map((message) => message.kind)).toEqual(['unchoke', 'choke', 'unchoke']);
+    peer.close('done');
+    expect(peer.choke()).toBe(false);
+    expect(peer.amChoking).toBe(false);
+  });
+
+  test('wantInterest() sends INTERESTED or NOT_INTERESTED only when our interest changes', async () => {
+    const { peer, attach, received } = connect();
+    attach();
+    for (const interested of [false, true, true, false, false, true]) peer.wantInterest(interested);
+    expect(peer.amInterested).toBe(true);
+    await settle();
+    expect(received.map((message) => message.kind)).toEqual(['interested', 'not-interested', 'interested']);
+  });
+
+  test("the peer's choke and interest are what the swarm last told the connection, and send nothing", async () => {
+    const { peer, attach, received } = connect();
+    attach();
+    const flags = (): [boolean, boolean] => [peer.peerChoking, peer.peerInterested];
+    expect(flags()).toEqual([true, false]);
+    peer.peerUnchoked();
+    peer.peerInterestChanged(true);
+    expect(flags()).toEqual([false, true]);
+    peer.peerChoked();
+    peer.peerInterestChanged(false);
+    expect(flags()).toEqual([true, false]);
+    await settle();
+    expect(received).toEqual([]);
+  });
+
+  test('peerHasPiece() says whether a HAVE was news', () => {
+    const { peer } = connect();
+    expect([peer.peerHasPiece(3), peer.peerHasPiece(3), peer.peerHasPiece(0)]).toEqual([true, false, true]);
+    expect([0, 1, 2, 3].map((i) => peer.peerPieces.has(i))).toEqual([true, false, false, true]);
+    expect(peer.peerPieces.count).toBe(2);
+  });
+
+  test('a bitfield replaces what was known of the peer, and says which pieces it gained and lost', () => {
+    const { peer } = connect();
+    peer.peerHasPiece(1);
+    peer.peerHasPiece(6);
+    // Pieces 0, 1 and 7.
+    expect(peer.applyBitfield(Buffer.from([0b1100_0001]))).toEqual({ gained: [0, 7], lost: [6] });
+    expect(peer.applyBitfield(Buffer.from([0xff]))).toEqual({ gained: [2, 3, 4, 5, 6], lost: [] });
+    expect(peer.peerPieces.isComplete()).toBe(true);
+    expect(peer.applyBitfield(Buffer.from([0]))).toEqual({ gained: [], lost: [0, 1, 2, 3, 4, 5, 6, 7] });
+    expect(peer.peerPieces.count).toBe(0);
+  });
+
+  test('its extension handshake is kept, and a PexSender made when it speaks ut_pex', () => {
+    const { peer } = connect();
+    expect([peer.extensions, peer.pex]).toEqual([null, null]);
+    peer.extensionsReceived({ m: { other: 2 }, reqq: 50 });
+    expect(peer.extensions?.reqq).toBe(50);
+    expect(peer.pex).toBeNull();
+    peer.extensionsReceived({ m: { ut_pex: 3 }, v: 'shoal 0.1.0' });
+    expect(peer.pex).not.toBeNull();
+  });
+
+  test('the address shows the port the peer listens on once it says so', () => {
+    const { peer } = connect();
+    expect([peer.listenPort, peer.address]).toEqual([6881, '127.0.0.1:6881']);
+    peer.listensOn(7000);
+    expect([peer.listenPort, peer.address]).toEqual([7000, '127.0.0.1:7000']);
+  });
+
+  test('downloaded and uploaded bytes are counted, and shown in its status', async () => {
+    const { peer, attach } = connect();
+    attach();
+    peer.countDownloaded(BLOCK);
+    peer.countDownloaded(100);
+    peer.sendBlock(0, 0, [Buffer.alloc(50)], () => undefined);
+    await settle();
+    expect(peer.status(0)).toEqual({ address: '127.0.0.1:6881', downloaded: BLOCK + 100, uploaded: 50, downloadRate: expect.any(Number), uploadRate: expect.any(Number) });
+    expect(peer.status(0).downloadRate).toBeGreaterThan(0);
+  });
+});
+
+describe('greet()', () => {
+  const extensionPayload = (message: WireMessage | undefined) => (message?.kind === 'extended' && message.extId === 0 ? decodeExtensionHandshake(message.payload) : null);
+
+  test('sends our bitfield first, then our extension handshake to a peer that speaks BEP 10', async () => {
+    const { peer, attach, received } = connect();
+    attach();
+    peer.greet(Buffer.from([0b1010_0000]), 7001);
+    await settle();
+    expect(received.map((message) => message.kind)).toEqual(['bitfield', 'extended']);
+    expect(received[0]).toEqual({ kind: 'bitfield', bits: Buffer.from([0b1010_0000]) });
+    expect(extensionPayload(received[1])).toMatchObject({ m: { ut_pex: 1 }, p: 7001, v: defaultSettings.clientName, reqq: defaultSettings.maxIncomingRequests });
+  });
+
+  test('sends no bitfield when we have no piece, and no extension handshake to a peer without BEP 10', async () => {
+    const bep10 = connect();
+    bep10.attach();
+    bep10.peer.greet(null, 7001);
+    const plain = connect({ parserReadHandshake: false });
+    plain.attach();
+    plain.peer.greet(Buffer.from([0x80]), 7001);
+    await settle();
+    expect(bep10.received.map((message) => message.kind)).toEqual(['extended']);
+    expect(plain.received.map((message) => message.kind)).toEqual(['bitfield']);
+  });
 });

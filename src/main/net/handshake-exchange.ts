@@ -7,9 +7,9 @@ import type { WireParser } from '../wire/wire-parser.js';
  * Resolves with the handshake and leaves the socket paused, so that no byte after it is
  * lost before the connection's owner attaches its own listener; the parser keeps those bytes.
  */
-export function readHandshake(socket: Socket, parser: WireParser, timeoutMs: number, firstChunk?: Buffer): Promise<Handshake> {
+export function readHandshake(socket: Socket, parser: WireParser, timing: { leftMs: number; limitMs: number }, firstChunk?: Buffer): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`no complete handshake in time (handshakeTimeoutMs)`)), Math.max(0, timeoutMs));
+    const timer = setTimeout(() => finish(new Error(`no complete handshake within ${timing.limitMs} ms (handshakeTimeoutMs)`)), Math.max(0, timing.leftMs));
     let done = false;
     const finish = (outcome: Handshake | Error): void => {
       done = true;

@@ -94,7 +94,7 @@ export class PortListener {
         const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
         const timeLeft = this.settings.handshakeTimeoutMs - (Date.now() - startedAt);
         clearTimeout(deadline);
-        readHandshake(socket, parser, timeLeft, chunk).then(
+        readHandshake(socket, parser, { leftMs: timeLeft, limitMs: this.settings.handshakeTimeoutMs }, chunk).then(
           (handshake) => {
             this.pending.delete(socket);
             if (!socket.destroyed) this.handlers.onPeerConnection(socket, parser, handshake);

@@ -1,8 +1,10 @@
 /**
  * One open peer-wire connection after the handshake: the socket, the parser, the four
- * choke/interest flags, the pieces the peer has, its requests to us, and the bytes moved.
- * Decisions (what to request, whom to unchoke) are the swarm's; our requests to the peer are
- * the request pipeline's (request-pipeline.ts).
+ * choke/interest flags, the pieces the peer has, what its extension handshake said, and the
+ * bytes moved. It keeps its own state: the swarm tells it what the peer said and what we want,
+ * and it sends a CHOKE or an INTERESTED only when that changes something. Decisions (what to
+ * request, whom to unchoke) are the swarm's; our requests to the peer are the request
+ * pipeline's (request-pipeline.ts), the peer's requests to us the uploader's (uploader.ts).
  */
 import type { Socket } from 'node:net';
 import type { FairLimiter } from '../net/fair-limiter.js';
@@ -10,13 +12,14 @@ import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { encodeMessage, encodePieceHeader, encodeRequests } from '../wire/wire-codec.js';
-import type { Handshake, WireMessage } from '../wire/wire-messages.js';
+import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
-import type { ExtensionHandshake } from '../wire/extension-handshake.js';
-import type { PexSender } from './pex-broadcast.js';
+import { encodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
+import { isShoalClient, PexSender } from './pex-broadcast.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
 import { RequestGate } from './request-gate.js';
+import type { PeerStatus } from './swarm-status.js';
 
 export interface PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void;
@@ -36,6 +39,9 @@ export interface ConnectionSetup {
   clock: Clock;
 }
 
+/** The peer's pieces as the swarm may read them; the connection alone changes them. */
+export type PeerPieces = Pick<Bitfield, 'has' | 'isComplete' | 'count'>;
+
 /** Above this many bytes waiting in the socket, uploads wait for 'drain'. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 
@@ -45,22 +51,16 @@ export class PeerConnection {
   /** Unique within this process: addresses may repeat (a peer reconnecting). */
   readonly id = `c${++connectionCount}`;
   readonly connectedAt: number;
-  amChoking = true;
-  amInterested = false;
-  peerChoking = true;
-  peerInterested = false;
-  readonly peerPieces: Bitfield;
-  /** The peer's requests to us, in arrival order. */
-  readonly incoming: BlockRef[] = [];
-  /** Reads from disk under way for the peer's requests. */
-  readsInFlight = 0;
-  extensions: ExtensionHandshake | null = null;
-  /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex. */
-  pex: PexSender | null = null;
-  /** The port the peer accepts connections on, when known (outgoing connection, or BEP 10 `p`). */
-  listenPort: number | undefined;
-  downloaded = 0;
-  uploaded = 0;
+  private choking = true;
+  private interested = false;
+  private peerChokingUs = true;
+  private peerInterestedInUs = false;
+  private readonly pieces: Bitfield;
+  private extensionHandshake: ExtensionHandshake | null = null;
+  private pexSender: PexSender | null = null;
+  private port: number | undefined;
+  private downloadedBytes = 0;
+  private uploadedBytes = 0;
   /** What the peer gives us and what we send it, in bytes per second (choker, request depth). */
   readonly downloadRate: RateMeter;
   readonly uploadRate: RateMeter;
@@ -74,8 +74,6 @@ export class PeerConnection {
   private readPaused = false;
   /** Bytes of the download limit paid for when reading resumed, not yet received. */
   private prepaid = 0;
-  /** Set while serving requests waits for its turn under the upload limit. */
-  uploadWait = false;
   private closed = false;
   private handler: PeerHandler | null = null;
 
@@ -94,12 +92,69 @@ export class PeerConnection {
     ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock } = setup);
     const now = this.clock.now();
     this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
-    this.peerPieces = new Bitfield(setup.pieceCount);
-    this.listenPort = this.outgoing ? this.remotePort : undefined;
+    this.pieces = new Bitfield(setup.pieceCount);
+    this.port = this.outgoing ? this.remotePort : undefined;
     this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.requestGate = new RequestGate(now, this.settings);
     parser.setPieceCount(setup.pieceCount);
+  }
+
+  /** Whether we choke the peer: its requests are not served. */
+  get amChoking(): boolean {
+    return this.choking;
+  }
+
+  get amInterested(): boolean {
+    return this.interested;
+  }
+
+  /** Whether the peer chokes us: our requests will not be answered. */
+  get peerChoking(): boolean {
+    return this.peerChokingUs;
+  }
+
+  get peerInterested(): boolean {
+    return this.peerInterestedInUs;
+  }
+
+  get peerPieces(): PeerPieces {
+    return this.pieces;
+  }
+
+  /** Its BEP 10 handshake, once it sent one. */
+  get extensions(): ExtensionHandshake | null {
+    return this.extensionHandshake;
+  }
+
+  /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex. */
+  get pex(): PexSender | null {
+    return this.pexSender;
+  }
+
+  /** The port the peer accepts connections on, when known (outgoing connection, or BEP 10 `p`). */
+  get listenPort(): number | undefined {
+    return this.port;
+  }
+
+  /** Payload bytes of the blocks it sent us, and of those we sent it. */
+  get downloaded(): number {
+    return this.downloadedBytes;
+  }
+
+  get uploaded(): number {
+    return this.uploadedBytes;
+  }
+
+  /** The connection as /status shows it; rates rounded to bytes per second. */
+  status(now: number): PeerStatus {
+    return {
+      address: this.address,
+      downloaded: this.downloadedBytes,
+      uploaded: this.uploadedBytes,
+      downloadRate: Math.round(this.downloadRate.rate(now)),
+      uploadRate: Math.round(this.uploadRate.rate(now)),
+    };
   }
 
   /** The peer id of its handshake, in hex: what a ban names besides the address. */
@@ -167,22 +222,119 @@ export class PeerConnection {
     if (result.error && !this.closed) this.close(result.error.message);
   }
 
+  /**
+   * The first messages after the handshake: our pieces, when we have any (BEP 3: a bitfield is
+   * only ever the first message), then our BEP 10 handshake, when the peer speaks BEP 10.
+   */
+  greet(bitfield: Buffer | null, listenPort: number): void {
+    if (bitfield) this.send({ kind: 'bitfield', bits: bitfield });
+    if (!supportsExtensionProtocol(this.handshake)) return;
+    const payload = encodeExtensionHandshake({
+      m: { ...LOCAL_EXTENSION_IDS },
+      p: listenPort,
+      v: this.settings.clientName,
+      reqq: this.settings.maxIncomingRequests,
+    });
+    this.send({ kind: 'extended', extId: 0, payload });
+  }
+
+  /** Chokes the peer unless it is choked already; returns whether a CHOKE went out. */
+  choke(): boolean {
+    if (this.choking || this.closed) return false;
+    this.send({ kind: 'choke' });
+    return true;
+  }
+
+  /** Unchokes the peer unless it is unchoked already; returns whether an UNCHOKE went out. */
+  unchoke(): boolean {
+    if (!this.choking || this.closed) return false;
+    this.send({ kind: 'unchoke' });
+    return true;
+  }
+
+  /** Sends INTERESTED or NOT_INTERESTED when `interested` is not what the peer was last told. */
+  wantInterest(interested: boolean): void {
+    if (interested !== this.interested) this.send({ kind: interested ? 'interested' : 'not-interested' });
+  }
+
+  /** The peer sent CHOKE. */
+  peerChoked(): void {
+    this.peerChokingUs = true;
+  }
+
+  /** The peer sent UNCHOKE. */
+  peerUnchoked(): void {
+    this.peerChokingUs = false;
+  }
+
+  /** The peer sent INTERESTED (true) or NOT_INTERESTED (false). */
+  peerInterestChanged(interested: boolean): void {
+    this.peerInterestedInUs = interested;
+  }
+
+  /** The peer sent HAVE; returns whether the piece is new to what we knew of it. */
+  peerHasPiece(index: number): boolean {
+    if (this.pieces.has(index)) return false;
+    this.pieces.set(index);
+    return true;
+  }
+
+  /**
+   * The peer sent a BITFIELD. BEP 3 puts it first, but real clients (aria2 1.36) send it later,
+   * after requests, and more than once: each one replaces what we knew of the peer's pieces.
+   * Returns the pieces it now has that it had not, and those it no longer has.
+   */
+  applyBitfield(bits: Buffer): { gained: number[]; lost: number[] } {
+    const gained: number[] = [];
+    const lost: number[] = [];
+    for (let i = 0; i < this.pieces.length; i++) {
+      const has = (bits[i >> 3] & (0x80 >> (i & 7))) !== 0;
+      if (has === this.pieces.has(i)) continue;
+      if (has) {
+        this.pieces.set(i);
+        gained.push(i);
+      } else {
+        this.pieces.clear(i);
+        lost.push(i);
+      }
+    }
+    return { gained, lost };
+  }
+
+  /** The peer's BEP 10 handshake (each one replaces the last); with ut_pex, our peer list is shared with it from now on. */
+  extensionsReceived(extensions: ExtensionHandshake): void {
+    this.extensionHandshake = extensions;
+    if (extensions.m.ut_pex) this.pexSender = new PexSender({ shoalPeer: isShoalClient(extensions.v), settings: this.settings });
+  }
+
+  /** The port the peer said it accepts connections on (BEP 10 `p`). */
+  listensOn(port: number): void {
+    this.port = port;
+  }
+
+  /** Counts the payload of a block the peer sent. */
+  countDownloaded(bytes: number): void {
+    this.downloadedBytes += bytes;
+    this.downloadRate.add(bytes, this.clock.now());
+  }
+
   send(message: WireMessage): void {
     if (this.closed) return;
+    // The flags follow what goes on the wire, whoever sends it.
     switch (message.kind) {
       case 'choke':
-        this.amChoking = true;
+        this.choking = true;
         this.requestGate.choked(this.clock.now());
         break;
       case 'unchoke':
-        this.amChoking = false;
+        this.choking = false;
         this.requestGate.unchoked();
         break;
       case 'interested':
-        this.amInterested = true;
+        this.interested = true;
         break;
       case 'not-interested':
-        this.amInterested = false;
+        this.interested = false;
         break;
       default:
         break;
@@ -215,7 +367,7 @@ export class PeerConnection {
     this.socket.write(encodePieceHeader(index, begin, length));
     views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
     this.socket.uncork();
-    this.uploaded += length;
+    this.uploadedBytes += length;
     this.uploadRate.add(length, this.clock.now());
   }
 

@@ -3,7 +3,7 @@
  * percentage, the download and upload rates, the peers and the time left. Pure: from a status
  * document and a width to lines of at most that many characters (the caller draws them).
  */
-import type { SwarmStatus } from '../swarm/swarm.js';
+import type { SwarmStatus } from '../swarm/swarm-status.js';
 import { printable } from '../printable-text.js';
 import { fitWidth, padWidth } from './terminal-text.js';
 import { formatDuration, formatRate } from './units.js';

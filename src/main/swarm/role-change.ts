@@ -1,0 +1,71 @@
+/**
+ * A swarm's role and its one change, from leecher to seeder, in the contract's order
+ * (docs/architecture.md, Roles): nothing more is requested, NOT_INTERESTED goes to every peer,
+ * the data moves into shareable/, and only then is this peer a seeder; the resume data says so,
+ * connections between two seeders close, and the tracker hears event=completed.
+ */
+import type { TorrentData } from '../../io/torrent-data.js';
+import type { Logger } from '../logger.js';
+import type { Role } from './role.js';
+import type { SwarmEvent } from './swarm-events.js';
+
+/** What the role change needs of a connection: PeerConnection, or a plain object in tests. */
+export interface RolePeer {
+  readonly peerPieces: { isComplete(): boolean };
+  wantInterest(interested: boolean): void;
+  close(reason: string): void;
+}
+
+export interface RoleChangeSetup {
+  peers: Iterable<RolePeer>;
+  data: Pick<TorrentData, 'moveToShareable' | 'shareablePath' | 'location'>;
+  pieceCount: number;
+  /** Gives up every request under way (RequestPipeline.releaseAll). */
+  releaseRequests(): void;
+  saveResume(): Promise<void>;
+  reportEvent(event: SwarmEvent): void;
+  log: Pick<Logger, 'warn'>;
+  /** Tells the tracker and the session that the download is complete. */
+  completed(): void;
+}
+
+export class SwarmRole {
+  private current: Role = 'leecher';
+
+  constructor(private readonly setup: RoleChangeSetup) {}
+
+  get role(): Role {
+    return this.current;
+  }
+
+  /**
+   * Takes the role that the data found at start allows. Complete but still in cache/ means the
+   * last piece verified as the previous run stopped, before the move: it moves now. Returns
+   * whether it moved.
+   */
+  async start(complete: boolean): Promise<boolean> {
+    const move = complete && this.setup.data.location === 'cache';
+    if (move) await this.setup.data.moveToShareable();
+    this.current = complete ? 'seeder' : 'leecher';
+    return move;
+  }
+
+  /** Called once the last piece verified; a failed move leaves this peer a leecher with every piece. */
+  async becomeSeeder(): Promise<void> {
+    const { setup } = this;
+    setup.releaseRequests();
+    for (const peer of setup.peers) peer.wantInterest(false);
+    try {
+      await setup.data.moveToShareable();
+    } catch (error) {
+      setup.log.warn(`download complete, but moving it into shareable/ failed: ${(error as Error).message}`);
+      return;
+    }
+    this.current = 'seeder';
+    setup.reportEvent({ kind: 'completed', pieces: setup.pieceCount, path: setup.data.shareablePath });
+    setup.reportEvent({ kind: 'role-changed', from: 'leecher', to: 'seeder' });
+    await setup.saveResume();
+    for (const peer of [...setup.peers]) if (peer.peerPieces.isComplete()) peer.close('both sides are seeders');
+    setup.completed();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What a swarm runs with: what the session shares among its swarms (settings, clock, dialler,
+ * connection and rate limits, block buffers, read cache), and the swarm's own options.
+ */
+import type { ReadCache } from '../../io/read-cache.js';
+import type { Settings } from '../../io/settings.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
+import type { Dialler } from '../net/dialler.js';
+import type { FairLimiter } from '../net/fair-limiter.js';
+import type { SlabShares } from './slab-shares.js';
+import type { Swarm } from './swarm.js';
+
+/** What a swarm needs from the session that holds it. */
+export interface SwarmContext {
+  settings: Settings;
+  clock: Clock;
+  /** Opens outgoing connections (tcpDialler, or a test's). */
+  dial: Dialler;
+  peerId: Buffer;
+  port: number;
+  log: Logger;
+  /** Whether ip:port is this very peer (one of our addresses, our port). */
+  isSelf(ip: string, port: number): boolean;
+  /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
+  hasConnectionRoom(swarmConnections: number): boolean;
+  /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */
+  connections: ConnectionBudget;
+  /** Shared by every swarm: --upload-limit and --download-limit. */
+  uploadLimiter: FairLimiter;
+  downloadLimiter: FairLimiter;
+  /** Each swarm's fair share of the block buffers for pieces being downloaded: pieces are allocated through it. */
+  slabShares: SlabShares;
+  /** Pieces read for uploading. */
+  readCache: ReadCache;
+  /** Whether the previous run of this peer stopped cleanly (run-marker.ts): only then is fast resume allowed. */
+  previousRunClean: boolean;
+  /** Called once when the swarm's data becomes complete. */
+  onComplete(swarm: Swarm): void;
+}
+
+export interface SwarmOptions {
+  /** Whether this peer is the torrent's announce address: it serves the tracker and does not announce. */
+  announcer: boolean;
+}

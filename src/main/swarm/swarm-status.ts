@@ -1,0 +1,40 @@
+/**
+ * A swarm as /status shows it (docs/architecture.md, Status document): fields may be added,
+ * never renamed.
+ */
+import type { TrackerStatus } from '../tracker/announce-client.js';
+import type { Role } from './role.js';
+import type { StartedFrom } from './swarm-events.js';
+
+export interface PeerStatus {
+  address: string;
+  downloaded: number;
+  uploaded: number;
+  /** Bytes per second over the last few seconds. */
+  downloadRate: number;
+  uploadRate: number;
+}
+
+export interface SwarmStatus {
+  infoHash: string;
+  name: string;
+  role: Role;
+  announcer: boolean;
+  pieces: number;
+  have: number;
+  size: number;
+  downloaded: number;
+  uploaded: number;
+  /** Bytes still to download. */
+  left: number;
+  /** Payload bytes per second over the last few seconds, all peers together. */
+  downloadRate: number;
+  uploadRate: number;
+  peers: PeerStatus[];
+  known: string[];
+  /** Addresses banned for sending data that failed its hash check. */
+  banned: string[];
+  tracker?: TrackerStatus;
+  /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
+  startedFrom: StartedFrom;
+}

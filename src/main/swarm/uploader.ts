@@ -1,0 +1,244 @@
+/**
+ * Whom we upload to and what. The choker's decisions (choker.ts) are sent to the peers whose
+ * state they change. Each request is judged (message-rules.ts, request-gate.ts), queued per
+ * peer, and served oldest first under the upload limit, which every swarm's peers share fairly
+ * (fair-limiter.ts). Blocks come from the read cache, and a cache miss reads ahead the next
+ * pieces the peer asked for, so that one worker task reads them all.
+ */
+import type { PieceGeometry } from '../../io/piece-geometry.js';
+import type { PieceReader, ReadCache } from '../../io/read-cache.js';
+import type { SlabPiece } from '../../io/block-slab.js';
+import type { Settings } from '../../io/settings.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { FairLimiter } from '../net/fair-limiter.js';
+import { checkRequest } from '../wire/message-rules.js';
+import type { ChokeDecision, Choker, ChokerPeer } from './choker.js';
+import type { BlockRef } from './piece-picker.js';
+import { RateMeter } from './rate-meter.js';
+import type { RequestGate } from './request-gate.js';
+import type { Role } from './role.js';
+
+/** What the uploader needs of a connection: PeerConnection, or a plain object in tests. */
+export interface UploadPeer {
+  /** Unique among the connections: the choker's name for it. */
+  readonly id: string;
+  readonly address: string;
+  readonly connectedAt: number;
+  readonly amChoking: boolean;
+  readonly peerInterested: boolean;
+  /** What it sends us and what we send it, in bytes per second. */
+  readonly downloadRate: { rate(now: number): number };
+  readonly uploadRate: { rate(now: number): number };
+  readonly isClosed: boolean;
+  /** Whether its socket takes more data now. */
+  readonly writable: boolean;
+  readonly requestGate: Pick<RequestGate, 'judge'>;
+  /** Send CHOKE or UNCHOKE unless the peer is in that state already; return whether they did. */
+  choke(): boolean;
+  unchoke(): boolean;
+  /** Sends a block from the views given; `onSent` runs once the socket is done with them. */
+  sendBlock(index: number, begin: number, views: readonly Buffer[], onSent: () => void): void;
+  close(reason: string): void;
+}
+
+export interface UploaderSetup<P> {
+  choker: Pick<Choker, 'due' | 'round' | 'admit'>;
+  /** The choker favours whom we download from while leeching, whom we upload to fastest while seeding. */
+  role(): Role;
+  /** Whether the peer stopped answering our requests (RequestPipeline.isSnubbed). */
+  isSnubbed(peer: P): boolean;
+  geometry: PieceGeometry;
+  /** Whether we have the piece (and so announced it). */
+  hasPiece(index: number): boolean;
+  /** Names the torrent in the read cache, which every swarm shares. */
+  infoHashHex: string;
+  readPiece(index: number, piece: SlabPiece): Promise<void>;
+  readCache: Pick<ReadCache, 'has' | 'lease' | 'prefetch'>;
+  /** --upload-limit, shared by every swarm. */
+  limiter: Pick<FairLimiter, 'open' | 'wait' | 'take' | 'forget'>;
+  settings: Settings;
+  clock: Clock;
+  log: Pick<Logger, 'warn'>;
+}
+
+/** One peer's requests to us. */
+class Queue {
+  /** In arrival order. */
+  readonly requests: BlockRef[] = [];
+  /** Reads from the cache under way. */
+  reads = 0;
+  /** Set while serving waits for its turn under the upload limit. */
+  waiting = false;
+}
+
+/** Reads of blocks under way for one peer at a time. */
+export const MAX_READS_PER_PEER = 4;
+/** Requests of a peer's queue looked through for pieces to read ahead: a few pieces' worth. */
+const READ_AHEAD_SCAN = 256;
+
+export class Uploader<P extends UploadPeer> {
+  /** Every connected peer, in the order it joined. */
+  private readonly queues = new Map<P, Queue>();
+  private uploadedBytes = 0;
+  /** Payload bytes per second sent, all peers together. */
+  readonly rate: RateMeter;
+
+  constructor(private readonly setup: UploaderSetup<P>) {
+    this.rate = new RateMeter(setup.settings.rateWindowMs, setup.settings.rateBucketMs);
+  }
+
+  /** Payload bytes sent to all peers. */
+  get uploaded(): number {
+    return this.uploadedBytes;
+  }
+
+  /** A peer connected: from now on it may ask for blocks. */
+  join(peer: P): void {
+    this.queues.set(peer, new Queue());
+  }
+
+  /** The peer left; its upload slot, if it had one, goes to another. */
+  peerLeft(peer: P): void {
+    this.queues.delete(peer);
+    if (!peer.amChoking) this.applyChoking(this.setup.choker.admit(this.setup.role(), this.chokerView(), this.setup.clock.now()));
+  }
+
+  /** A peer became interested, or stopped being: the choker may give or take a slot at once. */
+  interestChanged(): void {
+    this.applyChoking(this.setup.choker.admit(this.setup.role(), this.chokerView(), this.setup.clock.now()));
+  }
+
+  /** The swarm's tick: the choker's round, when one is due. */
+  tick(now: number): void {
+    if (this.setup.choker.due(now)) this.applyChoking(this.setup.choker.round(this.setup.role(), this.chokerView(), now));
+  }
+
+  /** The peers as the choker sees them. */
+  private chokerView(): ChokerPeer[] {
+    const now = this.setup.clock.now();
+    return [...this.queues.keys()].map((peer) => ({
+      id: peer.id,
+      interested: peer.peerInterested,
+      unchoked: !peer.amChoking,
+      downloadRate: peer.downloadRate.rate(now),
+      uploadRate: peer.uploadRate.rate(now),
+      connectedAt: peer.connectedAt,
+      snubbed: this.setup.isSnubbed(peer),
+    }));
+  }
+
+  private applyChoking(decision: ChokeDecision): void {
+    for (const [peer, queue] of this.queues) {
+      if (decision.unchoke.has(peer.id)) peer.unchoke();
+      // BEP 3: a choke discards the requests the peer had queued at us.
+      else if (peer.choke()) queue.requests.length = 0;
+    }
+  }
+
+  /** The peer asked for a block: it is queued, ignored, or the peer is closed for breaking the rules. */
+  request(peer: P, request: BlockRef): void {
+    const { geometry, settings } = this.setup;
+    const problem = checkRequest(request, geometry, settings.maxRequestLength);
+    if (problem) return peer.close(`bad request: ${problem}`);
+    if (!this.setup.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
+    const queue = this.of(peer);
+    const verdict = peer.requestGate.judge(peer.amChoking, queue.requests.length, this.setup.clock.now());
+    if (verdict.action === 'drop') return peer.close(verdict.reason);
+    if (verdict.action === 'ignore') return;
+    queue.requests.push({ index: request.index, begin: request.begin, length: request.length });
+    this.serve(peer);
+  }
+
+  /** The peer withdrew a request it had queued. */
+  cancel(peer: P, request: BlockRef): void {
+    const requests = this.of(peer).requests;
+    const at = requests.findIndex((r) => r.index === request.index && r.begin === request.begin && r.length === request.length);
+    if (at >= 0) requests.splice(at, 1);
+  }
+
+  /** Serves the peer's queue while it is unchoked, its socket takes more and the upload limit allows. */
+  serve(peer: P): void {
+    const queue = this.of(peer);
+    const limiter = this.setup.limiter;
+    while (!queue.waiting && this.canServe(peer, queue)) {
+      if (!limiter.open()) {
+        // In line with every other swarm's peers for the upload limit; one block per turn.
+        queue.waiting = true;
+        limiter.wait(this, () => {
+          queue.waiting = false;
+          if (peer.isClosed || !this.canServe(peer, queue)) return;
+          this.serveOne(peer, queue);
+          this.serve(peer);
+        });
+        return;
+      }
+      this.serveOne(peer, queue);
+    }
+  }
+
+  /** Leaves the upload limit's line. */
+  stop(): void {
+    this.setup.limiter.forget(this);
+  }
+
+  private canServe(peer: P, queue: Queue): boolean {
+    return queue.requests.length > 0 && queue.reads < MAX_READS_PER_PEER && peer.writable && !peer.amChoking;
+  }
+
+  /** Reads the peer's oldest request (through the read cache) and sends the block. */
+  private serveOne(peer: P, queue: Queue): void {
+    const { readCache, limiter, geometry } = this.setup;
+    const request = queue.requests.shift()!;
+    limiter.take(request.length);
+    queue.reads++;
+    const key = this.readKey(request.index);
+    const miss = !readCache.has(key);
+    readCache
+      .lease(key, geometry.pieceSize(request.index), request.begin, request.length, this.pieceReader(request.index))
+      .then((lease) => {
+        queue.reads--;
+        if (peer.isClosed || peer.amChoking) return lease.release();
+        peer.sendBlock(request.index, request.begin, lease.views, lease.release);
+        this.uploadedBytes += request.length;
+        this.rate.add(request.length, this.setup.clock.now());
+        this.serve(peer);
+      })
+      .catch((error: Error) => {
+        queue.reads--;
+        this.setup.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
+        peer.close('our data could not be read');
+      });
+    if (miss) this.readAhead(queue, request.index);
+  }
+
+  /**
+   * After a read-cache miss, starts reading the next pieces the peer asked for too
+   * (settings.readAheadPieces), so that they share the miss's worker task.
+   */
+  private readAhead(queue: Queue, current: number): void {
+    const { readCache, geometry, settings } = this.setup;
+    const seen = new Set([current]);
+    const scanned = Math.min(queue.requests.length, READ_AHEAD_SCAN);
+    for (let i = 0; i < scanned && seen.size <= settings.readAheadPieces; i++) {
+      const { index } = queue.requests[i];
+      if (seen.has(index)) continue;
+      seen.add(index);
+      readCache.prefetch(this.readKey(index), geometry.pieceSize(index), this.pieceReader(index));
+    }
+  }
+
+  private readKey(index: number): string {
+    return `${this.setup.infoHashHex}:${index}`;
+  }
+
+  private pieceReader(index: number): PieceReader {
+    return (piece) => this.setup.readPiece(index, piece);
+  }
+
+  private of(peer: P): Queue {
+    const queue = this.queues.get(peer);
+    if (!queue) throw new Error('the uploader was given a peer that never joined or has left');
+    return queue;
+  }
+}

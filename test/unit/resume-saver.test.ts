@@ -1,0 +1,56 @@
+/** When the resume data is written: one save at a time, at the tick after a change, retried after a failure. */
+import { ResumeSaver } from '../../src/main/swarm/resume-saver.js';
+
+function setup() {
+  const writes: { cleanStop: boolean; finish(): void; fail(error: Error): void }[] = [];
+  const warnings: string[] = [];
+  const saver = new ResumeSaver(
+    (cleanStop) =>
+      new Promise<void>((resolve, reject) => {
+        writes.push({ cleanStop, finish: resolve, fail: reject });
+      }),
+    { warn: (line) => void warnings.push(line) },
+  );
+  return { saver, writes, warnings };
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('the tick saves only after a piece was verified', async () => {
+  const { saver, writes } = setup();
+  saver.tick();
+  expect(writes).toHaveLength(0);
+  saver.markDirty();
+  saver.tick();
+  expect(writes.map((w) => w.cleanStop)).toEqual([false]);
+  writes[0].finish();
+  await settle();
+  saver.tick();
+  expect(writes).toHaveLength(1);
+});
+
+test('a save asked for while one runs waits for it; the tick does not start a second', async () => {
+  const { saver, writes } = setup();
+  saver.markDirty();
+  saver.tick();
+  saver.markDirty();
+  saver.tick();
+  const last = saver.save(true);
+  await settle();
+  expect(writes.map((w) => w.cleanStop)).toEqual([false]);
+  writes[0].finish();
+  await settle();
+  expect(writes.map((w) => w.cleanStop)).toEqual([false, true]);
+  writes[1].finish();
+  await last;
+});
+
+test('a failed save is logged and tried again at the next tick', async () => {
+  const { saver, writes, warnings } = setup();
+  const first = saver.save(false);
+  writes[0].fail(new Error('disk full'));
+  await first;
+  expect(warnings).toEqual(['cannot save resume data: disk full']);
+  saver.tick();
+  expect(writes).toHaveLength(2);
+});
