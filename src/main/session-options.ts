@@ -19,3 +19,25 @@ export interface SessionOptions {
   /** Interval our tracker gives to the peers announcing to it, in seconds. */
   announceInterval: number | undefined;
 }
+
+/** Where the port came from: --port, the configuration saved in cache/ by an earlier run, or the default. */
+export type PortOrigin = 'option' | 'saved' | 'default';
+
+/** The port to take: --port, else the one the last run used (saved in cache/), else the default. */
+export function choosePort(option: number | undefined, saved: number | undefined, fallback: number): { port: number; origin: PortOrigin } {
+  if (option !== undefined) return { port: option, origin: 'option' };
+  if (saved !== undefined) return { port: saved, origin: 'saved' };
+  return { port: fallback, origin: 'default' };
+}
+
+/** Where the port came from, as the start-up line says it: a remembered port must not move a peer silently. */
+export function describePortOrigin(origin: PortOrigin): string {
+  switch (origin) {
+    case 'option':
+      return '--port';
+    case 'saved':
+      return 'the port last used; --port to change';
+    case 'default':
+      return 'the default port';
+  }
+}

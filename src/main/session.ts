@@ -15,7 +15,7 @@ import { markRunning, markStoppedCleanly, previousRunWasClean } from '../io/run-
 import { TorrentData } from '../io/torrent-data.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
-import type { SessionOptions } from './session-options.js';
+import { choosePort, describePortOrigin, type SessionOptions } from './session-options.js';
 import { StartupError } from './startup-error.js';
 import { ConnectionBudget } from './net/connection-budget.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
@@ -32,7 +32,7 @@ import type { SwarmStatus } from './swarm/swarm-status.js';
 import { Swarm } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
-import { TorrentFolder } from './torrent-folder.js';
+import { TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
 import type { Handshake } from './wire/wire-messages.js';
 import type { WireParser } from './wire/wire-parser.js';
@@ -50,6 +50,8 @@ export interface StatusDocument {
    */
   connections: { peers: number; pending: number; http: number };
   swarms: SwarmStatus[];
+  /** The .torrent files in torrents/ that were not joined, each with why (torrent-folder.ts). */
+  skipped: SkippedTorrent[];
 }
 
 /** How often the configuration (known peers above all) is saved while running. */
@@ -174,7 +176,10 @@ export class Session {
     });
   }
 
-  /** Checks the folders, reads every .torrent, takes the port, then checks data and joins each swarm. */
+  /**
+   * Checks the folders, reads every .torrent (a bad one is reported and skipped), takes the port,
+   * then checks data and joins each swarm.
+   */
   async start(): Promise<void> {
     await requireFolder(this.options.torrents, '--torrents');
     await requireFolder(this.options.shareable, '--shareable');
@@ -188,7 +193,8 @@ export class Session {
       this.peerId = Buffer.from(saved.peerId, 'latin1');
       this.savedKnown = saved.known;
     }
-    this.port = this.options.port ?? saved?.port ?? this.settings.defaultPort;
+    const { port, origin } = choosePort(this.options.port, saved?.port, this.settings.defaultPort);
+    this.port = port;
     this.tracker = this.makeTracker();
     await this.listener.listen(this.port, this.options.host);
     await this.saveConfig();
@@ -198,7 +204,10 @@ export class Session {
     this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
     this.configTimer.unref();
     this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
-    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} with ${metas.length} torrent(s); dashboard at http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`);
+    const skipped = this.torrents.skipped().length;
+    const torrents = `${metas.length} torrent(s)${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+    const dashboard = `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
+    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} (${describePortOrigin(origin)}) with ${torrents}; dashboard at ${dashboard}`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(this.settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
@@ -214,8 +223,7 @@ export class Session {
       let next = 0;
       const joiner = async (): Promise<void> => {
         while (next < found.length) {
-          const { name, meta } = found[next++];
-          await this.torrents.join(name, meta);
+          await this.torrents.join(found[next++]);
         }
       };
       await Promise.all(Array.from({ length: Math.min(PARALLEL_JOINS, found.length) }, joiner));
@@ -349,6 +357,7 @@ export class Session {
       eventLoopDelayP99Ms: this.loop.p99Ms(),
       connections: { peers: this.connections.count, pending: this.listener.pendingCount, http: this.listener.httpCount },
       swarms: [...this.swarms.values()].map((swarm) => swarm.status()),
+      skipped: this.torrents.skipped(),
     };
   }
 

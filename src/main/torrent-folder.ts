@@ -1,16 +1,17 @@
 /**
- * The torrents/ folder: the .torrent files read at start-up, where one that cannot be read stops
- * the start (docs/architecture.md, Command line), then watched while running: a .torrent added
- * is joined, one removed is left. A bad one is reported once and skipped (retried when the file
- * changes). fs.watch gives the changes at once; a periodic rescan catches what it misses (some
- * file systems report nothing).
+ * The torrents/ folder: the .torrent files read at start-up, then watched while running: a
+ * .torrent added is joined, one removed is left. A bad one (corrupt, unsafe file names, pieces
+ * that do not fit, a second copy of a torrent already joined, a swarm that cannot be joined) is
+ * reported once, with its file name and reason, and skipped, at start-up as while running
+ * (docs/architecture.md, Command line); the others go on. The skipped files are listed in
+ * /status until they are removed, and each is tried again once it changes. fs.watch gives the
+ * changes at once; a periodic rescan catches what it misses (some file systems report nothing).
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readMetainfoFile, type Metainfo } from '../io/metainfo.js';
+import { MetainfoError, readMetainfoFile, type Metainfo } from '../io/metainfo.js';
 import type { Logger } from './logger.js';
-import { StartupError } from './startup-error.js';
 
 /** What the folder needs from the session. */
 export interface TorrentFolderHost {
@@ -23,15 +24,36 @@ export interface TorrentFolderHost {
   isStopping(): boolean;
 }
 
+/** A .torrent file that was not joined, as /status lists it: its name in torrents/ and why. */
+export interface SkippedTorrent {
+  file: string;
+  reason: string;
+}
+
+/** A .torrent file read and found good, ready to be joined. */
+export interface FoundTorrent {
+  name: string;
+  meta: Metainfo;
+  /** The file's size and time when it was read: a change makes a skipped file worth reading again. */
+  version: string;
+}
+
+interface Skip {
+  version: string;
+  reason: string;
+  /** For a second copy: the file its torrent is joined from (once that one leaves, this one is tried again). */
+  copyOf?: string;
+}
+
 /** torrents/ is rescanned this long after a change is seen, and at least this often. */
 const TORRENT_WATCH_DEBOUNCE_MS = 200;
 const TORRENT_RESCAN_INTERVAL_MS = 5_000;
 
 export class TorrentFolder {
-  /** .torrent file name -> info hash of the swarm it joined. */
+  /** .torrent file name -> info hash of the swarm it joined (or is being joined). */
   private readonly joined = new Map<string, string>();
-  /** .torrent files that could not be joined, with the size and time they had: retried once they change. */
-  private readonly skipped = new Map<string, string>();
+  /** .torrent files that could not be joined, with the version they had and why: retried once they change. */
+  private readonly skips = new Map<string, Skip>();
   private watcher: FSWatcher | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
   private rescanning = false;
@@ -42,37 +64,39 @@ export class TorrentFolder {
     private readonly host: TorrentFolderHost,
   ) {}
 
-  /** The .torrent files at start-up, one per torrent. */
-  async read(): Promise<{ name: string; meta: Metainfo }[]> {
-    const names = await this.torrentNames();
-    const metas: { name: string; meta: Metainfo }[] = [];
-    const seen = new Set<string>();
-    for (const name of names) {
-      const file = path.join(this.folder, name);
-      let meta: Metainfo;
-      try {
-        meta = await readMetainfoFile(file);
-      } catch (error) {
-        const message = (error as Error).message;
-        throw new StartupError(message.includes(file) ? message : `${file}: ${message}`);
-      }
-      if (seen.has(meta.infoHashHex)) {
-        this.log.warn(`${file} is a second copy of torrent ${meta.infoHashHex}; ignored`);
-        continue;
-      }
-      seen.add(meta.infoHashHex);
-      metas.push({ name, meta });
+  /**
+   * The good .torrent files at start-up, one per torrent; the bad ones are reported and skipped.
+   * The buffers are sized for the torrents found here, so their pieces fit by construction.
+   */
+  async read(): Promise<FoundTorrent[]> {
+    const found: FoundTorrent[] = [];
+    for (const name of await this.torrentNames()) {
+      const torrent = await this.examine(name, false);
+      if (!torrent) continue;
+      this.joined.set(name, torrent.meta.infoHashHex);
+      found.push(torrent);
     }
-    return metas;
+    return found;
   }
 
-  /** Joins the swarm of the torrent in file `name`. */
-  async join(name: string, meta: Metainfo): Promise<void> {
+  /** Joins the swarm of a torrent found good; one that cannot be joined is reported and skipped. */
+  async join({ name, meta, version }: FoundTorrent): Promise<void> {
     this.joined.set(name, meta.infoHashHex);
-    await this.host.join(meta, () => this.joined.get(name) === meta.infoHashHex);
+    try {
+      await this.host.join(meta, () => this.joined.get(name) === meta.infoHashHex);
+    } catch (error) {
+      if (this.joined.get(name) === meta.infoHashHex) this.joined.delete(name);
+      if (this.host.isStopping()) return;
+      this.skip(name, version, `cannot join its swarm: ${(error as Error).message}`);
+    }
   }
 
-  /** Starts watching the folder for .torrent files added and removed. */
+  /** The files skipped, by name, as /status lists them. */
+  skipped(): SkippedTorrent[] {
+    return [...this.skips].map(([file, { reason }]) => ({ file, reason })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  }
+
+  /** Starts watching the folder for .torrent files added, changed and removed. */
   watch(): void {
     let pending: NodeJS.Timeout | null = null;
     const soon = (): void => {
@@ -114,38 +138,64 @@ export class TorrentFolder {
         this.joined.delete(name);
         await this.host.leave(infoHash);
         this.log.info(`${name} was removed from ${this.folder}: left its swarm`);
+        // A second copy of that torrent may take its place.
+        for (const [other, skip] of this.skips) if (skip.copyOf === name) this.skips.delete(other);
+      }
+      for (const name of [...this.skips.keys()]) {
+        if (present.has(name)) continue;
+        this.skips.delete(name);
+        this.log.info(`${name} was removed from ${this.folder}: no longer skipped`);
       }
       for (const name of names) {
-        if (this.joined.has(name)) continue;
-        await this.tryJoin(name).catch((error: Error) => this.log.warn(`cannot join ${name}: ${error.message}`));
+        if (this.joined.has(name) || this.host.isStopping()) continue;
+        const wasSkipped = this.skips.has(name);
+        const torrent = await this.examine(name, true);
+        if (!torrent) continue;
+        this.log.info(`${name} ${wasSkipped ? 'changed' : 'appeared'} in ${this.folder}: joining its swarm`);
+        await this.join(torrent);
       }
     } finally {
       this.rescanning = false;
     }
   }
 
-  /** Joins a .torrent found while running, or says once why it cannot. */
-  private async tryJoin(name: string): Promise<void> {
+  /**
+   * Reads the .torrent file `name`: the torrent when it is good and not joined yet, otherwise
+   * null, the file reported and skipped (once per version of the file). `checkFit`: whether its
+   * pieces must fit the buffers made at start-up.
+   */
+  private async examine(name: string, checkFit: boolean): Promise<FoundTorrent | null> {
     const file = path.join(this.folder, name);
     const info = await stat(file).catch(() => null);
-    if (!info) return;
+    // Gone since the folder was listed: a rescan sees it removed.
+    if (!info) return null;
     const version = `${info.size}:${info.mtimeMs}`;
-    if (this.skipped.get(name) === version) return;
-    const skip = (reason: string): void => {
-      this.skipped.set(name, version);
-      this.log.warn(`${file} skipped: ${reason}`);
-    };
+    if (this.skips.get(name)?.version === version) return null;
     let meta: Metainfo;
     try {
       meta = await readMetainfoFile(file);
     } catch (error) {
-      return skip((error as Error).message.replace(`${file}: `, ''));
+      const reason = error instanceof MetainfoError ? error.reason : (error as Error).message.replace(`${file}: `, '');
+      this.skip(name, version, reason);
+      return null;
     }
-    // A swarm runs only while the file it was joined from is listed here.
-    if ([...this.joined.values()].includes(meta.infoHashHex)) return skip(`torrent ${meta.infoHashHex} is already joined from another file`);
-    if (!this.host.pieceFits(meta.pieceLength)) return skip(`its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
-    this.skipped.delete(name);
-    this.log.info(`${name} appeared in ${this.folder}: joining its swarm`);
-    await this.join(name, meta);
+    // A swarm runs only while the file it was joined from is listed here: one file per torrent.
+    const owner = [...this.joined].find(([, infoHash]) => infoHash === meta.infoHashHex)?.[0];
+    if (owner !== undefined) {
+      this.skip(name, version, `a second copy of torrent ${meta.infoHashHex}, which is joined from ${owner}`, owner);
+      return null;
+    }
+    if (checkFit && !this.host.pieceFits(meta.pieceLength)) {
+      this.skip(name, version, `its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
+      return null;
+    }
+    this.skips.delete(name);
+    return { name, meta, version };
+  }
+
+  /** Lists `name` as skipped and says why, once per version of the file. */
+  private skip(name: string, version: string, reason: string, copyOf?: string): void {
+    this.skips.set(name, { version, reason, ...(copyOf !== undefined && { copyOf }) });
+    this.log.warn(`${path.join(this.folder, name)} skipped: ${reason}`);
   }
 }

@@ -127,10 +127,46 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
     await page.locator('.swarm summary').first().click();
     expect(await page.locator('.swarm ul.known li').allInnerTexts()).toContain(`127.0.0.1:${peers.seeder.port}`);
 
+    expect(await page.locator('table:not(:has(tbody tr))').count()).toBe(0);
     expect(errors).toEqual([]);
     const origin = `http://127.0.0.1:${leecher.port}/`;
     expect(new Set(requests)).toEqual(new Set([origin, `${origin}status`]));
   }, 60_000);
+
+  test('a stuck leecher says why in its summary line, a skipped torrent shows with its reason, and no empty table or list is drawn', async () => {
+    const dirs = await makePeerFolders();
+    peers.folders.push(dirs);
+    // Nothing listens on the tracker's port, and nobody else has the data.
+    const closedPort = await freePort();
+    const source = path.join(dirs.root, 'stuck.bin');
+    await writeFile(source, generatedContent(64 * KiB));
+    await writeFile(path.join(dirs.torrents, 'stuck.torrent'), await createTorrent(source, { announce: `http://127.0.0.1:${closedPort}/announce`, pieceLength: 16 * KiB }));
+    await writeFile(path.join(dirs.torrents, 'broken.torrent'), 'd8:announce3:abc4:infod4:name');
+    const stuck = startPeer([...folderArgs(dirs), '--workers', '1'], await freePort());
+    peers.running.push(stuck);
+    await stuck.waitForStatus((s) => s.swarms[0]?.tracker?.state === 'failing', 20_000, 'the tracker to fail');
+    const { page, errors } = await openDashboard(stuck.port);
+
+    const reason = page.locator('.swarm[data-role=leecher] .head .reason');
+    await reason.waitFor({ timeout: 15_000 });
+    expect(await reason.innerText()).toMatch(new RegExp(`^no peers: the tracker failed( \\d+ times)?: cannot reach tracker: .*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}`));
+    expect(await page.locator('#skipped li').allInnerTexts()).toEqual([expect.stringMatching(/^broken\.torrent: not a \.torrent file \(/)]);
+
+    await page.locator('.swarm summary').first().click();
+    expect(await page.locator('.swarm .none').allInnerTexts()).toEqual(['no peer connected', 'no peer known']);
+    expect(await page.locator('table').count()).toBe(0);
+    expect(await page.locator('ul:not(:has(li))').count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  test('with no skipped torrent there is no skipped section, and a seeder waiting for leechers shows no stall reason', async () => {
+    const { page } = await openDashboard(peers.seeder.port);
+    await page.locator('.swarm').nth(1).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#skipped').isVisible()).toBe(false);
+    expect(await page.locator('#skipped *').count()).toBe(0);
+    expect(await page.locator('.swarm .reason').count()).toBe(0);
+    expect(await page.locator('table:not(:has(tbody tr))').count()).toBe(0);
+  }, 30_000);
 
   test('a swarm named like an HTML tag shows as text and runs nothing', async () => {
     const { page, errors } = await openDashboard(peers.seeder.port);

@@ -1,8 +1,11 @@
-/** Bad start-up: one clear line on stderr, a non-zero exit, never a stack trace. */
+/**
+ * Bad start-up (bad arguments, a missing folder, a busy port): one clear line on stderr, a
+ * non-zero exit, never a stack trace. A bad .torrent is not one: it is skipped.
+ */
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { folderArgs, freePort, makePeerFolders, removeFolders, runCommand, SHOAL, type PeerFolders } from '../helpers/peer-process.js';
+import { folderArgs, freePort, makePeerFolders, removeFolders, runCommand, SHOAL, startPeer, type PeerFolders } from '../helpers/peer-process.js';
 
 function expectOneCleanLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.trim().split('\n');
@@ -38,11 +41,21 @@ describe('start-up errors', () => {
     expectOneCleanLine(stderr, /folder .*nope does not exist \(--torrents\)/);
   });
 
-  test('a corrupt .torrent', async () => {
+  test('a corrupt .torrent is no start-up error: one line names it and why, and the peer runs without it', async () => {
     await writeFile(path.join(dirs.torrents, 'broken.torrent'), 'd8:announce3:abc4:infod4:name');
-    const { code, stderr } = await runCommand(SHOAL, ['--port', String(await freePort()), ...folderArgs(dirs)]);
-    expect(code).not.toBe(0);
-    expectOneCleanLine(stderr, /broken\.torrent/);
+    const port = await freePort();
+    const peer = startPeer(folderArgs(dirs), port);
+    try {
+      // /status answers as soon as the port is taken, a moment before the start-up line.
+      const started = (): boolean => peer.output.join('').includes('; dashboard at ');
+      const status = await peer.waitForStatus((s) => s.skipped.length === 1 && started(), 20_000, 'the peer to start and list the bad torrent');
+      expect(status.skipped).toEqual([{ file: 'broken.torrent', reason: expect.stringMatching(/^not a \.torrent file \(/) }]);
+      const lines = peer.output.join('').split('\n').filter((line) => line.includes('broken.torrent'));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(` warn ${path.join(dirs.torrents, 'broken.torrent')} skipped: not a \\.torrent file \\(`))]);
+      expect(peer.output.join('')).toMatch(new RegExp(`at [^ ]+:${port} \\(--port\\) with 0 torrent\\(s\\), 1 skipped; dashboard at `));
+    } finally {
+      expect(await peer.stop()).toBe(0);
+    }
   });
 
   test('an unknown flag', async () => {

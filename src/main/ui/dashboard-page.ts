@@ -1,7 +1,9 @@
 /**
  * The dashboard served at `GET /` on the peer's port: one self-contained HTML page (inline CSS
  * and script, no external assets, no build step) that reads `/status` every second and shows
- * the swarms, their roles, progress, rates, peers and known peers.
+ * the swarms, their roles, progress, rates, peers and known peers, why a stuck swarm is stuck
+ * (stall-reason.ts), and the .torrent files skipped with their reasons. A list or table with
+ * nothing in it is not drawn: a short sentence says so instead.
  *
  * Everything in the status document may come from strangers (a swarm's name is whatever the
  * .torrent says), so the script only ever puts it in the page as text (textContent, never
@@ -10,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { defaultSettings } from '../../io/settings.js';
+import { stallReason } from './stall-reason.js';
 import { formatBytes, formatDuration, formatRate } from './units.js';
 
 const STYLE = `
@@ -17,7 +20,12 @@ const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; max-width: 72rem; }
 h1 { font-size: 1.3rem; margin: 0 0 .25rem; }
 #peer, #state { color: var(--muted); margin: 0; }
-#state.error { color: #dc2626; }
+#state.error, .reason, #skipped h2 { color: #dc2626; }
+#skipped { border: 1px solid #dc262666; border-radius: 6px; padding: .4rem .8rem; margin: .8rem 0; }
+#skipped:empty { display: none; }
+#skipped h2 { font-size: 1rem; margin: 0; }
+#skipped ul { margin: .3rem 0; padding-left: 1.2rem; }
+#skipped .file { font-weight: 600; overflow-wrap: anywhere; }
 .swarm { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; margin: .8rem 0; }
 .head { display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: baseline; }
 .name { font-weight: 600; overflow-wrap: anywhere; }
@@ -44,6 +52,7 @@ const SCRIPT = `
 ${formatBytes.toString()}
 ${formatRate.toString()}
 ${formatDuration.toString()}
+${stallReason.toString()}
 
 const openDetails = new Set();
 
@@ -54,7 +63,9 @@ function el(tag, className, ...children) {
   return node;
 }
 
-function table(headers, rows) {
+/** A table of the rows; when there are none, the sentence given instead (no empty table with headers). */
+function table(headers, rows, none) {
+  if (rows.length === 0) return el('p', 'numbers none', none);
   const head = el('tr', '', ...headers.map((h) => el('th', '', h)));
   return el('table', '', el('thead', '', head), el('tbody', '', ...rows.map((row) => el('tr', '', ...row.map((cell) => el('td', '', cell))))));
 }
@@ -80,12 +91,14 @@ function swarmView(swarm) {
     el('span', 'numbers rates', '↓ ' + formatRate(down) + '  ↑ ' + formatRate(swarm.uploadRate || 0)),
     el('span', 'numbers', left),
     el('span', 'numbers peer-count', swarm.peers.length + (swarm.peers.length === 1 ? ' peer' : ' peers') + ', ' + swarm.known.length + ' known'));
+  const reason = stallReason(swarm);
+  if (reason) head.append(el('span', 'reason', reason));
   const peers = table(['peer', '↓ rate', '↑ rate', 'downloaded', 'uploaded'], swarm.peers.map((p) => [
     p.address, formatRate(p.downloadRate || 0), formatRate(p.uploadRate || 0), formatBytes(p.downloaded), formatBytes(p.uploaded),
-  ]));
-  const known = el('ul', 'known', ...swarm.known.map((address) => el('li', '', address)));
+  ]), 'no peer connected');
+  const known = swarm.known.length ? el('ul', 'known', ...swarm.known.map((address) => el('li', '', address))) : el('p', 'numbers none', 'no peer known');
   const tracker = swarm.tracker ? el('p', 'numbers', 'tracker ' + swarm.tracker.url + ': ' + swarm.tracker.state + (swarm.tracker.lastError ? ' (' + swarm.tracker.lastError + ')' : '')) : '';
-  const details = el('details', '', el('summary', '', 'peers and known peers'), tracker, peers, el('div', 'numbers', 'known peers'), known);
+  const details = el('details', '', el('summary', '', 'peers and known peers'), tracker, peers, swarm.known.length ? el('div', 'numbers', 'known peers') : '', known);
   details.open = openDetails.has(swarm.infoHash);
   details.addEventListener('toggle', () => details.open ? openDetails.add(swarm.infoHash) : openDetails.delete(swarm.infoHash));
   const section = el('section', 'swarm', head, bar, el('div', 'numbers', 'downloaded ' + formatBytes(swarm.downloaded) + ', uploaded ' + formatBytes(swarm.uploaded)), details);
@@ -99,6 +112,11 @@ function show(status) {
     'peer ' + status.peerId + ' at ' + (status.host || location.hostname) + ':' + status.port + ', ' + status.workers + (status.workers === 1 ? ' worker' : ' workers') + ', event-loop delay p99 ' + status.eventLoopDelayP99Ms + ' ms';
   const swarms = status.swarms.length ? status.swarms.map(swarmView) : [el('p', 'numbers', 'no swarm joined yet')];
   document.getElementById('swarms').replaceChildren(...swarms);
+  const skipped = status.skipped || [];
+  document.getElementById('skipped').replaceChildren(...(skipped.length === 0 ? [] : [
+    el('h2', '', skipped.length === 1 ? '1 .torrent file skipped' : skipped.length + ' .torrent files skipped'),
+    el('ul', '', ...skipped.map((s) => el('li', '', el('span', 'file', s.file), ': ', el('span', 'why', s.reason)))),
+  ]));
   const state = document.getElementById('state');
   state.className = '';
   state.textContent = 'updated ' + new Date().toLocaleTimeString();
@@ -136,6 +154,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h1>shoal</h1>
 <p id="peer">connecting…</p>
 <p id="state"></p>
+<section id="skipped"></section>
 <main id="swarms"></main>
 <script>${SCRIPT}</script>
 </body>
