@@ -59,11 +59,18 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** A target met when `value` is at least `goal`, or at most it with `atMost`. */
-export function target(name: string, value: number | null, goal: number, format: (v: number) => string, options: { atMost?: boolean; missing?: string } = {}): TargetCheck {
-  const goalText = `${options.atMost ? '<' : '>='} ${format(goal)}`;
+/** A target met when `value` is at least `goal`, or below it with `atMost` (at most it with `inclusive` too). */
+export function target(
+  name: string,
+  value: number | null,
+  goal: number,
+  format: (v: number) => string,
+  options: { atMost?: boolean; inclusive?: boolean; missing?: string } = {},
+): TargetCheck {
+  const goalText = `${options.atMost ? (options.inclusive ? '<=' : '<') : '>='} ${format(goal)}`;
   if (value === null || !Number.isFinite(value)) return { name, goal: goalText, value: null, measured: options.missing ?? 'not measured', met: null };
-  return { name, goal: goalText, value, measured: format(value), met: options.atMost ? value < goal : value >= goal };
+  const met = options.atMost ? (options.inclusive ? value <= goal : value < goal) : value >= goal;
+  return { name, goal: goalText, value, measured: format(value), met };
 }
 
 export interface Benchmark {

@@ -39,7 +39,7 @@ export async function makeFolders(root: string, shareable?: string): Promise<Pee
 }
 
 /** One GET of /status on a fresh connection, so that a peer that exits leaves no pooled socket behind. */
-function getStatus(port: number): Promise<StatusDocument> {
+export function getStatus(port: number): Promise<StatusDocument> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/status', agent: false, timeout: STATUS_TIMEOUT_MS }, (res) => {
       let body = '';

@@ -10,7 +10,8 @@
  * Every leecher's file is checked (size and SHA-1) before its figures count, so that a broken run
  * never passes for a fast one. A transfer is timed from the first payload byte a leecher reports
  * to its completion, sampled the same way for every client; the wall time from spawning the
- * leechers is shown beside it.
+ * leechers is shown beside it. For our leechers, the bytes they received (every PIECE payload,
+ * end game duplicates included) over the size show what requesting wasted.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,13 +20,14 @@ import { performance } from 'node:perf_hooks';
 import { createTorrent, setAnnounce } from '../src/io/torrent-maker.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import { KiB } from '../src/io/settings.js';
+import type { SwarmStatus } from '../src/main/swarm/swarm-status.js';
 import { aria2Pair } from './aria2-pair.js';
 import { CHART_PANELS, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark, type TargetCheck } from './benchmark.js';
 import { mainThreadProfile, profileNotes, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { libtorrentPair } from './libtorrent-pair.js';
 import { runPair, type PairData, type ReferencePair } from './reference-pair.js';
 import { killProcesses } from './sampled-process.js';
-import { allSeeding, clockTicksPerSecond, makeFolders, PeerRun, untilStatus, WORKERS } from './shoal-peer.js';
+import { allSeeding, clockTicksPerSecond, getStatus, makeFolders, PeerRun, untilStatus, WORKERS } from './shoal-peer.js';
 import {
   freePort,
   generateFile,
@@ -49,6 +51,8 @@ const REFERENCES: readonly ReferencePair[] = [libtorrentPair, aria2Pair, transmi
 const RATIO_GOALS: Record<string, number> = { libtorrent: 1.0, aria2c: 3.0 };
 /** The issue's goal for the leecher's event-loop delay during (a), 99th percentile. */
 const LOOP_P99_GOAL_MS = 20;
+/** The issue's goal for (a)'s bytes received over the size: one seeder to one leecher leaves no end game duplicates. */
+const RECEIVED_RATIO_GOAL = 1.01;
 
 interface Scenario {
   name: string;
@@ -71,6 +75,71 @@ interface SwarmData {
 interface OursFigures {
   run: RunFigures;
   profile: ProfileSummary | null;
+  received: ReceivedFigures;
+}
+
+/**
+ * What the leechers took off the wire (SwarmStatus.received: every PIECE payload, end game
+ * duplicates and late answers included) over what they needed, from each one's last /status.
+ */
+interface ReceivedFigures {
+  /** Per leecher; null when its last /status came before its completion, and so counted too little. */
+  bytes: (number | null)[];
+  /** All leechers' bytes over leechers x size; null when a leecher's is unknown. */
+  ratio: number | null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Period of a leecher's watch for its last status (watchLastStatus). */
+const LAST_STATUS_POLL_MS = 5;
+/**
+ * The watch asks for /status while the leecher's samples show at most this share of its bytes
+ * left, or its pace is not known yet (from its first byte to the next piece verified)...
+ */
+const LAST_STATUS_FROM_LEFT = 0.1;
+/** ...or, at the pace its samples show, that it completes within this time. */
+const LAST_STATUS_LEAD_MS = 4 * TRANSFER_POLL_MS;
+
+/**
+ * The last /status of a leecher that shows it complete, for its `received`. With --exit-when-done
+ * it exits a few ms after completing, which the transfer's samples (every TRANSFER_POLL_MS) often
+ * miss; so near its end it is asked every LAST_STATUS_POLL_MS, until it exits. Its transfer's
+ * figures still come from the samples alone, taken as for every other client.
+ */
+async function watchLastStatus(leecher: PeerRun, size: number): Promise<SwarmStatus | undefined> {
+  let last: SwarmStatus | undefined;
+  let seen: { at: number; left: number } | undefined;
+  let bytesPerMs = 0;
+  while (leecher.running) {
+    await sleep(LAST_STATUS_POLL_MS);
+    const left = leecher.swarm?.left;
+    if (left === undefined || leecher.firstByteAt === undefined) continue;
+    const now = performance.now();
+    if (seen !== undefined && left < seen.left) bytesPerMs = (seen.left - left) / (now - seen.at);
+    if (seen === undefined || left !== seen.left) seen = { at: now, left };
+    const near = bytesPerMs === 0 || left <= size * LAST_STATUS_FROM_LEFT || left / bytesPerMs <= LAST_STATUS_LEAD_MS;
+    if (!near) continue;
+    const swarm = (await getStatus(leecher.port).catch(() => undefined))?.swarms[0];
+    if (swarm !== undefined && swarm.have === swarm.pieces) last = swarm;
+  }
+  // A sample may have come after the watch's last look.
+  const sampled = leecher.swarm;
+  return sampled !== undefined && sampled.have === sampled.pieces && sampled.received >= (last?.received ?? 0) ? sampled : last;
+}
+
+function receivedFigures(lastStatuses: readonly (SwarmStatus | undefined)[], size: number): ReceivedFigures {
+  const bytes = lastStatuses.map((swarm) => swarm?.received ?? null);
+  const known = bytes.filter((b): b is number => b !== null);
+  return { bytes, ratio: known.length === bytes.length ? known.reduce((sum, b) => sum + b, 0) / (bytes.length * size) : null };
+}
+
+const ratioText = (ratio: number | null): string => (ratio === null ? 'not measured (a last /status came before completion)' : ratio.toFixed(3));
+
+/** The line under the table: "(a) received / size: 1.000", with each leecher's when there are several. */
+function receivedLine(scenario: string, received: ReceivedFigures, size: number): string {
+  const each = received.bytes.length > 1 ? ` (each: ${received.bytes.map((b) => (b === null ? '?' : (b / size).toFixed(3))).join(', ')})` : '';
+  return `${scenario.split(' ')[0]} received / size: ${ratioText(received.ratio)}${each}; received: every PIECE payload a leecher took off the wire (duplicates included), from its last /status`;
 }
 
 /** A reference client that did not run, and why. */
@@ -120,6 +189,7 @@ async function runOurs(data: SwarmData, scenario: Scenario, profileDir: string |
     const leechers = leecherSetups.map(({ folders, port }, i) =>
       track(new PeerRun(scenario.leechers === 1 ? 'leecher' : `leecher ${i + 1}`, port, folders, ['--exit-when-done'], nodeArgs)),
     );
+    const lastStatuses = Promise.all(leechers.map((leecher) => watchLastStatus(leecher, data.size)));
     await untilLeechersDone(seeder, leechers, {
       start,
       deadlineMs: transferDeadlineMs(scenario.leechers * data.size),
@@ -139,9 +209,10 @@ async function runOurs(data: SwarmData, scenario: Scenario, profileDir: string |
       ),
     ];
     const run = runFigures(scenario.name, 'shoal', data.size, leechers, start, processes, (leecher) => leecher.exitAt);
+    const received = receivedFigures(await lastStatuses, data.size);
     const profiledPid = leechers[0].child.pid;
     const profile = profileDir !== undefined && profiledPid !== undefined ? await summarizeProfile(await mainThreadProfile(profileDir, profiledPid)) : null;
-    return { run, profile };
+    return { run, profile, received };
   } finally {
     await Promise.all(peers.map((peer) => peer.stop()));
   }
@@ -271,6 +342,8 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
         'a run\'s row: all its processes per GiB delivered',
       'peak RSS: VmHWM (/proc/<pid>/status); loop p99: our eventLoopDelayP99Ms of the last /status (over the last minute)',
       ...[ours, ...references.runs, b.run].map((run) => `${run.scenario} ${run.client}: ${(run.cpuSeconds / (run.wallMs / 1000)).toFixed(2)} of ${cores} cores used (CPU s over wall s)`),
+      receivedLine(ours.scenario, a.received, ours.size),
+      receivedLine(b.run.scenario, b.received, b.run.size),
       ...references.skipped.map((skip) => `${skip.name}: ${skip.reason}; skipped`),
       ...references.failed.map((failure) => `failed: ${failure}`),
       ...(a.profile === null ? [] : profileNotes('(a) leecher', a.profile)),
@@ -299,6 +372,7 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
     ],
     targets: [
       ...ratioTargets(ours, references),
+      target('(a) received / size', a.received.ratio, RECEIVED_RATIO_GOAL, (v) => v.toFixed(3), { atMost: true, inclusive: true, missing: ratioText(null) }),
       target('(a) leecher event-loop p99', ours.processes.find((p) => p.label === 'leecher')?.eventLoopDelayP99Ms ?? null, LOOP_P99_GOAL_MS, (v) => `${v.toFixed(1)} ms`, { atMost: true }),
     ],
     data: {
@@ -307,6 +381,7 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
       clockTicksPerSecond: clockTicks,
       pollMs: TRANSFER_POLL_MS,
       scenarios: [ours, b.run],
+      received: { a: a.received, b: b.received },
       references: { runs: references.runs, ratios, skipped: references.skipped, failed: references.failed },
       profile: a.profile,
     },

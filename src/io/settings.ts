@@ -35,6 +35,15 @@ const defaults = {
   minRequestQueueDepth: 2,
   initialRequestQueueDepth: 4,
   maxRequestQueueDepth: 500,
+  /**
+   * The end game (every missing block requested, nothing new to ask for): a peer is asked for
+   * blocks already requested from others only while fewer than this many requests of its own are
+   * outstanding, and only up to this many. With 1, as libtorrent does, only an idle peer gets a
+   * duplicate, one at a time: a stalled peer's blocks still come, from the others, one by one.
+   */
+  endgameRequestsPerPeer: 1,
+  /** Peers a block is asked of at once in the end game: the first request and one duplicate. */
+  endgameMaxPeersPerBlock: 2,
   /** Requests a peer accepts when its BEP 10 handshake names no `reqq` (libtorrent's default). */
   defaultPeerReqq: 250,
   /** `reqq` we advertise: requests a peer may queue at us. One more, and the peer is dropped (it was told). */

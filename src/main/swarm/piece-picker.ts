@@ -3,8 +3,8 @@
  * each piece, and the state of every block of the pieces being downloaded. Partial pieces are
  * finished before new ones are started; the first few pieces are picked at random (a new peer
  * needs something to trade soon, and the rarest pieces are slow to get), then rarest first with
- * ties at random. When every missing block is already requested, the end game lets a block be
- * asked of several peers at once.
+ * ties at random. When every missing block is already requested, the end game begins: the
+ * request pipeline may then ask an idle peer for a block requested elsewhere (request-pipeline.ts).
  */
 import type { PieceGeometry } from '../../io/piece-geometry.js';
 
@@ -162,30 +162,12 @@ export class PiecePicker {
 
   /**
    * End game: no piece is left to start and every missing block is requested from someone.
-   * Only then may a block be asked of a second peer.
+   * Only then may a block be asked of a second peer (the request pipeline decides which).
    */
   inEndgame(): boolean {
     if (this.haveCount + this.partials.size < this.geometry.pieceCount) return false;
     for (const partial of this.partials.values()) if (partial.blocks.includes(MISSING)) return false;
     return this.partials.size > 0;
-  }
-
-  /**
-   * In the end game, up to `count` blocks the peer has that are requested from others but not yet
-   * received, skipping those already asked of this peer.
-   */
-  pickEndgame(peerHas: (index: number) => boolean, count: number, askedOfPeer: (index: number, begin: number) => boolean): BlockRef[] {
-    const out: BlockRef[] = [];
-    for (const [index, partial] of this.partials) {
-      if (!peerHas(index)) continue;
-      for (let b = 0; b < partial.blocks.length && out.length < count; b++) {
-        const begin = b * this.geometry.blockLength;
-        if (partial.blocks[b] !== REQUESTED || askedOfPeer(index, begin)) continue;
-        out.push({ index, begin, length: this.geometry.blockSize(index, b) });
-      }
-      if (out.length >= count) break;
-    }
-    return out;
   }
 
   /** Whether the block at (index, begin) has arrived already (a duplicate in the end game). */

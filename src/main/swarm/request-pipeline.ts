@@ -58,6 +58,17 @@ export type BlockOutcome =
 /** Requests are topped up when at least this many fit in the peer's queue. */
 const REQUEST_BATCH = 16;
 
+/** A block requested elsewhere that an idle peer may be asked for in the end game. */
+interface DuplicateCandidate {
+  block: BlockRef;
+  /** Peers asked for it now. */
+  peers: number;
+  /** Seconds until the first of them would deliver it (Infinity when none sends anything). */
+  wait: number;
+  /** When it was first asked for. */
+  sentAt: number;
+}
+
 const UNREQUESTED: BlockOutcome = Object.freeze({ kind: 'unrequested' });
 const LATE: BlockOutcome = Object.freeze({ kind: 'late' });
 const DUPLICATE: BlockOutcome = Object.freeze({ kind: 'duplicate' });
@@ -98,16 +109,21 @@ export class RequestPipeline<P extends RequestPeer> {
     return this.of(peer).snubbed;
   }
 
-  /** Tops up the peer's requests to the depth its rate calls for (PeerRequests.depth). */
+  /**
+   * Tops up the peer's requests to the depth its rate calls for (PeerRequests.depth) with blocks
+   * nobody was asked for; in the end game, an idle peer gets a block asked of another one.
+   */
   fill(peer: P): void {
     if (!this.isDownloading() || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
     const requests = this.of(peer);
     const now = this.clock.now();
     const depth = requests.depth(peer.downloadRate.rate(now), this.picker.geometry.blockLength, peer.extensions?.reqq);
     const room = depth - requests.outstanding.size;
+    if (room <= 0) return;
     // Refilled in batches rather than one block at a time: fewer picks and fewer socket writes.
-    if (room <= 0 || (room < Math.min(REQUEST_BATCH, depth / 2) && requests.outstanding.size > 0)) return;
-    const blocks = this.pick(peer, requests, room, now);
+    const batchFits = room >= Math.min(REQUEST_BATCH, depth / 2) || requests.outstanding.size === 0;
+    let blocks = batchFits ? this.pickNew(peer, room, now) : [];
+    if (blocks.length === 0) blocks = this.pickDuplicates(peer, requests, Math.min(room, this.settings.endgameRequestsPerPeer - requests.outstanding.size), now);
     if (blocks.length === 0) return;
     for (const block of blocks) {
       this.ban.claim(block.index, peer);
@@ -116,18 +132,59 @@ export class RequestPipeline<P extends RequestPeer> {
     peer.sendRequests(blocks);
   }
 
-  /** Up to `count` blocks for the peer: new ones while memory allows, else (end game) those asked of others. */
-  private pick(peer: P, requests: PeerRequests, count: number, now: number): BlockRef[] {
+  /** The peer's part of its pieces: what it has, less the pieces smart ban keeps for another peer. */
+  private peerHas(peer: P): (index: number) => boolean {
+    return (index) => peer.peerPieces.has(index) && this.ban.mayDownload(index, peer);
+  }
+
+  /** Up to `count` blocks nobody was asked for, of the peer's pieces, while memory allows new pieces. */
+  private pickNew(peer: P, count: number, now: number): BlockRef[] {
     const geometry = this.picker.geometry;
     const reserve = (index: number): boolean => {
       const slots = this.slabShares.allocate(this.memoryOwner, geometry.pieceSize(index), now);
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
-    const peerHas = (index: number): boolean => peer.peerPieces.has(index) && this.ban.mayDownload(index, peer);
-    const blocks = this.picker.pick(peerHas, count, reserve);
-    if (blocks.length > 0 || !this.picker.inEndgame()) return blocks;
-    return this.picker.pickEndgame(peerHas, count, (index, begin) => requests.outstanding.has(blockKey(index, begin)));
+    return this.picker.pick(this.peerHas(peer), count, reserve);
+  }
+
+  /**
+   * The end game: up to `count` blocks requested from other peers and not yet received, for a
+   * peer with nothing else to ask for (the caller's count is what settings.endgameRequestsPerPeer
+   * leaves). A block goes to at most settings.endgameMaxPeersPerBlock peers, and to this one only
+   * if it would deliver the block before the holders, at their rates and its own: any block of a
+   * holder that sends nothing (snubbed, or no rate yet) qualifies, and is taken first, the longest
+   * asked first; then the back of a slower peer's queue. The front of a queue is on the wire
+   * already: a copy of it would only arrive second.
+   */
+  private pickDuplicates(peer: P, requests: PeerRequests, count: number, now: number): BlockRef[] {
+    if (count <= 0 || !this.picker.inEndgame()) return [];
+    const peerHas = this.peerHas(peer);
+    const candidates = new Map<string, DuplicateCandidate>();
+    for (const [holder, held] of this.requests) {
+      if (holder === peer) continue;
+      const rate = held.snubbed ? 0 : holder.downloadRate.rate(now);
+      let queued = 0;
+      for (const [key, request] of held.outstanding) {
+        queued += request.length;
+        // Seconds until the holder delivers it, were its queue served in order at its rate.
+        const wait = rate > 0 ? queued / rate : Infinity;
+        const known = candidates.get(key);
+        if (known) {
+          known.peers++;
+          known.wait = Math.min(known.wait, wait);
+          known.sentAt = Math.min(known.sentAt, request.sentAt);
+        } else if (!requests.outstanding.has(key) && peerHas(request.index) && this.picker.isRequested(request.index, request.begin)) {
+          candidates.set(key, { block: request, peers: 1, wait, sentAt: request.sentAt });
+        }
+      }
+    }
+    // Seconds this peer takes for one block at its rate; a peer with no rate yet helps only with silent holders.
+    const ownRate = requests.snubbed ? 0 : peer.downloadRate.rate(now);
+    const sooner = ({ wait, block }: DuplicateCandidate): boolean => wait === Infinity || (ownRate > 0 && wait > block.length / ownRate);
+    const eligible = [...candidates.values()].filter((candidate) => candidate.peers < this.settings.endgameMaxPeersPerBlock && sooner(candidate));
+    eligible.sort((x, y) => (x.wait === y.wait ? x.sentAt - y.sentAt : y.wait - x.wait));
+    return eligible.slice(0, count).map(({ block: { index, begin, length } }) => ({ index, begin, length }));
   }
 
   /**

@@ -23,7 +23,14 @@ export interface SwarmStatus {
   pieces: number;
   have: number;
   size: number;
+  /** Bytes of pieces downloaded and verified since start. */
   downloaded: number;
+  /**
+   * Payload bytes of every PIECE message received since start, whatever became of it: duplicates
+   * of the end game, late answers to cancelled requests and blocks of pieces that failed their
+   * check included. Over `downloaded`, it tells how much bandwidth was wasted.
+   */
+  received: number;
   uploaded: number;
   /** Bytes still to download. */
   left: number;

@@ -60,6 +60,8 @@ export class Swarm implements PeerHandler {
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
   private stopped = false;
   private readonly downloadRate: RateMeter;
+  /** Payload bytes of every PIECE message that came in, duplicates and blocks of failed pieces included (SwarmStatus.received). */
+  private received = 0;
   private readonly log: Logger;
   private readonly settings: Settings;
   private readonly clock: Clock;
@@ -287,6 +289,8 @@ export class Swarm implements PeerHandler {
   }
 
   private onBlock(peer: PeerConnection, message: { index: number; begin: number; block: Buffer }): void {
+    // Counted before its fate is known: a dropped duplicate cost as much bandwidth as a kept block.
+    this.received += message.block.length;
     const outcome = this.pipeline.blockArrived(peer, message.index, message.begin, message.block);
     if (outcome.kind === 'late') return;
     if (outcome.kind === 'unrequested') return peer.close(`sent piece ${message.index} offset ${message.begin}, which nobody requested`);
@@ -382,6 +386,7 @@ export class Swarm implements PeerHandler {
       have: this.picker.piecesHad,
       size: this.meta.totalLength,
       downloaded: this.verifier.downloaded,
+      received: this.received,
       uploaded: this.uploader.uploaded,
       left: this.picker.bytesLeft(),
       downloadRate: Math.round(this.downloadRate.rate(now)),
