@@ -227,6 +227,20 @@ describe('serving requests', () => {
     expect(a.sent).toEqual([block(1, 0), block(1, 2)]);
   });
 
+  test('a request cancelled while its block is being read is not sent, and its lease is released', async () => {
+    const { uploader, cache, peer } = setup();
+    const a = peer();
+    uploader.request(a, block(1, 0));
+    uploader.request(a, block(1, 1));
+    expect(cache.reads).toHaveLength(2);
+    uploader.cancel(a, block(1, 0));
+    await cache.finishAll();
+    expect(a.sent).toEqual([block(1, 1)]);
+    // The cancelled block's lease, and the sent one's once the socket took it.
+    expect(cache.released).toBe(2);
+    expect(uploader.uploaded).toBe(block(1, 1).length);
+  });
+
   test('a block read for a peer choked or closed meanwhile is not sent, and its lease is released', async () => {
     const { uploader, cache, peer } = setup();
     const [choked, closed] = [peer(), peer()];

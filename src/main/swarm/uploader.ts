@@ -66,8 +66,9 @@ export interface UploaderSetup<P> {
 class Queue {
   /** In arrival order. */
   readonly requests: BlockRef[] = [];
-  /** Reads from the cache under way. */
+  /** Reads from the cache under way, for these requests. */
   reads = 0;
+  readonly reading = new Set<BlockRef>();
   /** Set while serving waits for its turn under the upload limit. */
   waiting = false;
 }
@@ -153,8 +154,13 @@ export class Uploader<P extends UploadPeer> {
   /** The peer withdrew a request it had queued. */
   cancel(peer: P, request: BlockRef): void {
     const requests = this.of(peer).requests;
-    const at = requests.findIndex((r) => r.index === request.index && r.begin === request.begin && r.length === request.length);
-    if (at >= 0) requests.splice(at, 1);
+    const same = (r: BlockRef): boolean => r.index === request.index && r.begin === request.begin && r.length === request.length;
+    const at = requests.findIndex(same);
+    if (at >= 0) return void requests.splice(at, 1);
+    // A block still being read is not sent once its read ends: in the end game the peer cancels
+    // the copy it got elsewhere, and sending it anyway would waste the bytes the cancel saves.
+    const { reading } = this.of(peer);
+    for (const read of reading) if (same(read)) return void reading.delete(read);
   }
 
   /** Serves the peer's queue while it is unchoked, its socket takes more and the upload limit allows. */
@@ -192,13 +198,15 @@ export class Uploader<P extends UploadPeer> {
     const request = queue.requests.shift()!;
     limiter.take(request.length);
     queue.reads++;
+    queue.reading.add(request);
     const key = this.readKey(request.index);
     const miss = !readCache.has(key);
     readCache
       .lease(key, geometry.pieceSize(request.index), request.begin, request.length, this.pieceReader(request.index))
       .then((lease) => {
         queue.reads--;
-        if (peer.isClosed || peer.amChoking) return lease.release();
+        const cancelled = !queue.reading.delete(request);
+        if (cancelled || peer.isClosed || peer.amChoking) return lease.release();
         peer.sendBlock(request.index, request.begin, lease.views, lease.release);
         this.uploadedBytes += request.length;
         this.rate.add(request.length, this.setup.clock.now());
@@ -206,6 +214,7 @@ export class Uploader<P extends UploadPeer> {
       })
       .catch((error: Error) => {
         queue.reads--;
+        queue.reading.delete(request);
         this.setup.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
         peer.close('our data could not be read');
       });
