@@ -134,6 +134,13 @@ const defaults = {
   announceTimeoutMs: 15_000,
   /** Largest tracker response body accepted by the announce client. */
   maxTrackerResponseLength: 1 * MiB,
+  /**
+   * A tracker silent this long counts as failed for the announce round (BEP 12 tiers): the next
+   * one is tried. A UDP tracker's BEP 15 retransmissions go on behind, and a late answer counts.
+   */
+  trackerSilentMs: 60_000,
+  /** Shortest time between two scrapes (BEP 48, BEP 15) of one tracker for one swarm. */
+  trackerScrapeIntervalMs: 300_000,
 
   /** Largest request line and headers of an HTTP request on the peer port; more is answered 431 and closed. */
   httpMaxHeaderBytes: 8 * KiB,
@@ -182,6 +189,26 @@ const defaults = {
   /** Period of the live lines on a terminal, and of the dashboard page's reads of /status. */
   liveViewRefreshMs: 1_000,
   dashboardRefreshMs: 1_000,
+
+  // The UDP port (the TCP port's number): the UDP tracker (BEP 15), later the DHT.
+  /** Largest datagram read on the UDP port; a bigger one is dropped unread (BEP 15 packets are far smaller). */
+  udpMaxPacketBytes: 2048,
+  /**
+   * Our UDP tracker's connection ids are a keyed hash of the client's address, port and a time
+   * slot of this length, accepted in their slot and the next: an id lives one to two slots (BEP
+   * 15: a client uses one for a minute, a tracker accepts it for two).
+   */
+  udpConnectionIdSlotMs: 60_000,
+  /** Longest text of an error packet our UDP tracker sends; a longer reason is cut. */
+  udpMaxErrorMessageBytes: 200,
+  /**
+   * Our UDP tracker client (BEP 15): a request unanswered after base * 2^n ms is sent again, n
+   * from 0 up to the maximum (15 s * 2^8 = 3840 s, as BEP 15 says); after that try it has failed.
+   */
+  udpTrackerRetryBaseMs: 15_000,
+  udpTrackerMaxRetries: 8,
+  /** A connection id from a UDP tracker is used this long after it came (BEP 15: one minute). */
+  udpConnectionIdLifetimeMs: 60_000,
 } as const;
 
 type Defaults = typeof defaults;

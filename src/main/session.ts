@@ -20,6 +20,7 @@ import { StartupError } from './startup-error.js';
 import { ConnectionBudget } from './net/connection-budget.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
+import { UdpPort } from './net/udp-port.js';
 import { FairLimiter } from './net/fair-limiter.js';
 import { rateLimiter } from './net/token-bucket.js';
 import { defaultSettings, type Settings } from '../io/settings.js';
@@ -32,6 +33,7 @@ import type { SwarmStatus } from './swarm/swarm-status.js';
 import { Swarm } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
+import { selfAddressFor, UdpTrackerServer } from './tracker/udp-tracker-server.js';
 import { TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
 import type { Handshake } from './wire/wire-messages.js';
@@ -87,6 +89,8 @@ export class Session {
   private readonly swarms = new Map<string, Swarm>();
   private readonly listener: PortListener;
   private tracker: TrackerRegistry | null = null;
+  /** The UDP port of the same number (BEP 15 tracker; the DHT later), bound once the TCP port listens. */
+  private udp: UdpPort | null = null;
   /** Known peers saved by the last run, by swarm, to be given to each swarm once it starts. */
   private savedKnown: Record<string, string[]> = {};
   private configTimer: NodeJS.Timeout | null = null;
@@ -197,6 +201,17 @@ export class Session {
     this.port = port;
     this.tracker = this.makeTracker();
     await this.listener.listen(this.port, this.options.host);
+    this.udp = await UdpPort.open(this.port, this.options.host, { log: this.log, settings: this.settings });
+    const udp = this.udp;
+    const udpTracker = new UdpTrackerServer({
+      registry: this.tracker,
+      send: (packet, to) => void udp.send(packet, to.port, to.address).catch(() => undefined),
+      selfIp: (from) => selfAddressFor(from, this.host),
+      // The HTTP face's clock: both faces share the registry.
+      now: Date.now,
+      settings: this.settings,
+    });
+    udp.onTrackerRequest = (packet, from) => udpTracker.handle(packet, from);
     await this.saveConfig();
     this.previousRunClean = await previousRunWasClean(this.options.cache);
     await markRunning(this.options.cache);
@@ -348,6 +363,11 @@ export class Session {
     }
   }
 
+  /** The peer's UDP port once started (for UDP tracker clients, the DHT), else null. */
+  get udpPort(): UdpPort | null {
+    return this.udp;
+  }
+
   status(): StatusDocument {
     return {
       peerId: this.peerId.toString('latin1'),
@@ -369,6 +389,7 @@ export class Session {
       await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
       if (this.tracker) await this.saveConfig();
       await this.listener.close();
+      await this.udp?.close();
       await this.workers?.destroy();
       this.loop.stop();
       // Joins cut short by the stop stopped their swarms themselves; nothing writes any more.
