@@ -89,7 +89,7 @@ class RecordingHandler implements PeerHandler {
  * A connection as the session hands it over: the parser has read the peer's handshake (and
  * `afterHandshake`, bytes that came with it), and the socket is paused.
  */
-function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean } = {}) {
+function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean; pexAllowed?: boolean } = {}) {
   const [local, remote] = memoryPair();
   local.pause();
   const parser = new WireParser({ expectHandshake: true });
@@ -106,6 +106,7 @@ function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boole
     remotePort: 6881,
     settings: defaultSettings,
     clock: new FakeClock(),
+    pexAllowed: options.pexAllowed ?? true,
   });
   const handler = new RecordingHandler();
   const attach = (): void => peer.attach(handler, { limiter: new FairLimiter(new TokenBucket(0, 0, 0)), owner: {} });
@@ -305,6 +306,13 @@ describe('the state the connection keeps', () => {
     expect(peer.pex).not.toBeNull();
   });
 
+  test('on a private torrent (BEP 27) no PexSender is made, even when the peer speaks ut_pex', () => {
+    const { peer } = connect({ pexAllowed: false });
+    peer.extensionsReceived({ m: { ut_pex: 3 }, v: 'shoal 0.1.0' });
+    expect(peer.extensions?.m.ut_pex).toBe(3);
+    expect(peer.pex).toBeNull();
+  });
+
   test('the address shows the port the peer listens on once it says so', () => {
     const { peer } = connect();
     expect([peer.listenPort, peer.address]).toEqual([6881, '127.0.0.1:6881']);
@@ -335,6 +343,17 @@ describe('greet()', () => {
     expect(received.map((message) => message.kind)).toEqual(['bitfield', 'extended']);
     expect(received[0]).toEqual({ kind: 'bitfield', bits: Buffer.from([0b1010_0000]) });
     expect(extensionPayload(received[1])).toMatchObject({ m: { ut_pex: 1 }, p: 7001, v: defaultSettings.clientName, reqq: defaultSettings.maxIncomingRequests });
+  });
+
+  test('leaves ut_pex out of our extension handshake on a private torrent (BEP 27)', async () => {
+    const { peer, attach, received } = connect({ pexAllowed: false });
+    attach();
+    peer.greet(null, 7001);
+    await settle();
+    expect(received.map((message) => message.kind)).toEqual(['extended']);
+    const sent = extensionPayload(received[0]);
+    expect(sent).toMatchObject({ p: 7001, v: defaultSettings.clientName });
+    expect(sent?.m).toEqual({});
   });
 
   test('sends no bitfield when we have no piece, and no extension handshake to a peer without BEP 10', async () => {

@@ -37,6 +37,11 @@ export interface ConnectionSetup {
   remotePort: number;
   settings: Settings;
   clock: Clock;
+  /**
+   * Whether ut_pex may be spoken on it: false for a private torrent (BEP 27), whose peers come
+   * from its trackers only, so ut_pex is neither offered in our extension handshake nor sent.
+   */
+  pexAllowed: boolean;
 }
 
 /** The peer's pieces as the swarm may read them; the connection alone changes them. */
@@ -82,6 +87,7 @@ export class PeerConnection {
   readonly remotePort: number;
   private readonly settings: Settings;
   private readonly clock: Clock;
+  private readonly pexAllowed: boolean;
 
   constructor(
     readonly socket: Socket,
@@ -89,7 +95,7 @@ export class PeerConnection {
     readonly handshake: Handshake,
     setup: ConnectionSetup,
   ) {
-    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock } = setup);
+    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock, pexAllowed: this.pexAllowed } = setup);
     const now = this.clock.now();
     this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
     this.pieces = new Bitfield(setup.pieceCount);
@@ -127,7 +133,7 @@ export class PeerConnection {
     return this.extensionHandshake;
   }
 
-  /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex. */
+  /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex and the torrent is not private. */
   get pex(): PexSender | null {
     return this.pexSender;
   }
@@ -224,13 +230,16 @@ export class PeerConnection {
 
   /**
    * The first messages after the handshake: our pieces, when we have any (BEP 3: a bitfield is
-   * only ever the first message), then our BEP 10 handshake, when the peer speaks BEP 10.
+   * only ever the first message), then our BEP 10 handshake, when the peer speaks BEP 10; its `m`
+   * leaves ut_pex out unless pexAllowed.
    */
   greet(bitfield: Buffer | null, listenPort: number): void {
     if (bitfield) this.send({ kind: 'bitfield', bits: bitfield });
     if (!supportsExtensionProtocol(this.handshake)) return;
+    const m: Record<string, number> = { ...LOCAL_EXTENSION_IDS };
+    if (!this.pexAllowed) delete m.ut_pex;
     const payload = encodeExtensionHandshake({
-      m: { ...LOCAL_EXTENSION_IDS },
+      m,
       p: listenPort,
       v: this.settings.clientName,
       reqq: this.settings.maxIncomingRequests,
@@ -301,10 +310,13 @@ export class PeerConnection {
     return { gained, lost };
   }
 
-  /** The peer's BEP 10 handshake (each one replaces the last); with ut_pex, our peer list is shared with it from now on. */
+  /**
+   * The peer's BEP 10 handshake (each one replaces the last); with ut_pex, and pexAllowed, our
+   * peer list is shared with it from now on.
+   */
   extensionsReceived(extensions: ExtensionHandshake): void {
     this.extensionHandshake = extensions;
-    if (extensions.m.ut_pex) this.pexSender = new PexSender({ shoalPeer: isShoalClient(extensions.v), settings: this.settings });
+    if (extensions.m.ut_pex && this.pexAllowed) this.pexSender = new PexSender({ shoalPeer: isShoalClient(extensions.v), settings: this.settings });
   }
 
   /** The port the peer said it accepts connections on (BEP 10 `p`). */

@@ -41,6 +41,7 @@ export interface PexRecipient {
   readonly remoteIp: string;
   readonly listenPort: number | undefined;
   readonly extensions: { readonly m: { readonly ut_pex?: number } } | null;
+  /** Null unless it speaks ut_pex and the torrent is not private (BEP 27): such a peer is never told. */
   readonly pex: Pick<PexSender, 'next'> | null;
   send(message: WireMessage): void;
 }

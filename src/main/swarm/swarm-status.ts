@@ -20,6 +20,8 @@ export interface SwarmStatus {
   name: string;
   role: Role;
   announcer: boolean;
+  /** A private torrent (BEP 27): peers from its trackers only, no ut_pex. */
+  private: boolean;
   pieces: number;
   have: number;
   size: number;

@@ -193,7 +193,7 @@ export class Swarm implements PeerHandler {
     const limit = admissionLimit(handshake.peerId, ip, this.peers, this.settings);
     if (limit) return refuse(limit.reason, limit.admission);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
-    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock });
+    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private });
     parser.setBlockDestination((index, begin, length) => this.pipeline.slotFor(peer, index, begin, length));
     this.peers.add(peer);
     this.pipeline.join(peer);
@@ -272,13 +272,18 @@ export class Swarm implements PeerHandler {
     this.broadcastPeerList();
   }
 
-  /** A peer's ut_pex: the addresses it adds are peers we may connect to. */
+  /**
+   * A peer's ut_pex: the addresses it adds are peers we may connect to. A private torrent's
+   * peers come from its trackers only (BEP 27): there the message, which we never offered, is
+   * ignored, not learned from, and not a reason to close.
+   */
   private onPex(peer: PeerConnection, payload: Buffer): void {
     let added: PexPeer[];
     try {
       added = decodePex(payload, this.settings.pexMaxReceivedPeers).added;
     } catch (error) {
       return peer.close((error as Error).message);
+    if (this.meta.private) return this.log.debug(`ignored ut_pex from ${peer.address}: the torrent is private`);
     }
     this.log.debug(`ut_pex from ${peer.address}: ${added.length} peer(s)`);
     this.learnPeers(added);
@@ -387,6 +392,7 @@ export class Swarm implements PeerHandler {
       size: this.meta.totalLength,
       downloaded: this.verifier.downloaded,
       received: this.received,
+      private: this.meta.private,
       uploaded: this.uploader.uploaded,
       left: this.picker.bytesLeft(),
       downloadRate: Math.round(this.downloadRate.rate(now)),
