@@ -278,12 +278,12 @@ export class Swarm implements PeerHandler {
    * ignored, not learned from, and not a reason to close.
    */
   private onPex(peer: PeerConnection, payload: Buffer): void {
+    if (this.meta.private) return this.log.debug(`ignored ut_pex from ${peer.address}: the torrent is private`);
     let added: PexPeer[];
     try {
       added = decodePex(payload, this.settings.pexMaxReceivedPeers).added;
     } catch (error) {
       return peer.close((error as Error).message);
-    if (this.meta.private) return this.log.debug(`ignored ut_pex from ${peer.address}: the torrent is private`);
     }
     this.log.debug(`ut_pex from ${peer.address}: ${added.length} peer(s)`);
     this.learnPeers(added);
