@@ -31,10 +31,11 @@ export const minDefaultPieceLength = 256 * KiB;
 export const targetMaxPieceCount = 2000;
 
 /**
- * The tracker URL schemes the peer can announce to (see announce-client.ts), the only ones a
- * .torrent we make or re-point may name. Adding a kind of tracker means adding it here.
+ * The tracker URL schemes the peer can announce to (see announce-client.ts: HTTP, and UDP as BEP
+ * 15 says), the only ones a .torrent we make or re-point may name. Adding a kind of tracker means
+ * adding it here.
  */
-export const supportedTrackerSchemes: readonly string[] = ['http:', 'https:'];
+export const supportedTrackerSchemes: readonly string[] = ['http:', 'https:', 'udp:'];
 
 /** The supported schemes as people write them: "http:// or https://". */
 export function supportedTrackerPrefixes(): string {
@@ -78,6 +79,10 @@ export function checkTrackerUrl(url: string, where: string): void {
   // (udp:///x parses); port 0 parses everywhere and can never be reached.
   if (parsed.hostname === '' || parsed.port === '0') {
     throw new MetainfoError(`${where} ${JSON.stringify(url)} names no host and port a tracker can listen on`);
+  }
+  // http and https have default ports; a UDP tracker has none (BEP 15).
+  if (parsed.protocol === 'udp:' && parsed.port === '') {
+    throw new MetainfoError(`${where} ${JSON.stringify(url)} names no port; a udp:// tracker URL needs one, as in udp://host:6969/announce`);
   }
 }
 
@@ -223,23 +228,41 @@ export async function createTorrent(sourcePath: string, options: CreateTorrentOp
   });
 }
 
+/** What setAnnounce does with `announce-list`. */
+export interface SetAnnounceOptions {
+  /**
+   * 'drop' (the default): no list is left, only `announce`. 'keep': the list stays as it is (BEP
+   * 12 clients, shoal among them, keep using it; the new `announce` serves the others). A list of
+   * tiers: that list replaces the old one.
+   */
+  announceList?: 'drop' | 'keep' | string[][];
+}
+
 /**
  * Points a .torrent at another tracker. The info dictionary and every other top-level value are
  * copied byte for byte from their spans, never re-encoded, so the info hash stays the same even
  * for a torrent whose info dictionary is not in canonical form.
  *
- * `announce-list` is dropped rather than set to [[url]]: BEP 12 clients use the list instead of
- * `announce` when there is one, so an old list would silently override the new URL, and a list
- * holding just the URL would repeat `announce` for nothing.
+ * By default `announce-list` is dropped rather than set to [[url]]: BEP 12 clients use the list
+ * instead of `announce` when there is one, so an old list would silently override the new URL,
+ * and a list holding just the URL would repeat `announce` for nothing. `options.announceList`
+ * keeps the old list or sets a new one instead.
  */
-export function setAnnounce(torrent: Buffer, url: string): Buffer {
+export function setAnnounce(torrent: Buffer, url: string, options: SetAnnounceOptions = {}): Buffer {
   checkTrackerUrl(url, 'announce URL');
+  const list = options.announceList ?? 'drop';
+  if (Array.isArray(list)) for (const tier of list) for (const entry of tier) checkTrackerUrl(entry, 'announce-list URL');
   // Validating first means a damaged .torrent is reported as such instead of being rewritten.
   parseMetainfo(torrent);
   const { spans } = decodeBencodeWithSpans(torrent);
   const values = new Map<string, Buffer>();
   for (const [key, [start, end]] of spans) values.set(key, torrent.subarray(start, end));
-  values.delete('announce-list');
+  if (list === 'drop') values.delete('announce-list');
+  else if (Array.isArray(list)) {
+    const tiers = list.filter((tier) => tier.length > 0);
+    if (tiers.length > 0) values.set('announce-list', encodeBencode(tiers));
+    else values.delete('announce-list');
+  }
   values.set('announce', encodeBencode(url));
 
   const keys = [...values.keys()]

@@ -33,6 +33,7 @@ import type { SwarmStatus } from './swarm/swarm-status.js';
 import { Swarm } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
+import { allTrackerUrls } from './tracker/tracker-tiers.js';
 import { selfAddressFor, UdpTrackerServer } from './tracker/udp-tracker-server.js';
 import { TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
@@ -276,17 +277,25 @@ export class Session {
     return undefined;
   }
 
-  /** This peer is a torrent's announcer when the announce URL names one of its addresses and its port. */
+  /**
+   * This peer is a torrent's announcer when one of its tracker URLs (`announce` or any of
+   * `announce-list`, BEP 12; http, https or udp) names one of its addresses and its port.
+   */
   isAnnouncer(meta: Metainfo): boolean {
-    if (!meta.announce) return false;
+    return allTrackerUrls(meta.announce, meta.announceList).some((url) => this.isSelfTracker(url));
+  }
+
+  /** Whether a tracker URL names this peer: one of its addresses (or --host, or localhost) and its port. */
+  isSelfTracker(trackerUrl: string): boolean {
     let url: URL;
     try {
-      url = new URL(meta.announce);
+      url = new URL(trackerUrl);
     } catch {
       return false;
     }
     const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    // A udp:// URL has no default port (BEP 15); http and https have theirs.
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : NaN;
     return port === this.port && this.localAddresses.has(host);
   }
 
@@ -304,6 +313,8 @@ export class Session {
       port: this.port,
       log: this.log,
       isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
+      isSelfTracker: (url: string) => this.isSelfTracker(url),
+      udp: this.udp,
       connections: this.connections,
       hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, this.settings.maxConnections),
       previousRunClean: this.previousRunClean,

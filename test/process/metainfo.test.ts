@@ -198,11 +198,11 @@ describe('createTorrent and parseMetainfo', () => {
     const file = path.join(tmp, 'small.txt');
     await writeFile(file, 'small');
     await expect(createTorrent(file, { announce: 'not a url' })).rejects.toThrow(/not a valid URL/);
-    await expect(createTorrent(file, { announce: 'ftp://host/x' })).rejects.toThrow(/only http:\/\/ or https:\/\/ trackers/);
+    await expect(createTorrent(file, { announce: 'ftp://host/x' })).rejects.toThrow(/only http:\/\/, https:\/\/ or udp:\/\/ trackers/);
     await expect(createTorrent(file, { announce: ANNOUNCE, announceList: [['bad']] })).rejects.toThrow(MetainfoError);
-    // The peer cannot announce to a udp tracker (yet), so it may not name one anywhere.
-    await expect(createTorrent(file, { announce: ANNOUNCE, announceList: [['udp://tracker.example:6969/announce']] })).rejects.toThrow(
-      /announce-list URL "udp:\/\/tracker.example:6969\/announce" uses udp:, which shoal cannot announce to/,
+    // The peer cannot announce to a WebSocket tracker, so it may not name one anywhere.
+    await expect(createTorrent(file, { announce: ANNOUNCE, announceList: [['wss://tracker.example/announce']] })).rejects.toThrow(
+      /announce-list URL "wss:\/\/tracker.example\/announce" uses wss:, which shoal cannot announce to/,
     );
     for (const pieceLength of [0, -16384, 16 * KiB + 1, 8 * KiB, 32 * MiB, 1.5, NaN]) {
       await expect(createTorrent(file, { announce: ANNOUNCE, pieceLength })).rejects.toThrow(/power of two/);
@@ -435,6 +435,17 @@ describe('setAnnounce', () => {
     expect(Object.keys(top as BencodeDict)).toEqual(['announce', 'comment', 'info', 'x-data']);
   });
 
+  test('keeps the announce-list, or replaces it with new tiers, when asked', () => {
+    const original = torrent({}, { 'announce-list': [['http://a/announce'], ['udp://b:1/announce']] });
+    const kept = parseMetainfo(setAnnounce(original, 'udp://new:6969/announce', { announceList: 'keep' }));
+    expect(kept.announce).toBe('udp://new:6969/announce');
+    expect(kept.announceList).toEqual([['http://a/announce'], ['udp://b:1/announce']]);
+    const replaced = parseMetainfo(setAnnounce(original, 'http://x/announce', { announceList: [['http://x/announce'], ['udp://y:2']] }));
+    expect(replaced.announceList).toEqual([['http://x/announce'], ['udp://y:2']]);
+    expect(replaced.infoHash).toEqual(parseMetainfo(original).infoHash);
+    expect(parseMetainfo(setAnnounce(original, 'http://x/announce', { announceList: [] })).announceList).toEqual([]);
+  });
+
   test('adds announce to a torrent that had none', () => {
     const original = torrent({}, { announce: undefined });
     expect(parseMetainfo(original).announce).toBeUndefined();
@@ -445,7 +456,8 @@ describe('setAnnounce', () => {
 
   test('refuses a bad URL and a corrupt torrent with MetainfoError', () => {
     expect(() => setAnnounce(torrent(), 'nonsense')).toThrow(MetainfoError);
-    expect(() => setAnnounce(torrent(), 'udp://tracker.example:6969/announce')).toThrow(/only http:\/\/ or https:\/\/ trackers are supported/);
+    expect(() => setAnnounce(torrent(), 'wss://tracker.example/announce')).toThrow(/only http:\/\/, https:\/\/ or udp:\/\/ trackers are supported/);
+    expect(() => setAnnounce(torrent(), ANNOUNCE, { announceList: [['wss://t/announce']] })).toThrow(/announce-list URL "wss:\/\/t\/announce" uses wss:/);
     expect(() => setAnnounce(torrent({ pieces: Buffer.alloc(21) }), ANNOUNCE)).toThrow(/multiple of 20/);
     expect(() => setAnnounce(Buffer.from('d4:info'), ANNOUNCE)).toThrow(MetainfoError);
   });

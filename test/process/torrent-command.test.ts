@@ -174,11 +174,46 @@ describe('torrent command, as a process', () => {
     expect(await readFile(file)).toEqual(kept);
   });
 
+  test('several --announce make one tier each, the first also announce; set-announce drops, keeps or replaces the list', async () => {
+    const source = path.join(tmp, 'tiers.bin');
+    await writeFile(source, Buffer.alloc(30_000, 'y'));
+    const file = path.join(tmp, 'tiers.torrent');
+    const udp = 'udp://tracker.example:6969/announce';
+    const created = await cli(['create', source, '--announce', udp, '--announce', ANNOUNCE, '--out', file], tmp);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain(`announce-list tier 2: ${ANNOUNCE}`);
+    const meta = parseMetainfo(await readFile(file));
+    expect(meta.announce).toBe(udp);
+    expect(meta.announceList).toEqual([[udp], [ANNOUNCE]]);
+    const info = await cli(['info', file], tmp);
+    expect(info.stdout).toContain(`announce: ${udp}`);
+    expect(info.stdout).toContain(`announce-list tier 1: ${udp}`);
+    expect(info.stdout).toContain(`announce-list tier 2: ${ANNOUNCE}`);
+
+    // --keep-list: announce changes, the tiers stay.
+    const kept = await cli(['set-announce', '--keep-list', file, 'http://other/announce'], tmp);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(`announce-list tier 2: ${ANNOUNCE} (kept)`);
+    expect(parseMetainfo(await readFile(file))).toMatchObject({ announce: 'http://other/announce', announceList: [[udp], [ANNOUNCE]], infoHashHex: meta.infoHashHex });
+
+    // Several URLs: a new list of one tier each.
+    expect((await cli(['set-announce', file, ANNOUNCE, udp], tmp)).code).toBe(0);
+    expect(parseMetainfo(await readFile(file))).toMatchObject({ announce: ANNOUNCE, announceList: [[ANNOUNCE], [udp]] });
+
+    // One URL: the list is dropped, as before.
+    const dropped = await cli(['set-announce', file, udp], tmp);
+    expect(dropped.stdout).toContain('announce-list: none');
+    expect(parseMetainfo(await readFile(file))).toMatchObject({ announce: udp, announceList: [], infoHashHex: meta.infoHashHex });
+  });
+
   test('--help prints the usage and exits 0', async () => {
     const help = await cli(['--help'], tmp);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/create <file-or-folder> --announce URL/);
-    expect(help.stdout).toContain('http:// or https://');
+    expect(help.stdout).toContain('http://, https:// or udp://');
+    expect(help.stdout).toMatch(/--keep-list replaces\s+announce only and keeps the announce-list as it is/);
+    expect(help.stdout).toMatch(/Several --announce make an announce-list \(BEP 12\) of one tier each/);
     expect(help.stdout).toMatch(/smallest power of two from 256 KiB up giving at most\s+2000 pieces, and at most 16 MiB/);
     expect((await cli(['info', '--help'], tmp)).code).toBe(0);
   });
@@ -204,9 +239,14 @@ describe('torrent command, as a process', () => {
       await writeFile(path.join(tmp, 'small.txt'), 'small');
       expectCleanFailure(await cli(['create', 'small.txt', '--announce', 'not a url'], tmp), 1, /not a valid URL/);
       expectCleanFailure(
-        await cli(['create', 'small.txt', '--announce', 'udp://tracker.example:6969/announce'], tmp),
+        await cli(['create', 'small.txt', '--announce', 'wss://tracker.example/announce'], tmp),
         1,
-        /uses udp:, which shoal cannot announce to; only http:\/\/ or https:\/\/ trackers are supported$/,
+        /uses wss:, which shoal cannot announce to; only http:\/\/, https:\/\/ or udp:\/\/ trackers are supported$/,
+      );
+      expectCleanFailure(
+        await cli(['create', 'small.txt', '--announce', ANNOUNCE, '--announce', 'udp://tracker.example/announce'], tmp),
+        1,
+        /announce-list URL "udp:\/\/tracker\.example\/announce" names no port/,
       );
       expect(existsSync(path.join(tmp, 'torrents', 'small.txt.torrent'))).toBe(false);
       expectCleanFailure(
@@ -227,6 +267,7 @@ describe('torrent command, as a process', () => {
       [['create', 'x', '--announce'], /argument missing/],
       [['create', 'x', '--announce', ANNOUNCE, '--piece-length', 'big'], /--piece-length must be a number of bytes/],
       [['set-announce', 'x.torrent'], /set-announce needs <file\.torrent> <URL>/],
+      [['set-announce', '--keep-list', 'x.torrent', ANNOUNCE, 'http://b/announce'], /set-announce takes 2 argument\(s\), got extra "http:\/\/b\/announce"/],
     ])('usage error for %j exits 2', async (args, message) => {
       expectCleanFailure(await cli(args, tmp), 2, message);
     });
@@ -248,6 +289,24 @@ describe('torrent command functions', () => {
       kind: 'set-announce',
       torrent: 'a.torrent',
       url: ANNOUNCE,
+    });
+    expect(parseTorrentCommand(['create', 'dir', '--announce', 'udp://a:1/announce', '--announce', ANNOUNCE])).toEqual({
+      kind: 'create',
+      source: 'dir',
+      announce: 'udp://a:1/announce',
+      announceList: [['udp://a:1/announce'], [ANNOUNCE]],
+    });
+    expect(parseTorrentCommand(['set-announce', 'a.torrent', ANNOUNCE, 'udp://b:2'])).toEqual({
+      kind: 'set-announce',
+      torrent: 'a.torrent',
+      url: ANNOUNCE,
+      announceList: [[ANNOUNCE], ['udp://b:2']],
+    });
+    expect(parseTorrentCommand(['set-announce', '--keep-list', 'a.torrent', ANNOUNCE])).toEqual({
+      kind: 'set-announce',
+      torrent: 'a.torrent',
+      url: ANNOUNCE,
+      announceList: 'keep',
     });
     expect(parseTorrentCommand(['-h'])).toEqual({ kind: 'help' });
     expect(() => parseTorrentCommand(['info', '-x', 'a'])).toThrow(UsageError);

@@ -63,12 +63,14 @@ describe('the default piece length', () => {
 describe('tracker URLs', () => {
   const check = (url: string): void => checkTrackerUrl(url, 'announce URL');
 
-  test('the peer announces over http and https only', () => {
-    expect(supportedTrackerSchemes).toEqual(['http:', 'https:']);
+  test('the peer announces over http, https and udp (BEP 15) only', () => {
+    expect(supportedTrackerSchemes).toEqual(['http:', 'https:', 'udp:']);
   });
 
-  test('accepts the http and https URLs the peer can announce to', () => {
+  test('accepts the http, https and udp URLs the peer can announce to', () => {
     for (const url of [
+      'udp://tracker.example:6969/announce',
+      'udp://[::1]:6881',
       'http://127.0.0.1:6881/announce',
       'https://tracker.example/announce',
       'http://tracker.example/announce?passkey=abc',
@@ -80,19 +82,21 @@ describe('tracker URLs', () => {
   });
 
   test('refuses other schemes, naming the ones supported', () => {
-    for (const url of ['udp://tracker.example:6969/announce', 'wss://tracker.example/announce', 'ftp://host/x', 'mailto:a@b']) {
+    for (const url of ['wss://tracker.example/announce', 'ftp://host/x', 'mailto:a@b']) {
       expect(() => check(url)).toThrow(MetainfoError);
-      expect(() => check(url)).toThrow(/cannot announce to; only http:\/\/ or https:\/\/ trackers are supported$/);
+      expect(() => check(url)).toThrow(/cannot announce to; only http:\/\/, https:\/\/ or udp:\/\/ trackers are supported$/);
     }
-    expect(() => check('udp://tracker.example:6969/announce')).toThrow('announce URL "udp://tracker.example:6969/announce" uses udp:');
+    expect(() => check('wss://tracker.example/announce')).toThrow('announce URL "wss://tracker.example/announce" uses wss:');
   });
 
   test('refuses what is not a URL, or names no reachable host and port', () => {
     for (const url of ['', 'not a url', 'tracker.example/announce', 'http://', 'http://:6881/announce', 'http://host:99999/']) {
-      expect(() => check(url)).toThrow(/is not a valid URL; give a tracker URL starting with http:\/\/ or https:\/\//);
+      expect(() => check(url)).toThrow(/is not a valid URL; give a tracker URL starting with http:\/\/, https:\/\/ or udp:\/\//);
     }
-    for (const url of ['http://host:0/announce', 'https://[::1]:0/']) {
+    for (const url of ['http://host:0/announce', 'https://[::1]:0/', 'udp:///announce', 'udp://host:0']) {
       expect(() => check(url)).toThrow(/names no host and port a tracker can listen on/);
     }
+    // A UDP tracker has no default port (BEP 15).
+    expect(() => check('udp://tracker.example/announce')).toThrow(/names no port; a udp:\/\/ tracker URL needs one/);
   });
 });

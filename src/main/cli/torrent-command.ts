@@ -32,19 +32,26 @@ import { KiB, defaultSettings } from '../../io/settings.js';
 const PROGRAM = 'shoal torrent';
 
 export const usage = `usage:
-  npm run torrent -- create <file-or-folder> --announce URL [--piece-length BYTES] [--out FILE]
+  npm run torrent -- create <file-or-folder> --announce URL [--announce URL ...] [--piece-length BYTES] [--out FILE]
   npm run torrent -- info <file.torrent>
-  npm run torrent -- set-announce <file.torrent> URL
+  npm run torrent -- set-announce <file.torrent> URL [URL ...]
+  npm run torrent -- set-announce --keep-list <file.torrent> URL
 
 create      makes a .torrent of a file or a folder; --out defaults to torrents/<name>.torrent
-            and an existing file is never overwritten. The tracker URL must start with
+            and an existing file is never overwritten. Tracker URLs must start with
             ${supportedTrackerPrefixes()}, the kinds shoal announces to.
+            Several --announce make an announce-list (BEP 12) of one tier each, tried in
+            that order, as mktorrent does; the first is also the torrent's announce.
             --piece-length: a power of two from ${formatSize(minCreatePieceLength)} to ${formatSize(maxCreatePieceLength)}; BYTES may end in k or M
             (KiB, MiB). By default: the smallest power of two from ${formatSize(minDefaultPieceLength)} up giving at most
             ${targetMaxPieceCount} pieces, and at most ${formatSize(maxCreatePieceLength)} (so ${formatSize(minDefaultPieceLength)} up to ${formatSize(targetMaxPieceCount * minDefaultPieceLength)}).
-info        prints the name, info hash, trackers, pieces and files of a .torrent
-set-announce  replaces the tracker URL (and drops any announce-list); the info hash is unchanged;
-            the URL must start with ${supportedTrackerPrefixes()} as for create
+info        prints the name, info hash, trackers (announce, and the announce-list tier by tier),
+            pieces and files of a .torrent
+set-announce  replaces the trackers; the info hash is unchanged; URLs as for create. With one
+            URL it becomes announce and any announce-list is dropped (BEP 12 clients would
+            use an old list instead of the new URL); with several, they become the
+            announce-list, one tier each, the first also announce. --keep-list replaces
+            announce only and keeps the announce-list as it is.
 .torrent files larger than ${defaultSettings.maxTorrentFileLength} bytes are refused.`;
 
 /** Bad arguments: the user has to change the command line (exit code 2). */
@@ -68,9 +75,14 @@ export class TorrentCommandError extends Error {
 
 export type TorrentCommand =
   | { kind: 'help' }
-  | { kind: 'create'; source: string; announce: string; pieceLength?: number; out?: string }
+  | { kind: 'create'; source: string; announce: string; announceList?: string[][]; pieceLength?: number; out?: string }
   | { kind: 'info'; torrent: string }
-  | { kind: 'set-announce'; torrent: string; url: string };
+  | { kind: 'set-announce'; torrent: string; url: string; announceList?: string[][] | 'keep' };
+
+/** Several URLs as an announce-list of one tier each (BEP 12), as mktorrent makes of several -a; none for one URL. */
+function tiersOf(urls: string[]): string[][] | undefined {
+  return urls.length > 1 ? urls.map((url) => [url]) : undefined;
+}
 
 /** Bytes with an optional k or M suffix (KiB, MiB), as `--piece-length` takes them. */
 export function parseByteCount(text: string, option: string): number {
@@ -118,19 +130,22 @@ export function parseTorrentCommand(argv: string[]): TorrentCommand {
       const { values, positionals } = strictly(() =>
         parseArgs({
           args: rest,
-          options: { announce: { type: 'string' }, 'piece-length': { type: 'string' }, out: { type: 'string' }, help },
+          options: { announce: { type: 'string', multiple: true }, 'piece-length': { type: 'string' }, out: { type: 'string' }, help },
           strict: true,
           allowPositionals: true,
         }),
       );
       if (values.help) return { kind: 'help' };
       expectPositionals('create', positionals, ['file-or-folder']);
-      if (values.announce === undefined) throw new UsageError('create needs --announce URL');
+      const announces = values.announce ?? [];
+      if (announces.length === 0) throw new UsageError('create needs --announce URL');
       const pieceLength = values['piece-length'];
+      const announceList = tiersOf(announces);
       return {
         kind: 'create',
         source: positionals[0],
-        announce: values.announce,
+        announce: announces[0],
+        ...(announceList !== undefined && { announceList }),
         ...(pieceLength !== undefined && { pieceLength: parseByteCount(pieceLength, '--piece-length') }),
         ...(values.out !== undefined && { out: values.out }),
       };
@@ -145,11 +160,13 @@ export function parseTorrentCommand(argv: string[]): TorrentCommand {
     }
     case 'set-announce': {
       const { values, positionals } = strictly(() =>
-        parseArgs({ args: rest, options: { help }, strict: true, allowPositionals: true }),
+        parseArgs({ args: rest, options: { help, 'keep-list': { type: 'boolean' } }, strict: true, allowPositionals: true }),
       );
       if (values.help) return { kind: 'help' };
-      expectPositionals('set-announce', positionals, ['file.torrent', 'URL']);
-      return { kind: 'set-announce', torrent: positionals[0], url: positionals[1] };
+      if (positionals.length < 2 || values['keep-list']) expectPositionals('set-announce', positionals, ['file.torrent', 'URL']);
+      const [torrent, ...urls] = positionals;
+      const announceList = values['keep-list'] ? 'keep' : tiersOf(urls);
+      return { kind: 'set-announce', torrent, url: urls[0], ...(announceList !== undefined && { announceList }) };
     }
     default:
       throw new UsageError(`unknown subcommand "${subcommand}"; expected create, info or set-announce`);
@@ -230,6 +247,7 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
     case 'create': {
       const data = await createTorrent(command.source, {
         announce: command.announce,
+        ...(command.announceList !== undefined && { announceList: command.announceList }),
         ...(command.pieceLength !== undefined && { pieceLength: command.pieceLength }),
       });
       const meta = parseMetainfo(data);
@@ -238,6 +256,7 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
       output.stdout(`created ${out}`);
       output.stdout(`info hash: ${meta.infoHashHex}`);
       output.stdout(`pieces: ${meta.pieceCount} of ${bytesAndSize(meta.pieceLength)}, total size ${bytesAndSize(meta.totalLength)}`);
+      meta.announceList.forEach((tier, i) => output.stdout(`announce-list tier ${i + 1}: ${tier.map(printable).join(' ')}`));
       return;
     }
     case 'info': {
@@ -249,13 +268,16 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
       const original = await readTorrentFile(command.torrent);
       let rewritten: Buffer;
       try {
-        rewritten = setAnnounce(original, command.url);
+        rewritten = setAnnounce(original, command.url, { announceList: command.announceList ?? 'drop' });
       } catch (err) {
         if (err instanceof MetainfoError) throw new MetainfoError(err.reason, command.torrent, { cause: err });
         throw err;
       }
       await writeTorrentFile(command.torrent, rewritten, true);
       output.stdout(`announce: ${command.url}`);
+      const tiers = parseMetainfo(rewritten).announceList;
+      if (tiers.length === 0) output.stdout('announce-list: none');
+      tiers.forEach((tier, i) => output.stdout(`announce-list tier ${i + 1}: ${tier.map(printable).join(' ')}${command.announceList === 'keep' ? ' (kept)' : ''}`));
       output.stdout(`info hash: ${parseMetainfo(rewritten).infoHashHex} (unchanged)`);
       return;
     }

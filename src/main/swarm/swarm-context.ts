@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import type { Dialler } from '../net/dialler.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
+import type { UdpTransport } from '../tracker/udp-tracker-client.js';
 import type { SlabShares } from './slab-shares.js';
 import type { Swarm } from './swarm.js';
 
@@ -23,6 +24,10 @@ export interface SwarmContext {
   log: Logger;
   /** Whether ip:port is this very peer (one of our addresses, our port). */
   isSelf(ip: string, port: number): boolean;
+  /** Whether a tracker URL names this very peer (session.ts, isAnnouncer): it is not announced to. */
+  isSelfTracker(url: string): boolean;
+  /** The peer's UDP port, for udp:// trackers (BEP 15); null when it has none. */
+  udp: UdpTransport | null;
   /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
   hasConnectionRoom(swarmConnections: number): boolean;
   /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */

@@ -2,7 +2,7 @@
  * A swarm as /status shows it (docs/architecture.md, Status document): fields may be added,
  * never renamed.
  */
-import type { TrackerStatus } from '../tracker/announce-client.js';
+import type { TrackerEntry, TrackerStatus } from '../tracker/announce-client.js';
 import type { Role } from './role.js';
 import type { StartedFrom } from './swarm-events.js';
 
@@ -43,7 +43,10 @@ export interface SwarmStatus {
   known: string[];
   /** Addresses banned for sending data that failed its hash check. */
   banned: string[];
+  /** The announcing as a whole and the tracker in use; absent when this peer announces to no tracker. */
   tracker?: TrackerStatus;
+  /** Every tracker of the torrent (BEP 12 tiers), each with its status and counts; this peer's own URL has status "self". */
+  trackers: TrackerEntry[];
   /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
   startedFrom: StartedFrom;
 }

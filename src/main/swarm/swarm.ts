@@ -12,6 +12,7 @@ import { TorrentData } from '../../io/torrent-data.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
+import { torrentTiers } from '../tracker/tracker-tiers.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
 import { decodePex, type PexPeer } from '../wire/ut-pex.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
@@ -139,11 +140,15 @@ export class Swarm implements PeerHandler {
     // resume there is nothing new to save: the session's run marker already tells a restart that
     // this run may not stop cleanly.
     if (resumed !== 'fast' || moved) await this.resume.save(false);
-    if (this.options.announcer) {
-      this.log.info('this peer is the announce address: serving the tracker');
-    } else if (this.meta.announce) {
+    if (this.options.announcer) this.log.info('this peer is the announce address: serving the tracker');
+    // BEP 12: the announce-list's tiers, or the announce alone; our own URL is listed, not announced to.
+    const tiers = torrentTiers(this.meta.announce, this.meta.announceList);
+    if (tiers.length > 0) {
       this.announcer = new Announcer({
-        url: this.meta.announce,
+        tiers,
+        isSelf: (url) => this.context.isSelfTracker(url),
+        udp: this.context.udp,
+        scrapeIntervalMs: this.settings.trackerScrapeIntervalMs,
         infoHash: this.meta.infoHash,
         peerId: this.context.peerId,
         port: this.context.port,
@@ -387,12 +392,12 @@ export class Swarm implements PeerHandler {
       name: this.meta.name,
       role: this.role,
       announcer: this.options.announcer,
+      private: this.meta.private,
       pieces: this.meta.pieceCount,
       have: this.picker.piecesHad,
       size: this.meta.totalLength,
       downloaded: this.verifier.downloaded,
       received: this.received,
-      private: this.meta.private,
       uploaded: this.uploader.uploaded,
       left: this.picker.bytesLeft(),
       downloadRate: Math.round(this.downloadRate.rate(now)),
@@ -400,7 +405,8 @@ export class Swarm implements PeerHandler {
       peers: [...this.peers].map((peer) => peer.status(now)),
       known: this.knownAddresses(),
       banned: this.bans.addresses(),
-      tracker: this.announcer?.status(),
+      tracker: this.announcer?.announcing ? this.announcer.status() : undefined,
+      trackers: this.announcer?.trackerList() ?? [],
       startedFrom: this.startedFrom,
     };
   }

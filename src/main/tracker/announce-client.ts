@@ -1,231 +1,30 @@
 /**
- * The client side of the HTTP tracker protocol (BEP 3, BEP 23 compact peers, BEP 7 peers6):
- * one announce, and an Announcer that keeps a swarm announced to one tracker for as long as we
- * take part in it.
+ * The announce client: an Announcer keeps a swarm announced to its trackers for as long as we
+ * take part in it, tier by tier as BEP 12 says (tracker-tiers.ts), over each tracker's protocol
+ * (tracker-protocol.ts: HTTP in http-tracker-client.ts, UDP in udp-tracker-client.ts), and
+ * scrapes them (BEP 48, BEP 15) now and then for /status.
  */
-import { request } from 'undici';
-import { asBytes, asInteger, asList, asText, decodeBencode, isDict, type BencodeValue } from '../../io/bencode.js';
 import { defaultSettings, type Settings } from '../../io/settings.js';
-import { decodeCompactPeers, type PeerAddress } from './tracker-responses.js';
+import { httpTracker } from './http-tracker-client.js';
+import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceStats, type TrackerProtocol } from './tracker-protocol.js';
+import type { PeerAddress } from './tracker-responses.js';
+import { TrackerTiers } from './tracker-tiers.js';
+import { udpTracker, type UdpTransport } from './udp-tracker-client.js';
 
+export { AnnounceError } from './tracker-protocol.js';
+export type { AnnounceErrorKind, AnnounceParams, AnnounceResult, AnnounceStats, ScrapeCounts, TrackerProtocol } from './tracker-protocol.js';
 export type { PeerAddress } from './tracker-responses.js';
-
-export interface AnnounceStats {
-  uploaded: number;
-  downloaded: number;
-  left: number;
-}
-
-export type AnnounceErrorKind = 'url' | 'network' | 'timeout' | 'aborted' | 'http' | 'too-large' | 'bencode' | 'failure';
-
-export class AnnounceError extends Error {
-  /**
-   * `reason` says what went wrong in words a person can act on; for kind 'failure' it is the
-   * tracker's own `failure reason`, verbatim.
-   */
-  constructor(
-    readonly reason: string,
-    readonly kind: AnnounceErrorKind,
-  ) {
-    super(reason);
-    this.name = 'AnnounceError';
-  }
-}
-
-export interface AnnounceParams {
-  infoHash: Buffer;
-  peerId: Buffer;
-  port: number;
-  stats: AnnounceStats;
-  event?: 'started' | 'completed' | 'stopped';
-  numwant?: number;
-  compact?: boolean;
-}
-
-export interface AnnounceResult {
-  intervalS: number;
-  minIntervalS?: number;
-  peers: PeerAddress[];
-  complete?: number;
-  incomplete?: number;
-  /** The tracker's `warning message`: the announce worked, but it has something to say. */
-  warning?: string;
-}
-
-/** RFC 3986 unreserved characters pass as they are; every other byte becomes %XX. */
-function percentEncodeBytes(bytes: Buffer): string {
-  let out = '';
-  for (const b of bytes) {
-    const unreserved =
-      (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
-    out += unreserved ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-/** The announce URL with our parameters appended after whatever query it already carries. */
-export function buildAnnounceUrl(url: string, params: AnnounceParams): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new AnnounceError(`tracker URL "${url}" is not a valid URL`, 'url');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new AnnounceError(`tracker URL "${url}" is not http or https (${parsed.protocol} trackers are not supported)`, 'url');
-  }
-  parsed.hash = '';
-  const base = parsed.href;
-  const separator = base.endsWith('?') || base.endsWith('&') ? '' : parsed.search ? '&' : '?';
-  const query = [
-    `info_hash=${percentEncodeBytes(params.infoHash)}`,
-    `peer_id=${percentEncodeBytes(params.peerId)}`,
-    `port=${params.port}`,
-    `uploaded=${params.stats.uploaded}`,
-    `downloaded=${params.stats.downloaded}`,
-    `left=${params.stats.left}`,
-    `compact=${params.compact === false ? 0 : 1}`,
-  ];
-  if (params.event) query.push(`event=${params.event}`);
-  if (params.numwant !== undefined) query.push(`numwant=${params.numwant}`);
-  return `${base}${separator}${query.join('&')}`;
-}
-
-function dictionaryPeers(list: BencodeValue[]): PeerAddress[] {
-  const peers: PeerAddress[] = [];
-  for (const item of list) {
-    if (!isDict(item)) continue;
-    const ip = asText(item.ip);
-    const port = asInteger(item.port);
-    // One malformed entry should not cost us the rest of the list.
-    if (!ip || port === undefined || port < 1 || port > 65535) continue;
-    const peerId = asBytes(item['peer id']);
-    peers.push(peerId ? { ip, port, peerId } : { ip, port });
-  }
-  return peers;
-}
-
-/** Reads a tracker's bencoded announce reply; throws AnnounceError for anything unusable. */
-export function parseAnnounceResponse(body: Buffer): AnnounceResult {
-  let value: BencodeValue;
-  try {
-    value = decodeBencode(body);
-  } catch (err) {
-    throw new AnnounceError(`tracker response is not valid bencode (${(err as Error).message})`, 'bencode');
-  }
-  if (!isDict(value)) throw new AnnounceError('tracker response is not a bencoded dictionary', 'bencode');
-  const failure = asText(value['failure reason']);
-  if (failure !== undefined) throw new AnnounceError(failure, 'failure');
-
-  const intervalS = asInteger(value.interval);
-  if (intervalS === undefined || intervalS < 0) {
-    throw new AnnounceError('tracker response has no valid interval', 'bencode');
-  }
-  // Lists are joined with concat, never push(...list): a reply within the size limit can hold
-  // 170 000 compact peers, more arguments than a call can take.
-  let peers: PeerAddress[] = [];
-  const compact = asBytes(value.peers);
-  const list = asList(value.peers);
-  if (compact) {
-    const decoded = decodeCompactPeers(compact, 4);
-    if (!decoded) throw new AnnounceError(`compact peer list of ${compact.length} bytes is not a multiple of 6`, 'bencode');
-    peers = decoded;
-  } else if (list) {
-    peers = dictionaryPeers(list);
-  } else if (value.peers !== undefined) {
-    throw new AnnounceError('tracker response peers is neither a string nor a list', 'bencode');
-  }
-  const compact6 = asBytes(value.peers6);
-  if (compact6) {
-    const decoded = decodeCompactPeers(compact6, 6);
-    if (!decoded) throw new AnnounceError(`compact peers6 of ${compact6.length} bytes is not a multiple of 18`, 'bencode');
-    peers = peers.concat(decoded);
-  }
-
-  const result: AnnounceResult = { intervalS, peers };
-  const minIntervalS = asInteger(value['min interval']);
-  if (minIntervalS !== undefined) result.minIntervalS = minIntervalS;
-  const complete = asInteger(value.complete);
-  if (complete !== undefined) result.complete = complete;
-  const incomplete = asInteger(value.incomplete);
-  if (incomplete !== undefined) result.incomplete = incomplete;
-  const warning = asText(value['warning message']);
-  if (warning !== undefined) result.warning = warning;
-  return result;
-}
-
-async function readBounded(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    length += chunk.length;
-    if (length > limit) throw new AnnounceError(`tracker response is larger than ${limit} bytes`, 'too-large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function describeNetworkError(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string } };
-  const detail = e.cause?.message ?? e.message ?? String(err);
-  return `cannot reach tracker: ${detail}`;
-}
-
-export async function announceOnce(
-  url: string,
-  params: AnnounceParams,
-  options: { timeoutMs?: number; signal?: AbortSignal; settings?: Pick<Settings, 'announceTimeoutMs' | 'maxTrackerResponseLength' | 'clientName'> } = {},
-): Promise<AnnounceResult> {
-  const target = buildAnnounceUrl(url, params);
-  const settings = options.settings ?? defaultSettings;
-  const timeoutMs = options.timeoutMs ?? settings.announceTimeoutMs;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  const limit = settings.maxTrackerResponseLength;
-
-  let status: number;
-  let body: Buffer;
-  try {
-    const response = await request(target, { method: 'GET', signal, headers: { 'user-agent': settings.clientName } });
-    status = response.statusCode;
-    const declared = Number(response.headers['content-length']);
-    if (declared > limit) {
-      response.body.destroy();
-      throw new AnnounceError(`tracker response of ${declared} bytes is larger than ${limit} bytes`, 'too-large');
-    }
-    try {
-      body = await readBounded(response.body, limit);
-    } finally {
-      response.body.destroy();
-    }
-  } catch (err) {
-    if (err instanceof AnnounceError) throw err;
-    if (options.signal?.aborted) throw new AnnounceError('announce cancelled', 'aborted');
-    if (timeout.aborted) throw new AnnounceError(`tracker did not answer within ${timeoutMs} ms`, 'timeout');
-    throw new AnnounceError(describeNetworkError(err), 'network');
-  }
-
-  if (status !== 200) {
-    // Some trackers pair an error status with a bencoded reason; show it when there is one.
-    let reason = '';
-    try {
-      const value = decodeBencode(body);
-      if (isDict(value)) reason = asText(value['failure reason']) ?? '';
-    } catch {
-      // Not bencode: the status alone is what we have.
-    }
-    throw new AnnounceError(`tracker answered HTTP ${status}${reason ? `: ${reason}` : ''}`, 'http');
-  }
-  return parseAnnounceResponse(body);
-}
+export { announceOnce, buildAnnounceUrl, parseAnnounceResponse } from './http-tracker-client.js';
 
 export type TrackerState = 'idle' | 'announcing' | 'ok' | 'failing' | 'stopped';
 
+/** The announcing as a whole, shown in /status as `tracker`: the tracker in use and how the last rounds went. */
 export interface TrackerStatus {
+  /** The tracker in use: the one that answered last, or the first to try while none has. */
   url: string;
   state: TrackerState;
   lastError?: string;
-  /** Failed announces in a row; 0 once one succeeds. */
+  /** Failed announce rounds in a row (every tracker failed); 0 once one succeeds. */
   failures: number;
   /** When the last successful announce was answered (ms since the epoch). */
   lastAnnounceAt?: number;
@@ -235,17 +34,44 @@ export interface TrackerStatus {
   peersReceived: number;
 }
 
+/** How one tracker is doing, as /status lists it under `trackers` (docs/architecture.md, Status document). */
+export type TrackerEntryStatus = 'working' | 'error' | 'updating' | 'idle' | 'self';
+
+export interface TrackerEntry {
+  url: string;
+  /** Its tier in the torrent (0 for the first, or for `announce` alone). */
+  tier: number;
+  /** `self`: this peer is that tracker, and does not announce to itself. */
+  status: TrackerEntryStatus;
+  /** Why the last announce to it failed, while its status is `error`. */
+  error?: string;
+  /** The tracker's counts for the torrent, from its last announce reply or scrape. */
+  seeders?: number;
+  leechers?: number;
+  completed?: number;
+}
+
 export interface AnnounceFailure {
   url: string;
   reason: string;
-  /** Failed announces in a row, this one included. */
+  /** Failed announce rounds in a row, this one included. */
   failures: number;
   /** When the next try comes. */
   retryInMs: number;
 }
 
 export interface AnnouncerOptions {
-  url: string;
+  /** The torrent's trackers as BEP 12 tiers (see torrentTiers); or `url` for one tracker alone. */
+  tiers?: readonly (readonly string[])[];
+  url?: string;
+  /** Trackers that are this very peer: listed with status `self`, never announced to. */
+  isSelf?: (url: string) => boolean;
+  /** The peer's UDP port, for udp:// trackers; without one they fail, saying why. */
+  udp?: UdpTransport | null;
+  /** The protocol of a URL, for tests; by default HTTP for http(s)://, BEP 15 for udp://. */
+  protocolFor?: (url: string) => TrackerProtocol;
+  /** Shuffles the tiers (BEP 12); Math.random by default. */
+  random?: () => number;
   infoHash: Buffer;
   peerId: Buffer;
   port: number;
@@ -254,24 +80,78 @@ export interface AnnouncerOptions {
   settings?: Settings;
   onPeers: (peers: PeerAddress[]) => void;
   log?: (line: string) => void;
-  /** Told of each failed announce instead of `log`, by callers that report failures as events. */
+  /** Told of each failed round instead of `log`, by callers that report failures as events. */
   onFailure?: (failure: AnnounceFailure) => void;
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** Floor for the tracker's interval, so that a tracker asking for 0 s is not hammered. */
   minIntervalMs?: number;
+  /** Bound on one HTTP announce. */
   timeoutMs?: number;
-  /** Bound on the event=stopped announce, which runs while the program shuts down. */
+  /** Bound on the event=stopped announces, which run while the program shuts down. */
   stopTimeoutMs?: number;
+  /** A tracker silent this long fails the round for it (settings.trackerSilentMs). */
+  silentMs?: number;
+  /** Time between scrapes of each tracker; without it (or 0), no scrapes. */
+  scrapeIntervalMs?: number;
 }
 
 /** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+type Outcome = { result: AnnounceResult; completion: boolean } | { error: string };
+
+interface Attempt {
+  controller: AbortController;
+  done: Promise<Outcome>;
+}
+
+/** One tracker of the torrent and what we know of it. */
+interface Tracker {
+  url: string;
+  tier: number;
+  self: boolean;
+  protocol: TrackerProtocol | { error: string };
+  status: TrackerEntryStatus;
+  error?: string;
+  seeders?: number;
+  leechers?: number;
+  completed?: number;
+  /** It has (or may have) recorded us, so it deserves an event=stopped. */
+  registered: boolean;
+  /** An announce in flight: the round's, or one that outlived its round's patience and goes on behind. */
+  attempt?: Attempt;
+  lastScrapeAt?: number;
+  scrape?: AbortController;
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof AnnounceError ? err.reason : String(err);
+}
+
+/** The protocol of a tracker URL: HTTP for http(s)://, BEP 15 for udp://, else the reason it has none. */
+export function trackerProtocolFor(
+  url: string,
+  options: { settings?: Settings; udp?: UdpTransport | null; timeoutMs?: number } = {},
+): TrackerProtocol | { error: string } {
+  const settings = options.settings ?? defaultSettings;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { error: `tracker URL "${url}" is not a valid URL` };
+  }
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return httpTracker(url, settings, options.timeoutMs ?? settings.announceTimeoutMs);
+  if (parsed.protocol === 'udp:') return udpTracker(url, { transport: options.udp ?? null, settings });
+  return { error: `tracker URL "${url}" is not http, https or udp (${parsed.protocol} trackers are not supported)` };
+}
+
 /**
- * Announces a swarm to one tracker: event=started at once, then every interval the tracker
- * asks for; event=completed when the download completes; event=stopped on stop(). A failing
- * tracker is retried with exponential back-off and shown in status(); it is never fatal.
+ * Announces a swarm to its trackers: event=started at once, then every interval the tracker in
+ * use asks for; event=completed when the download completes; event=stopped on stop() to every
+ * tracker that got a started. Each round tries the trackers tier by tier (BEP 12); a round in
+ * which every tracker failed is retried with exponential back-off and shown in status(); it is
+ * never fatal.
  */
 export class Announcer {
   private state: TrackerState = 'idle';
@@ -281,20 +161,28 @@ export class Announcer {
   private nextAnnounceAt?: number;
   private intervalS?: number;
   private peersReceived = 0;
+  /** The tracker that answered last. */
+  private inUse?: string;
 
   private timer?: NodeJS.Timeout;
-  private inFlight?: { controller: AbortController; done: Promise<void> };
-  /** The tracker has (or may have) recorded us, so it deserves an event=stopped. */
-  private registered = false;
+  private scrapeTimer?: NodeJS.Timeout;
+  private round?: Promise<void>;
   private completedPending = false;
   private started = false;
   private stopping?: Promise<void>;
 
+  /** Every tracker of the torrent, in its order. */
+  private readonly trackers: Tracker[] = [];
+  private readonly byUrl = new Map<string, Tracker>();
+  /** The trackers we announce to (not ourselves), in BEP 12 order. */
+  private readonly tiers: TrackerTiers;
+
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly minIntervalMs: number;
-  private readonly timeoutMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly silentMs: number;
+  private readonly scrapeIntervalMs: number;
   private readonly settings: Settings;
 
   constructor(private readonly options: AnnouncerOptions) {
@@ -302,22 +190,54 @@ export class Announcer {
     this.retryBaseMs = options.retryBaseMs ?? this.settings.announceRetryBaseMs;
     this.retryMaxMs = options.retryMaxMs ?? this.settings.announceRetryMaxMs;
     this.minIntervalMs = options.minIntervalMs ?? this.settings.announceMinIntervalMs;
-    this.timeoutMs = options.timeoutMs ?? this.settings.announceTimeoutMs;
     this.stopTimeoutMs = options.stopTimeoutMs ?? this.settings.announceStopTimeoutMs;
+    this.silentMs = options.silentMs ?? this.settings.trackerSilentMs;
+    this.scrapeIntervalMs = options.scrapeIntervalMs ?? 0;
+    const tiers = options.tiers ?? (options.url !== undefined ? [[options.url]] : []);
+    const announced: string[][] = [];
+    const tierIndexes: number[] = [];
+    tiers.forEach((urls, tier) => {
+      const mine: string[] = [];
+      for (const url of urls) {
+        if (this.byUrl.has(url)) continue;
+        const self = options.isSelf?.(url) ?? false;
+        const protocol = self
+          ? { error: 'this peer' }
+          : (options.protocolFor?.(url) ?? trackerProtocolFor(url, { settings: this.settings, udp: options.udp, timeoutMs: options.timeoutMs }));
+        const tracker: Tracker = { url, tier, self, protocol, status: self ? 'self' : 'idle', registered: false };
+        this.trackers.push(tracker);
+        this.byUrl.set(url, tracker);
+        if (!self) mine.push(url);
+      }
+      if (mine.length > 0) {
+        announced.push(mine);
+        tierIndexes.push(tier);
+      }
+    });
+    this.tiers = new TrackerTiers(announced, options.random, tierIndexes);
+  }
+
+  /** Whether there is any tracker to announce to (every tracker may be this peer itself). */
+  get announcing(): boolean {
+    return this.tiers.size > 0;
   }
 
   start(): void {
-    if (this.started || this.stopping) return;
+    if (this.started || this.stopping || !this.announcing) return;
     this.started = true;
     // Not through the unref'd timer: a process with nothing else to do could exit before it fired.
     this.announce();
+    if (this.scrapeIntervalMs > 0) {
+      this.scrapeTimer = setInterval(() => this.scrapeDue(), this.scrapeIntervalMs);
+      this.scrapeTimer.unref();
+    }
   }
 
   completed(): void {
     if (this.stopping) return;
     this.completedPending = true;
-    // An announce in flight carries the old event; the completed one follows when it ends.
-    if (this.started && !this.inFlight) this.announce();
+    // A round in flight carries the old event; the completed one follows when it ends.
+    if (this.started && !this.round) this.announce();
   }
 
   stop(): Promise<void> {
@@ -327,7 +247,7 @@ export class Announcer {
 
   status(): TrackerStatus {
     const status: TrackerStatus = {
-      url: this.options.url,
+      url: this.inUse ?? this.tiers.list()[0]?.url ?? this.trackers[0]?.url ?? '',
       state: this.state,
       failures: this.failures,
       peersReceived: this.peersReceived,
@@ -339,9 +259,21 @@ export class Announcer {
     return status;
   }
 
-  private log(line: string): void {
+  /** Every tracker of the torrent, in its order, with how it is doing. */
+  trackerList(): TrackerEntry[] {
+    return this.trackers.map((t) => {
+      const entry: TrackerEntry = { url: t.url, tier: t.tier, status: t.status };
+      if (t.status === 'error' && t.error !== undefined) entry.error = t.error;
+      if (t.seeders !== undefined) entry.seeders = t.seeders;
+      if (t.leechers !== undefined) entry.leechers = t.leechers;
+      if (t.completed !== undefined) entry.completed = t.completed;
+      return entry;
+    });
+  }
+
+  private log(url: string, line: string): void {
     try {
-      this.options.log?.(`tracker ${this.options.url}: ${line}`);
+      this.options.log?.(`tracker ${url}: ${line}`);
     } catch {
       // A broken log sink must not stop the announces nor escape as an unhandled rejection.
     }
@@ -349,7 +281,7 @@ export class Announcer {
 
   private reportFailure(failure: AnnounceFailure): void {
     if (!this.options.onFailure) {
-      this.log(`announce failed (${failure.failures} in a row), retrying in ${failure.retryInMs} ms: ${failure.reason}`);
+      this.log(failure.url, `announce failed (${failure.failures} in a row), retrying in ${failure.retryInMs} ms: ${failure.reason}`);
       return;
     }
     try {
@@ -378,66 +310,178 @@ export class Announcer {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.nextAnnounceAt = undefined;
-    if (this.stopping || this.inFlight) return;
-    const controller = new AbortController();
-    const done = this.runAnnounce(controller.signal).finally(() => {
-      this.inFlight = undefined;
+    if (this.stopping || this.round) return;
+    this.round = this.runRound().finally(() => {
+      this.round = undefined;
+      this.scrapeDue();
     });
-    this.inFlight = { controller, done };
   }
 
-  private async runAnnounce(signal: AbortSignal): Promise<void> {
-    const event = this.completedPending ? 'completed' : this.registered ? undefined : 'started';
+  /** One round: the trackers in BEP 12 order until one answers. */
+  private async runRound(): Promise<void> {
     this.state = 'announcing';
-    let result: AnnounceResult;
-    try {
-      result = await announceOnce(this.options.url, this.params(event), { timeoutMs: this.timeoutMs, signal, settings: this.settings });
-    } catch (err) {
+    const round = this.tiers.startRound(Date.now(), this.silentMs);
+    let last: { url: string; error: string } | undefined;
+    for (let position = round.current; position; position = round.failed(Date.now())) {
+      const tracker = this.byUrl.get(position.url)!;
+      const outcome = await this.tryTracker(tracker, round.silentAt);
       if (this.stopping) return;
-      this.failures++;
-      this.lastError = err instanceof AnnounceError ? err.reason : String(err);
-      this.state = 'failing';
-      const delay = Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs);
-      this.reportFailure({ url: this.options.url, reason: this.lastError, failures: this.failures, retryInMs: delay });
-      this.schedule(delay);
-      return;
+      if ('result' in outcome) {
+        round.succeeded();
+        return this.roundSucceeded(tracker, outcome);
+      }
+      last = { url: tracker.url, error: outcome.error };
     }
-    this.registered = true;
-    if (this.stopping) return;
-    if (event === 'completed') this.completedPending = false;
-    if (this.failures > 0) this.log(`announce works again after ${this.failures} failures`);
+    if (!last) return;
+    this.failures++;
+    const several = this.tiers.size > 1;
+    this.lastError = several ? `${last.error} (${last.url}, the last of ${this.tiers.size} trackers tried)` : last.error;
+    this.state = 'failing';
+    const delay = Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs);
+    this.reportFailure({ url: last.url, reason: this.lastError, failures: this.failures, retryInMs: delay });
+    this.schedule(delay);
+  }
+
+  private roundSucceeded(tracker: Tracker, outcome: { result: AnnounceResult; completion: boolean }): void {
+    const { result } = outcome;
+    if (outcome.completion) this.completedPending = false;
+    if (this.failures > 0) this.log(tracker.url, `announce works again after ${this.failures} failures`);
     this.failures = 0;
+    this.lastError = undefined;
     this.state = 'ok';
+    this.inUse = tracker.url;
     this.lastAnnounceAt = Date.now();
     this.intervalS = result.intervalS;
     this.peersReceived = result.peers.length;
-    if (result.warning !== undefined) this.log(`warning: ${result.warning}`);
-    try {
-      this.options.onPeers(result.peers);
-    } catch (err) {
-      this.log(`peer list handler failed: ${(err as Error).message}`);
-    }
     this.schedule(this.completedPending ? 0 : Math.max(result.intervalS * 1000, this.minIntervalMs));
+  }
+
+  /** Announces to one tracker (or joins its announce still in flight) and waits until it answers, fails or stays silent past `silentAt`. */
+  private async tryTracker(tracker: Tracker, silentAt: number): Promise<Outcome> {
+    const attempt = tracker.attempt ?? this.startAttempt(tracker);
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<'silent'>((resolve) => {
+      timer = setTimeout(() => resolve('silent'), Math.min(Math.max(0, silentAt - Date.now()), MAX_TIMER_MS));
+      timer.unref();
+    });
+    const outcome = await Promise.race([attempt.done, silence]);
+    clearTimeout(timer);
+    if (outcome !== 'silent') return outcome;
+    const error = `no answer within ${this.silentMs} ms (still trying)`;
+    this.markError(tracker, error);
+    return { error };
+  }
+
+  private markError(tracker: Tracker, error: string): void {
+    if (tracker.status !== 'error' && this.tiers.size > 1) this.log(tracker.url, `failed, trying the next tracker: ${error}`);
+    tracker.status = 'error';
+    tracker.error = error;
+  }
+
+  /** One announce to one tracker. It may outlive the round that started it; a late answer counts (its peers are used). */
+  private startAttempt(tracker: Tracker): Attempt {
+    const controller = new AbortController();
+    const completion = this.completedPending;
+    const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
+    tracker.status = 'updating';
+    // In place before the announce begins: a call that fails at once clears it in its finally.
+    const attempt = { controller } as Attempt;
+    tracker.attempt = attempt;
+    attempt.done = (async (): Promise<Outcome> => {
+      let result: AnnounceResult;
+      try {
+        if ('error' in tracker.protocol) throw new AnnounceError(tracker.protocol.error, 'url');
+        result = await tracker.protocol.announce(this.params(event), { signal: controller.signal });
+      } catch (err) {
+        const error = reasonOf(err);
+        if (!this.stopping) this.markError(tracker, error);
+        return { error };
+      } finally {
+        if (tracker.attempt === attempt) tracker.attempt = undefined;
+      }
+      tracker.registered = true;
+      if (this.stopping) return { result, completion };
+      if (tracker.status === 'error' && this.tiers.size > 1) this.log(tracker.url, 'answers again');
+      tracker.status = 'working';
+      tracker.error = undefined;
+      if (result.complete !== undefined) tracker.seeders = result.complete;
+      if (result.incomplete !== undefined) tracker.leechers = result.incomplete;
+      this.tiers.promote(tracker.url);
+      if (result.warning !== undefined) this.log(tracker.url, `warning: ${result.warning}`);
+      try {
+        this.options.onPeers(result.peers);
+      } catch (err) {
+        this.log(tracker.url, `peer list handler failed: ${(err as Error).message}`);
+      }
+      return { result, completion };
+    })();
+    return attempt;
+  }
+
+  /** Scrapes each tracker whose counts are older than scrapeIntervalMs, none more than once at a time. */
+  private scrapeDue(): void {
+    if (this.scrapeIntervalMs <= 0 || this.stopping || !this.started) return;
+    const now = Date.now();
+    for (const tracker of this.trackers) {
+      if (tracker.self || tracker.scrape || 'error' in tracker.protocol || !tracker.protocol.scrape) continue;
+      if (tracker.lastScrapeAt !== undefined && now - tracker.lastScrapeAt < this.scrapeIntervalMs) continue;
+      tracker.lastScrapeAt = now;
+      const controller = (tracker.scrape = new AbortController());
+      tracker.protocol
+        .scrape(this.options.infoHash, { signal: controller.signal, deadlineMs: this.silentMs })
+        .then(
+          (counts) => {
+            tracker.seeders = counts.seeders;
+            tracker.leechers = counts.leechers;
+            tracker.completed = counts.completed;
+          },
+          () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
+        )
+        .finally(() => {
+          if (tracker.scrape === controller) tracker.scrape = undefined;
+        });
+    }
   }
 
   private async shutDown(): Promise<void> {
     clearTimeout(this.timer);
+    clearInterval(this.scrapeTimer);
     this.timer = undefined;
     this.nextAnnounceAt = undefined;
-    const inFlight = this.inFlight;
-    if (inFlight) {
-      // The tracker may have recorded the request we are cutting short.
-      this.registered = true;
-      inFlight.controller.abort();
-      await inFlight.done;
-    }
-    if (this.registered) {
-      try {
-        await announceOnce(this.options.url, this.params('stopped'), { timeoutMs: this.stopTimeoutMs, settings: this.settings });
-      } catch (err) {
-        this.log(`event=stopped not delivered: ${err instanceof AnnounceError ? err.reason : String(err)}`);
+    const attempts: Promise<Outcome>[] = [];
+    for (const tracker of this.trackers) {
+      tracker.scrape?.abort();
+      if (tracker.attempt) {
+        // The tracker may have recorded the request we are cutting short, unless it has been
+        // failing (a silent UDP tracker): that one would only hold up the stop.
+        if (tracker.status !== 'error') tracker.registered = true;
+        tracker.attempt.controller.abort();
+        attempts.push(tracker.attempt.done);
       }
     }
+    await Promise.all(attempts);
+    await this.round;
+    await Promise.all(
+      this.trackers
+        .filter((tracker) => tracker.registered && !('error' in tracker.protocol))
+        .map(async (tracker) => {
+          let timer: NodeJS.Timeout | undefined;
+          // The protocol keeps to the deadline; the timer holds the stop to it whatever a protocol does.
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new AnnounceError(`no answer within ${this.stopTimeoutMs} ms`, 'timeout')), this.stopTimeoutMs);
+          });
+          try {
+            const announce = (tracker.protocol as TrackerProtocol).announce(this.params('stopped'), { deadlineMs: this.stopTimeoutMs });
+            announce.catch(() => undefined); // Once `late` has won, its end is nobody's business.
+            await Promise.race([announce, late]);
+          } catch (err) {
+            this.log(tracker.url, `event=stopped not delivered: ${reasonOf(err)}`);
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+    );
     this.state = 'stopped';
   }
 }
+
