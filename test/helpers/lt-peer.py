@@ -2,19 +2,40 @@
 """A libtorrent peer for shoal's interop tests, driven by its arguments.
 
 usage: lt-peer.py TORRENT SAVE_DIR LISTEN_PORT [--seed] [--connect HOST:PORT]... [--download-limit B/S]
-                  [--linger S] [--timeout S]
+                  [--linger S] [--timeout S] [--show-trackers]
 
 Leecher (default): downloads into SAVE_DIR and exits 0 once complete (after --linger seconds).
 --seed: SAVE_DIR already holds the data; checks it and seeds until killed.
 Prints one line per state change, `peer IP:PORT pex` the first time it is connected to a peer it
 learned of from ut_pex, and at the end `traffic IP:PORT down N up M` per peer (payload bytes over
 the connection's life) and `done <info hash>`.
+--show-trackers also prints, in the order they happen, `tracker reply URL peers N` for each tracker
+reply, `tracker error URL MESSAGE` for each failed announce and `connect IP:PORT outgoing|incoming`
+for each peer connection made; and `peer IP:PORT source S,...` the first time a peer is seen
+connected, S being where libtorrent learned of it (tracker, dht, pex, lsd, resume_data, incoming).
+The peers are sampled every 0.1 s, so a connection shorter than that may have no `source` line.
 DHT, LSD, UPnP, NAT-PMP and uTP are off, so it talks only to the tracker and peers it is given.
 """
 import sys
 import time
 
 import libtorrent as lt
+
+
+# libtorrent's peer_source_flags_t; the Python binding names all but `incoming` on peer_info.
+PEER_SOURCES = {
+    'tracker': lt.peer_info.tracker,
+    'dht': lt.peer_info.dht,
+    'pex': lt.peer_info.pex,
+    'lsd': lt.peer_info.lsd,
+    'resume_data': lt.peer_info.resume_data,
+    'incoming': 0x20,
+}
+
+
+def peer_sources(source: int) -> str:
+    """peer_info.source as names ("tracker,pex")."""
+    return ','.join(name for name, flag in PEER_SOURCES.items() if source & flag) or 'none'
 
 
 def main() -> int:
@@ -25,6 +46,7 @@ def main() -> int:
     timeout = float(args[args.index('--timeout') + 1]) if '--timeout' in args else 60.0
     download_limit = int(args[args.index('--download-limit') + 1]) if '--download-limit' in args else 0
     linger = float(args[args.index('--linger') + 1]) if '--linger' in args else 0.0
+    show_trackers = '--show-trackers' in args
 
     session = lt.session({
         'listen_interfaces': f'127.0.0.1:{port}',
@@ -37,7 +59,8 @@ def main() -> int:
         'allow_multiple_connections_per_ip': True,
         'announce_to_all_trackers': True,
         'download_rate_limit': download_limit,
-        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        | (lt.alert.category_t.tracker_notification | lt.alert.category_t.connect_notification if show_trackers else 0),
     })
     info = lt.torrent_info(torrent)
     handle = session.add_torrent({'ti': info, 'save_path': save_dir})
@@ -51,6 +74,7 @@ def main() -> int:
     deadline = time.time() + timeout
     last = None
     seen_from_pex = set()
+    seen = set()
     traffic = {}
     done_at = None
     while time.time() < deadline:
@@ -59,6 +83,9 @@ def main() -> int:
             if peer.source & lt.peer_info.pex and address not in seen_from_pex:
                 seen_from_pex.add(address)
                 print(f'peer {address} pex', flush=True)
+            if show_trackers and address not in seen:
+                seen.add(address)
+                print(f'peer {address} source {peer_sources(peer.source)}', flush=True)
             down, up = traffic.get(address, (0, 0))
             traffic[address] = (max(down, peer.total_download), max(up, peer.total_upload))
         status = handle.status()
@@ -67,7 +94,15 @@ def main() -> int:
             print(f'state {state} progress {status.progress:.3f} peers {status.num_peers}', flush=True)
             last = state
         for alert in session.pop_alerts():
-            if alert.category() & lt.alert.category_t.error_notification:
+            if show_trackers and isinstance(alert, lt.tracker_reply_alert):
+                print(f'tracker reply {alert.tracker_url()} peers {alert.num_peers}', flush=True)
+            elif show_trackers and isinstance(alert, lt.tracker_error_alert):
+                print(f'tracker error {alert.tracker_url()} {alert.message()}', flush=True)
+            elif show_trackers and isinstance(alert, lt.peer_connect_alert):
+                # The binding gives no direction attribute; the message says "outgoing" or "incoming".
+                direction = 'outgoing' if 'outgoing' in alert.message() else 'incoming'
+                print(f'connect {alert.endpoint[0]}:{alert.endpoint[1]} {direction}', flush=True)
+            elif alert.category() & lt.alert.category_t.error_notification:
                 print(f'alert {alert.message()}', flush=True)
         if not seed and status.is_seeding:
             done_at = done_at or time.time()
