@@ -3,8 +3,9 @@
  *
  * The suite is split by what a test needs (docs/architecture.md, Tests): `unit` needs nothing but
  * this process, `swarm` runs whole swarms inside this process over loopback, `process` starts our
- * command line, `interop` runs real clients (aria2c, libtorrent, Transmission, opentracker), `lan` makes test
- * hosts in network namespaces. `npm test` runs them all; `npm run test:<project>` one of them.
+ * command line, `interop` runs real clients (aria2c, libtorrent, Transmission, opentracker),
+ * `lan` makes test hosts in network namespaces. `npm test` runs them all; `npm run
+ * test:<project>` one of them.
  */
 const shared = {
   testEnvironment: 'node',
