@@ -123,9 +123,15 @@ const defaults = {
   trackerDefaultNumwant: 50,
   /** Upper bound of numwant. */
   trackerMaxNumwant: 200,
-  /** First delay before a failed announce is retried; doubles up to the maximum. */
+  /**
+   * First delay before a failed announce round is retried; doubles up to the maximum. One tracker
+   * that failed is also skipped by later rounds for the same doubling delay, but up to
+   * `trackerRetryMaxMs` (an hour, as libtorrent), so that a dead tracker in the first tier does not
+   * cost every round its `trackerSilentMs` once the round's own back-off is at its maximum.
+   */
   announceRetryBaseMs: 5_000,
   announceRetryMaxMs: 300_000,
+  trackerRetryMaxMs: 3_600_000,
   /** Shortest re-announce interval we accept from a tracker, whatever it asks. */
   announceMinIntervalMs: 15_000,
   /** Time allowed for the event=stopped announce when stopping. */

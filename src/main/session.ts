@@ -33,7 +33,7 @@ import type { SwarmStatus } from './swarm/swarm-status.js';
 import { Swarm } from './swarm/swarm.js';
 import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
-import { allTrackerUrls } from './tracker/tracker-tiers.js';
+import { allTrackerUrls, trackerIpAddresses } from './tracker/tracker-tiers.js';
 import { selfAddressFor, UdpTrackerServer } from './tracker/udp-tracker-server.js';
 import { TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
@@ -268,11 +268,17 @@ export class Session {
     swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
   }
 
-  /** Our address on the route to the first torrent's announce host, when that host is an IP address. */
+  /**
+   * Our address on the route to the first tracker named by an IP address: of the torrents in
+   * order, every tracker URL (`announce`, then each `announce-list` tier; http, https or udp). A
+   * tracker with no route from here is passed over for the next.
+   */
   private async addressTowardsAnnouncer(metas: Metainfo[]): Promise<string | undefined> {
     for (const meta of metas) {
-      const url = meta.announce ? URL.canParse(meta.announce) && new URL(meta.announce) : undefined;
-      if (url) return addressTowards(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port) || 80);
+      for (const { host, port } of trackerIpAddresses(meta.announce, meta.announceList)) {
+        const address = await addressTowards(host, port);
+        if (address !== undefined) return address;
+      }
     }
     return undefined;
   }

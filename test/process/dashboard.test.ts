@@ -126,6 +126,11 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
     expect(await rowText(page, 'seeder', 'percent')).toBe('100.0%');
     await page.locator('.swarm summary').first().click();
     expect(await page.locator('.swarm ul.known li').allInnerTexts()).toContain(`127.0.0.1:${peers.seeder.port}`);
+    // Its one tracker, the seeder, with its tier, status and counts.
+    expect(await page.locator('.swarm table.trackers th').allInnerTexts()).toEqual(['tracker', 'tier', 'status', 'seeders', 'leechers']);
+    const [url, tier, status, seeders] = await page.locator('.swarm table.trackers tbody tr').first().locator('td').allInnerTexts();
+    expect([url, tier, status]).toEqual([`http://127.0.0.1:${peers.seeder.port}/announce`, '1', 'working']);
+    expect(Number(seeders)).toBeGreaterThanOrEqual(1);
 
     expect(await page.locator('table:not(:has(tbody tr))').count()).toBe(0);
     expect(errors).toEqual([]);
@@ -133,14 +138,15 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
     expect(new Set(requests)).toEqual(new Set([origin, `${origin}status`]));
   }, 60_000);
 
-  test('a stuck leecher says why in its summary line, a skipped torrent shows with its reason, and no empty table or list is drawn', async () => {
+  test('a stuck leecher says why in its summary line, lists its failing trackers, a skipped torrent shows with its reason, and no empty table or list is drawn', async () => {
     const dirs = await makePeerFolders();
     peers.folders.push(dirs);
-    // Nothing listens on the tracker's port, and nobody else has the data.
-    const closedPort = await freePort();
+    // Nothing listens on either tracker's port (two tiers), and nobody else has the data.
+    const [closedPort, otherClosedPort] = [await freePort(), await freePort()];
+    const [first, second] = [`http://127.0.0.1:${closedPort}/announce`, `http://127.0.0.1:${otherClosedPort}/announce`];
     const source = path.join(dirs.root, 'stuck.bin');
     await writeFile(source, generatedContent(64 * KiB));
-    await writeFile(path.join(dirs.torrents, 'stuck.torrent'), await createTorrent(source, { announce: `http://127.0.0.1:${closedPort}/announce`, pieceLength: 16 * KiB }));
+    await writeFile(path.join(dirs.torrents, 'stuck.torrent'), await createTorrent(source, { announce: first, announceList: [[first], [second]], pieceLength: 16 * KiB }));
     await writeFile(path.join(dirs.torrents, 'broken.torrent'), 'd8:announce3:abc4:infod4:name');
     const stuck = startPeer([...folderArgs(dirs), '--workers', '1'], await freePort());
     peers.running.push(stuck);
@@ -149,12 +155,23 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
 
     const reason = page.locator('.swarm[data-role=leecher] .head .reason');
     await reason.waitFor({ timeout: 15_000 });
-    expect(await reason.innerText()).toMatch(new RegExp(`^no peers: the tracker failed( \\d+ times)?: cannot reach tracker: .*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}`));
+    // The first error in the torrent's order: the first tier's.
+    expect(await reason.innerText()).toMatch(new RegExp(`^no peers: every tracker failed(, \\d+ rounds in a row)?: cannot reach tracker: .*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}`));
     expect(await page.locator('#skipped li').allInnerTexts()).toEqual([expect.stringMatching(/^broken\.torrent: not a \.torrent file \(/)]);
 
     await page.locator('.swarm summary').first().click();
+    expect(await page.locator('.swarm summary').first().innerText()).toBe('trackers, peers and known peers');
     expect(await page.locator('.swarm .none').allInnerTexts()).toEqual(['no peer connected', 'no peer known']);
-    expect(await page.locator('table').count()).toBe(0);
+    // The one table: the trackers, each failing with its own error.
+    expect(await page.locator('table').count()).toBe(1);
+    const rows = page.locator('.swarm table.trackers tbody tr');
+    expect(await rows.count()).toBe(2);
+    for (const [i, [url, port]] of ([[first, closedPort], [second, otherClosedPort]] as const).entries()) {
+      const [shownUrl, tier, status, seeders, leechers] = await rows.nth(i).locator('td').allInnerTexts();
+      expect([shownUrl, tier, seeders, leechers]).toEqual([url, String(i + 1), '', '']);
+      expect(status).toMatch(new RegExp(`^failed: cannot reach tracker: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+    }
+    expect(await page.locator('table:not(:has(tbody tr))').count()).toBe(0);
     expect(await page.locator('ul:not(:has(li))').count()).toBe(0);
     expect(errors).toEqual([]);
   }, 60_000);
@@ -166,6 +183,10 @@ describeUnlessMissing(existsSync(CHROMIUM) ? [] : ['chromium'], ['chromium'], 't
     expect(await page.locator('#skipped *').count()).toBe(0);
     expect(await page.locator('.swarm .reason').count()).toBe(0);
     expect(await page.locator('table:not(:has(tbody tr))').count()).toBe(0);
+    // The announcer's own URL: its one tracker is this peer.
+    await page.locator('.swarm summary').first().click();
+    const [url, tier, status] = await page.locator('.swarm table.trackers tbody tr').first().locator('td').allInnerTexts();
+    expect([url, tier, status]).toEqual([`http://127.0.0.1:${peers.seeder.port}/announce`, '1', 'this peer']);
   }, 30_000);
 
   test('a swarm named like an HTML tag shows as text and runs nothing', async () => {

@@ -1,7 +1,8 @@
 /**
  * The Announcer over BEP 12 tiers, with fake trackers (no sockets): the next tracker when one
- * fails or stays silent, the one that answered tried first next time, the events each tracker
- * gets, a late answer, our own URL listed as "self", and the scrapes shown per tracker.
+ * fails or stays silent, the one that answered tried first next time, a tracker that failed
+ * skipped until its back-off is over, the events each tracker gets, a late answer, our own URL
+ * listed as "self", and the scrapes shown per tracker.
  */
 import { Announcer, trackerProtocolFor, type AnnouncerOptions, type TrackerEntry } from '../../src/main/tracker/announce-client.js';
 import { AnnounceError, type AnnounceParams, type AnnounceResult, type TrackerProtocol } from '../../src/main/tracker/tracker-protocol.js';
@@ -140,6 +141,64 @@ describe('Announcer over tiers', () => {
     expect(a.status()).toMatchObject({ state: 'failing', lastError: 'y refuses (y, the last of 2 trackers tried)' });
     expect(failures.slice(0, 2)).toEqual([1, 2]);
     expect(x.events.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a silent tracker of the first tier is skipped by the event=completed round: it goes to the next tier at once', async () => {
+    const [dead, live] = [new FakeTracker('dead'), new FakeTracker('live')];
+    dead.behaviour = 'silent';
+    const { a } = make([dead, live], [['dead'], ['live']], { silentMs: 300, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    a.start();
+    await waitFor(() => a.status().state === 'ok', 'the first round');
+    a.completed();
+    await waitFor(() => live.events.includes('completed'), 'event=completed at the second tier');
+    // The dead tracker was not asked again: no silence to wait through before the second tier.
+    expect(dead.events).toEqual(['started']);
+    expect(live.events).toEqual(['started', 'completed']);
+  });
+
+  test('a failed tracker is tried again in its place once its back-off is over, and used again when it answers', async () => {
+    const [first, second] = [new FakeTracker('first'), new FakeTracker('second')];
+    first.behaviour = 'fail';
+    const { a } = make([first, second], [['first'], ['second']], { minIntervalMs: 0, retryBaseMs: 150, retryMaxMs: 150 });
+    a.start();
+    await waitFor(() => a.status().state === 'ok', 'the first round');
+    const failedAt = Date.now();
+    // Within its back-off, the completed round skips it.
+    a.completed();
+    await waitFor(() => second.events.includes('completed'), 'event=completed');
+    expect(first.events).toEqual(['started']);
+    first.behaviour = 'ok';
+    // After it, the next round (the interval the fake asks for is long: the test starts it) tries it first again.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, failedAt + 160 - Date.now())));
+    a.completed();
+    await waitFor(() => first.events.length === 2, 'the first tracker tried again');
+    await waitFor(() => a.status().url === 'first', 'the first tracker in use again');
+    // It never recorded us (it refused the first), so it gets a started.
+    expect(first.events).toEqual(['started', 'started']);
+    expect(statuses(a)).toEqual({ first: 'working', second: 'working' });
+  });
+
+  test('when every tracker is in back-off, a round waits for the earliest retry time instead of spinning', async () => {
+    const [x, y] = [new FakeTracker('x'), new FakeTracker('y')];
+    x.behaviour = 'fail';
+    y.behaviour = 'fail';
+    const retries: number[] = [];
+    const { a } = make([x, y], [['x'], ['y']], { retryBaseMs: 300, retryMaxMs: 300, onFailure: (f) => retries.push(f.retryInMs) });
+    a.start();
+    await waitFor(() => a.status().failures === 1, 'the first round to fail');
+    const failedAt = Date.now();
+    expect(retries[0]).toBeGreaterThanOrEqual(299);
+    // A completed round asked for now finds nobody out of back-off: nothing is sent, it waits.
+    a.completed();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([x.events.length, y.events.length]).toEqual([1, 1]);
+    expect(a.status()).toMatchObject({ state: 'failing', failures: 1 });
+    expect(a.status().nextAnnounceAt).toBeGreaterThanOrEqual(failedAt + 200);
+    x.behaviour = 'ok';
+    await waitFor(() => x.events.length === 2, 'the retry', 2_000);
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(200);
+    expect(x.events).toEqual(['started', 'started']);
+    await waitFor(() => a.status().state === 'ok', 'the round to succeed');
   });
 
   test('event=stopped goes to every tracker that got a started, not to those never reached', async () => {

@@ -8,7 +8,7 @@ import { defaultSettings, type Settings } from '../../io/settings.js';
 import { httpTracker } from './http-tracker-client.js';
 import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceStats, type TrackerProtocol } from './tracker-protocol.js';
 import type { PeerAddress } from './tracker-responses.js';
-import { TrackerTiers } from './tracker-tiers.js';
+import { TrackerTiers, type TrackerPosition } from './tracker-tiers.js';
 import { udpTracker, type UdpTransport } from './udp-tracker-client.js';
 
 export { AnnounceError } from './tracker-protocol.js';
@@ -84,6 +84,8 @@ export interface AnnouncerOptions {
   onFailure?: (failure: AnnounceFailure) => void;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Longest time one failed tracker is skipped by later rounds (settings.trackerRetryMaxMs). */
+  trackerRetryMaxMs?: number;
   /** Floor for the tracker's interval, so that a tracker asking for 0 s is not hammered. */
   minIntervalMs?: number;
   /** Bound on one HTTP announce. */
@@ -149,9 +151,9 @@ export function trackerProtocolFor(
 /**
  * Announces a swarm to its trackers: event=started at once, then every interval the tracker in
  * use asks for; event=completed when the download completes; event=stopped on stop() to every
- * tracker that got a started. Each round tries the trackers tier by tier (BEP 12); a round in
- * which every tracker failed is retried with exponential back-off and shown in status(); it is
- * never fatal.
+ * tracker that got a started. Each round tries the trackers tier by tier (BEP 12), skipping those
+ * in back-off after a failure (tracker-tiers.ts); a round in which every tracker failed is retried
+ * with exponential back-off and shown in status(); it is never fatal.
  */
 export class Announcer {
   private state: TrackerState = 'idle';
@@ -214,7 +216,7 @@ export class Announcer {
         tierIndexes.push(tier);
       }
     });
-    this.tiers = new TrackerTiers(announced, options.random, tierIndexes);
+    this.tiers = new TrackerTiers(announced, { random: options.random, tierIndexes, retryBaseMs: this.retryBaseMs, retryMaxMs: options.trackerRetryMaxMs ?? this.settings.trackerRetryMaxMs });
   }
 
   /** Whether there is any tracker to announce to (every tracker may be this peer itself). */
@@ -299,30 +301,39 @@ export class Announcer {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     const delay = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
-    this.nextAnnounceAt = Date.now() + delay;
-    this.timer = setTimeout(() => this.announce(), delay);
+    const dueAt = Date.now() + delay;
+    this.nextAnnounceAt = dueAt;
+    this.timer = setTimeout(() => this.announce(dueAt), delay);
     // A pending re-announce is no reason for the process to stay alive.
     this.timer.unref();
   }
 
-  private announce(): void {
+  /** A round now; `dueAt` is when its timer was due (the back-offs it waited for are over then, even if the timer fired a little early). */
+  private announce(dueAt?: number): void {
     // Called directly too (start, completed): a pending re-announce must not fire after it.
     clearTimeout(this.timer);
     this.timer = undefined;
     this.nextAnnounceAt = undefined;
     if (this.stopping || this.round) return;
-    this.round = this.runRound().finally(() => {
+    this.round = this.runRound(dueAt).finally(() => {
       this.round = undefined;
       this.scrapeDue();
     });
   }
 
-  /** One round: the trackers in BEP 12 order until one answers. */
-  private async runRound(): Promise<void> {
+  /** One round: the trackers in BEP 12 order, less those in back-off, until one answers. */
+  private async runRound(dueAt = 0): Promise<void> {
+    const now = Math.max(Date.now(), dueAt);
+    const round = this.tiers.startRound(now, this.silentMs);
+    if (!round.current) {
+      // Every tracker is in back-off: the round waits for the first to come out of it.
+      const at = this.tiers.nextTryAt(now);
+      if (at !== undefined) this.schedule(at - now);
+      return;
+    }
     this.state = 'announcing';
-    const round = this.tiers.startRound(Date.now(), this.silentMs);
     let last: { url: string; error: string } | undefined;
-    for (let position = round.current; position; position = round.failed(Date.now())) {
+    for (let position: TrackerPosition | undefined = round.current; position; position = round.failed(Date.now())) {
       const tracker = this.byUrl.get(position.url)!;
       const outcome = await this.tryTracker(tracker, round.silentAt);
       if (this.stopping) return;
@@ -334,10 +345,17 @@ export class Announcer {
     }
     if (!last) return;
     this.failures++;
-    const several = this.tiers.size > 1;
-    this.lastError = several ? `${last.error} (${last.url}, the last of ${this.tiers.size} trackers tried)` : last.error;
+    const size = this.tiers.size;
+    this.lastError =
+      round.tried < size
+        ? `${last.error} (${last.url}; ${round.tried} of ${size} trackers tried, the others in back-off after failing)`
+        : size > 1
+          ? `${last.error} (${last.url}, the last of ${size} trackers tried)`
+          : last.error;
     this.state = 'failing';
-    const delay = Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs);
+    // Not before the trackers of this round are out of their back-off: the next round tries them all again.
+    const failedAt = Date.now();
+    const delay = Math.max(Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs), (round.retryAt ?? failedAt) - failedAt);
     this.reportFailure({ url: last.url, reason: this.lastError, failures: this.failures, retryInMs: delay });
     this.schedule(delay);
   }

@@ -8,7 +8,17 @@
  * moved to the front of its tier, so the next round starts with it. A tracker that fails, or stays
  * silent for `silentMs` (settings.trackerSilentMs), hands the round to the next one; a round in
  * which every tracker failed is over, and the caller retries it later.
+ *
+ * Each tracker keeps its own back-off, as libtorrent does: one that failed (an error, or silence
+ * past `silentMs`) is skipped by the rounds that start before its retry time, `retryBaseMs` *
+ * 2^(failures - 1) after its last failure, at most `retryMaxMs` (settings.announceRetryBaseMs and
+ * announceRetryMaxMs). So a known-dead tracker in the first tier does not cost every round
+ * `silentMs` (the event=completed round above all); once its time has come it is tried again in
+ * its place, and an answer (even a late one) clears its back-off. When every tracker is in
+ * back-off, no round can start before `nextTryAt`: the earliest retry time.
  */
+import { isIP } from 'node:net';
+import { defaultSettings } from '../../io/settings.js';
 
 /** One tracker's place: its URL and the index of its tier in the torrent (0 is the first). */
 export interface TrackerPosition {
@@ -37,6 +47,25 @@ export function allTrackerUrls(announce: string | undefined, announceList: reado
   return [...new Set([...(announce !== undefined ? [announce] : []), ...announceList.flat()])];
 }
 
+/**
+ * The trackers of a torrent that are named by an IP address rather than a host name, in
+ * allTrackerUrls' order (`announce`, then `announce-list` tier by tier; http, https and udp
+ * alike), each once, with its port (the scheme's default when the URL has none; udp:// has none,
+ * and 80 stands in: the route to a host does not depend on it).
+ */
+export function trackerIpAddresses(announce: string | undefined, announceList: readonly (readonly string[])[]): { host: string; port: number }[] {
+  const found: { host: string; port: number }[] = [];
+  for (const text of allTrackerUrls(announce, announceList)) {
+    if (!URL.canParse(text)) continue;
+    const url = new URL(text);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) === 0) continue;
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    if (!found.some((known) => known.host === host && known.port === port)) found.push({ host, port });
+  }
+  return found;
+}
+
 /** Fisher-Yates, with `random` in [0, 1) so that tests can give their own. */
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -47,24 +76,45 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
+export interface TrackerTiersOptions {
+  /** Shuffles each tier once (BEP 12); values in [0, 1), Math.random by default. */
+  random?: () => number;
+  /** The tier number to show for each tier (when some tiers were left out); by default 0, 1, 2... */
+  tierIndexes?: readonly number[];
+  /** A tracker's first back-off after a failure, doubled at each failure in a row (settings.announceRetryBaseMs). */
+  retryBaseMs?: number;
+  /** Its longest back-off (settings.announceRetryMaxMs). */
+  retryMaxMs?: number;
+}
+
+/** A tracker in back-off: its failures in a row and when a round may try it again. */
+interface BackOff {
+  failures: number;
+  retryAt: number;
+}
+
 export class TrackerTiers {
   /** The tiers in the order they are tried now: shuffled once, then reordered by promote(). */
   private readonly order: string[][];
   /** Each URL's tier index in the torrent. */
   private readonly tierOf = new Map<string, number>();
+  /** The trackers whose last try failed. */
+  private readonly backOff = new Map<string, BackOff>();
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
 
-  /**
-   * `tiers` as the torrent lists them (see torrentTiers). `tierIndexes`, when given, are the tier
-   * numbers to show for each (when some tiers were left out); by default 0, 1, 2...
-   */
-  constructor(tiers: readonly (readonly string[])[], random: () => number = Math.random, tierIndexes?: readonly number[]) {
+  /** `tiers` as the torrent lists them (see torrentTiers). */
+  constructor(tiers: readonly (readonly string[])[], options: TrackerTiersOptions = {}) {
+    const random = options.random ?? Math.random;
+    this.retryBaseMs = options.retryBaseMs ?? defaultSettings.announceRetryBaseMs;
+    this.retryMaxMs = options.retryMaxMs ?? defaultSettings.announceRetryMaxMs;
     this.order = tiers.map((tier) => shuffled(tier, random));
     this.order.forEach((tier, i) => {
-      for (const url of tier) this.tierOf.set(url, tierIndexes?.[i] ?? i);
+      for (const url of tier) this.tierOf.set(url, options.tierIndexes?.[i] ?? i);
     });
   }
 
-  /** Every tracker, in the order a round tries them. */
+  /** Every tracker, in the order a round tries them (those in back-off included). */
   list(): TrackerPosition[] {
     return this.order.flatMap((tier) => tier.map((url) => ({ url, tier: this.tierOf.get(url)! })));
   }
@@ -77,30 +127,67 @@ export class TrackerTiers {
     return this.tierOf.get(url);
   }
 
-  /** A tracker answered: it goes to the front of its tier (BEP 12). */
+  /** A tracker answered (in a round or late): it goes to the front of its tier (BEP 12), and its back-off ends. */
   promote(url: string): void {
+    this.backOff.delete(url);
     for (const tier of this.order) {
       const at = tier.indexOf(url);
       if (at > 0) tier.unshift(...tier.splice(at, 1));
     }
   }
 
-  /** A new announce round, starting at `now`, over the order as it is now. */
+  /** A tracker failed (an error, or silence past the limit) at `now`: in back-off until the returned time. */
+  failed(url: string, now: number): number {
+    if (!this.tierOf.has(url)) return now;
+    const failures = (this.backOff.get(url)?.failures ?? 0) + 1;
+    const retryAt = now + Math.min(this.retryBaseMs * 2 ** (failures - 1), this.retryMaxMs);
+    this.backOff.set(url, { failures, retryAt });
+    return retryAt;
+  }
+
+  /** Whether a round starting at `now` skips the tracker: it failed, and its retry time has not come. */
+  inBackOff(url: string, now: number): boolean {
+    const backOff = this.backOff.get(url);
+    return backOff !== undefined && now < backOff.retryAt;
+  }
+
+  /** The tracker's failures in a row, 0 once it answers. */
+  failuresOf(url: string): number {
+    return this.backOff.get(url)?.failures ?? 0;
+  }
+
+  /** When a round can try a tracker: `now` when one is not in back-off, else the earliest retry time; undefined without trackers. */
+  nextTryAt(now: number): number | undefined {
+    let earliest: number | undefined;
+    for (const url of this.tierOf.keys()) {
+      const backOff = this.backOff.get(url);
+      if (backOff === undefined || now >= backOff.retryAt) return now;
+      earliest = Math.min(earliest ?? Infinity, backOff.retryAt);
+    }
+    return earliest;
+  }
+
+  /**
+   * A new announce round, starting at `now`, over the order as it is now less the trackers in
+   * back-off at `now` (a round over none is over at once: see nextTryAt).
+   */
   startRound(now: number, silentMs: number): TierRound {
-    return new TierRound(this, this.list(), now, silentMs);
+    return new TierRound(this, this.list().filter((position) => !this.inBackOff(position.url, now)), now, silentMs);
   }
 }
 
 /**
  * One announce round: which tracker is being tried, since when, and which comes next. The caller
  * starts an announce to `current`, and tells the round how it went: `succeeded` (the tracker is
- * promoted and the round is over), `failed` (the next tracker, or none when the round failed),
- * or, when `isSilent(now)`, `failed` too: silence past the limit counts as a failure.
+ * promoted and the round is over), `failed` (the tracker goes into back-off; the next tracker, or
+ * none when the round failed), or, when `isSilent(now)`, `failed` too: silence past the limit
+ * counts as a failure.
  */
 export class TierRound {
   private index = 0;
   private triedAt: number;
   private over = false;
+  private latestRetryAt?: number;
 
   constructor(
     private readonly tiers: TrackerTiers,
@@ -109,6 +196,7 @@ export class TierRound {
     private readonly silentMs: number,
   ) {
     this.triedAt = now;
+    this.over = sequence.length === 0;
   }
 
   /** The tracker to try now; undefined once the round is over (a success, or all failed). */
@@ -130,6 +218,11 @@ export class TierRound {
     return !this.over && now >= this.silentAt;
   }
 
+  /** When every tracker that failed in this round may be tried again: where a failed round's retry belongs. Undefined while none failed. */
+  get retryAt(): number | undefined {
+    return this.latestRetryAt;
+  }
+
   /** The current tracker answered: promoted in its tier, and the round is over. */
   succeeded(): TrackerPosition | undefined {
     const current = this.current;
@@ -138,9 +231,12 @@ export class TierRound {
     return current;
   }
 
-  /** The current tracker failed (or was silent too long): the next one to try, or undefined when every one failed. */
+  /** The current tracker failed (or was silent too long): it goes into back-off; the next one to try, or undefined when every one failed. */
   failed(now: number): TrackerPosition | undefined {
-    if (this.over) return undefined;
+    const current = this.current;
+    if (!current) return undefined;
+    const retryAt = this.tiers.failed(current.url, now);
+    this.latestRetryAt = Math.max(this.latestRetryAt ?? retryAt, retryAt);
     this.index++;
     this.triedAt = now;
     if (this.index >= this.sequence.length) this.over = true;

@@ -1,9 +1,10 @@
 /**
  * The dashboard served at `GET /` on the peer's port: one self-contained HTML page (inline CSS
  * and script, no external assets, no build step) that reads `/status` every second and shows
- * the swarms, their roles, progress, rates, peers and known peers, why a stuck swarm is stuck
- * (stall-reason.ts), and the .torrent files skipped with their reasons. A list or table with
- * nothing in it is not drawn: a short sentence says so instead.
+ * the swarms, their roles, progress, rates, trackers (each with its tier, status, error and
+ * counts), peers and known peers, why a stuck swarm is stuck (stall-reason.ts), and the .torrent
+ * files skipped with their reasons. A list or table with nothing in it is not drawn: a short
+ * sentence says so instead, or, for a torrent without trackers, nothing.
  *
  * Everything in the status document may come from strangers (a swarm's name is whatever the
  * .torrent says), so the script only ever puts it in the page as text (textContent, never
@@ -41,6 +42,7 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: .
 th, td { text-align: left; padding: .1rem .8rem .1rem 0; }
 th { font-weight: 500; color: var(--muted); }
 ul.known { columns: 14rem; margin: .3rem 0; padding-left: 1.2rem; }
+table.trackers td:first-child, table.trackers td:nth-child(3) { overflow-wrap: anywhere; }
 `;
 
 /**
@@ -64,10 +66,26 @@ function el(tag, className, ...children) {
 }
 
 /** A table of the rows; when there are none, the sentence given instead (no empty table with headers). */
-function table(headers, rows, none) {
+function table(headers, rows, none, className) {
   if (rows.length === 0) return el('p', 'numbers none', none);
   const head = el('tr', '', ...headers.map((h) => el('th', '', h)));
-  return el('table', '', el('thead', '', head), el('tbody', '', ...rows.map((row) => el('tr', '', ...row.map((cell) => el('td', '', cell))))));
+  return el('table', className || '', el('thead', '', head), el('tbody', '', ...rows.map((row) => el('tr', '', ...row.map((cell) => el('td', '', cell))))));
+}
+
+const TRACKER_STATUS = { working: 'working', error: 'failed', updating: 'announcing', idle: 'not asked yet', self: 'this peer' };
+
+/** Every tracker of the torrent (BEP 12 tiers, numbered from 1 as the torrent command does); nothing for a torrent without any. */
+function trackersView(swarm) {
+  const trackers = swarm.trackers || [];
+  if (trackers.length === 0) {
+    // A status document without the list: its one tracker.
+    const t = swarm.tracker;
+    return t ? el('p', 'numbers', 'tracker ' + t.url + ': ' + t.state + (t.lastError ? ' (' + t.lastError + ')' : '')) : '';
+  }
+  const count = (n) => (typeof n === 'number' ? String(n) : '');
+  return table(['tracker', 'tier', 'status', 'seeders', 'leechers'], trackers.map((t) => [
+    t.url, String(t.tier + 1), (TRACKER_STATUS[t.status] || t.status) + (t.error ? ': ' + t.error : ''), count(t.seeders), count(t.leechers),
+  ]), '', 'trackers');
 }
 
 function progressOf(swarm) {
@@ -97,8 +115,8 @@ function swarmView(swarm) {
     p.address, formatRate(p.downloadRate || 0), formatRate(p.uploadRate || 0), formatBytes(p.downloaded), formatBytes(p.uploaded),
   ]), 'no peer connected');
   const known = swarm.known.length ? el('ul', 'known', ...swarm.known.map((address) => el('li', '', address))) : el('p', 'numbers none', 'no peer known');
-  const tracker = swarm.tracker ? el('p', 'numbers', 'tracker ' + swarm.tracker.url + ': ' + swarm.tracker.state + (swarm.tracker.lastError ? ' (' + swarm.tracker.lastError + ')' : '')) : '';
-  const details = el('details', '', el('summary', '', 'peers and known peers'), tracker, peers, swarm.known.length ? el('div', 'numbers', 'known peers') : '', known);
+  const trackers = trackersView(swarm);
+  const details = el('details', '', el('summary', '', (trackers ? 'trackers, ' : '') + 'peers and known peers'), trackers, peers, swarm.known.length ? el('div', 'numbers', 'known peers') : '', known);
   details.open = openDetails.has(swarm.infoHash);
   details.addEventListener('toggle', () => details.open ? openDetails.add(swarm.infoHash) : openDetails.delete(swarm.infoHash));
   const section = el('section', 'swarm', head, bar, el('div', 'numbers', 'downloaded ' + formatBytes(swarm.downloaded) + ', uploaded ' + formatBytes(swarm.uploaded)), details);

@@ -2,19 +2,34 @@
  * Why a swarm is stuck, in a few words, from its /status entry alone: what the dashboard's
  * summary line of a swarm says when nothing moves. Self-contained (no imports, no outside
  * constants), like units.ts: the dashboard page embeds its source text in its script.
+ *
+ * The trackers are judged from the `trackers` list (every tracker of the torrent, BEP 12) when it
+ * names one we announce to: they all failed when every one of them (this peer's own URL aside)
+ * shows `error`, and the reason quotes the first error in the torrent's order. Without a list (a
+ * status document of before it), from `tracker`, the announcing as a whole.
  */
 import type { SwarmStatus } from '../swarm/swarm-status.js';
 
-/** The part of a swarm's status the reason is read from. */
-export type StallStatus = Pick<SwarmStatus, 'role' | 'announcer' | 'left' | 'downloadRate' | 'peers' | 'known' | 'banned' | 'tracker'>;
+/** The part of a swarm's status the reason is read from (`trackers` may be missing from an older document). */
+export type StallStatus = Pick<SwarmStatus, 'role' | 'announcer' | 'left' | 'downloadRate' | 'peers' | 'known' | 'banned' | 'tracker'> &
+  Partial<Pick<SwarmStatus, 'trackers'>>;
 
 /** Why the swarm is stuck, or '' when it is not (downloading, or a seeder that can be found). */
 export function stallReason(swarm: StallStatus): string {
   const tracker = swarm.tracker;
-  const trackerFailing = tracker !== undefined && tracker.state === 'failing';
-  const trackerWhy = trackerFailing
-    ? 'the tracker failed' + (tracker.failures > 1 ? ' ' + tracker.failures + ' times' : '') + (tracker.lastError ? ': ' + tracker.lastError : '')
-    : '';
+  const others = (swarm.trackers || []).filter((t) => t.status !== 'self');
+  const rounds = tracker !== undefined && tracker.failures > 1 ? tracker.failures : 0;
+  let trackerWhy = '';
+  if (others.length > 0) {
+    if (others.every((t) => t.status === 'error')) {
+      const firstError = others.find((t) => t.error)?.error;
+      const failed = others.length === 1 ? 'the tracker failed' + (rounds ? ' ' + rounds + ' times' : '') : 'every tracker failed' + (rounds ? ', ' + rounds + ' rounds in a row' : '');
+      trackerWhy = failed + (firstError ? ': ' + firstError : '');
+    }
+  } else if (tracker !== undefined && tracker.state === 'failing') {
+    trackerWhy = 'the tracker failed' + (rounds ? ' ' + rounds + ' times' : '') + (tracker.lastError ? ': ' + tracker.lastError : '');
+  }
+  const trackerFailing = trackerWhy !== '';
   const leeching = swarm.role !== 'seeder' && swarm.left > 0;
   if (swarm.peers.length > 0) {
     if (!leeching || swarm.downloadRate > 0) return '';
