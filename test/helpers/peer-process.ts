@@ -138,18 +138,37 @@ export function digest(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
-/** Runs any program to completion (killed after `timeoutMs`) and collects its output. */
-export function runProgram(file: string, args: string[], timeoutMs: number, cwd = PROJECT_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** What a program run to completion said, and how it ended. */
+export interface ProgramResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs any program to completion (killed after `timeoutMs`) and collects its output; `env`
+ * replaces the environment when given. Rejects only when the program cannot be started.
+ */
+export function runProgram(file: string, args: string[], timeoutMs: number, cwd = PROJECT_ROOT, env?: NodeJS.ProcessEnv): Promise<ProgramResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Throws with the program's output unless it exited 0. */
+export function expectSuccess(result: ProgramResult, what: string): void {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }

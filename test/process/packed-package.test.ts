@@ -5,20 +5,13 @@
  * install fetches piscina and undici (from npm's cache when it has them) and must not need a
  * compiler: the tarball ships compiled code, and npm runs no `prepare` for a tarball.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setAnnounce } from '../../src/io/torrent-maker.js';
 import { runMarkerFile } from '../../src/io/run-marker.js';
-import { AGE_TORRENT, AGE_TXT, freePort, PROJECT_ROOT } from '../helpers/peer-process.js';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { AGE_TORRENT, AGE_TXT, expectSuccess, freePort, PROJECT_ROOT, runProgram, type ProgramResult } from '../helpers/peer-process.js';
 
 /**
  * Without jest's NODE_OPTIONS, and without the node_modules/.bin folders that `npm test` puts on
@@ -34,25 +27,9 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs a program to completion in `cwd` (killed after `timeoutMs`) and collects its output. */
-function run(file: string, args: string[], cwd: string, timeoutMs: number): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnvironment() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectSuccess(result: Result, what: string): void {
-  if (result.code !== 0) throw new Error(`${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+/** Runs a program to completion in `cwd` (killed after `timeoutMs`), in the clean environment. */
+function run(file: string, args: string[], cwd: string, timeoutMs: number): Promise<ProgramResult> {
+  return runProgram(file, args, timeoutMs, cwd, cleanEnvironment());
 }
 
 interface PackReport {

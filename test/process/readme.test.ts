@@ -17,7 +17,7 @@ import { PEER_OPTIONS } from '../../src/main/cli/options.js';
 import type { StatusDocument } from '../../src/main/session.js';
 import { InProcessSwarm } from '../helpers/in-process-peer.js';
 import { fencesOf, shellCommandsOf, SHELL_LANGUAGES } from '../helpers/markdown-fences.js';
-import { AGE_TORRENT, AGE_TXT, copyInto, digest, fileDigest, freePort, httpGet, PeerProcess, PROJECT_ROOT } from '../helpers/peer-process.js';
+import { AGE_TORRENT, AGE_TXT, copyInto, digest, expectSuccess, fileDigest, freePort, httpGet, PeerProcess, PROJECT_ROOT, runProgram, type ProgramResult } from '../helpers/peer-process.js';
 
 const README = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
@@ -87,31 +87,9 @@ function userEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command line with bash in the project folder, as a user would type it there. */
-function runShell(command: string, timeoutMs = 30_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: userEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectSuccess(result: Result, command: string): void {
-  if (result.code !== 0) throw new Error(`\`${command}\` exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+function runShell(command: string, timeoutMs = 30_000): Promise<ProgramResult> {
+  return runProgram('bash', ['-c', command], timeoutMs, PROJECT_ROOT, userEnvironment());
 }
 
 /** A command with the README's fixed ports and folders replaced by free and temporary ones. */
