@@ -7,13 +7,8 @@
 import dgram from 'node:dgram';
 import { request } from 'undici';
 import { asBytes, decodeBencode, isDict } from '../../src/io/bencode.js';
-import {
-  decodeResponse,
-  encodeRequest,
-  type UdpAnnounceRequest,
-  type UdpTrackerRequest,
-  type UdpTrackerResponse,
-} from '../../src/main/tracker/udp-tracker-codec.js';
+import { decodeResponse, encodeRequest } from '../../src/main/tracker/udp-tracker-codec.js';
+import type { UdpAnnounceRequest, UdpTrackerRequest, UdpTrackerResponse } from '../../src/main/tracker/udp-tracker-packets.js';
 import { decodeCompactPeers } from '../../src/main/tracker/tracker-responses.js';
 import { generatedContent, InProcessSwarm } from '../helpers/in-process-peer.js';
 

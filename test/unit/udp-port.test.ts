@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import { createLogger } from '../../src/main/logger.js';
 import { classifyPacket, UdpPort } from '../../src/main/net/udp-port.js';
 import { StartupError } from '../../src/main/startup-error.js';
-import { encodeRequest, encodeResponse, PROTOCOL_ID } from '../../src/main/tracker/udp-tracker-codec.js';
+import { encodeRequest, encodeResponse } from '../../src/main/tracker/udp-tracker-codec.js';
+import { PROTOCOL_ID } from '../../src/main/tracker/udp-tracker-packets.js';
 import { defaultSettings } from '../../src/io/settings.js';
 
 const quiet = createLogger('quiet', () => undefined);

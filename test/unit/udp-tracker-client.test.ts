@@ -7,13 +7,8 @@ import { defaultSettings } from '../../src/io/settings.js';
 import type { UdpSource } from '../../src/main/net/udp-port.js';
 import { AnnounceError, type AnnounceParams } from '../../src/main/tracker/tracker-protocol.js';
 import { UdpTrackerClient, type UdpTransport } from '../../src/main/tracker/udp-tracker-client.js';
-import {
-  decodeRequest,
-  encodeResponse,
-  type AddressFamily,
-  type UdpTrackerRequest,
-  type UdpTrackerResponse,
-} from '../../src/main/tracker/udp-tracker-codec.js';
+import { decodeRequest, encodeResponse } from '../../src/main/tracker/udp-tracker-codec.js';
+import type { AddressFamily, UdpTrackerRequest, UdpTrackerResponse } from '../../src/main/tracker/udp-tracker-packets.js';
 
 const HASH = Buffer.alloc(20, 0xab);
 const PEER_ID = Buffer.from('-SH0100-abcdefghijkl', 'latin1');

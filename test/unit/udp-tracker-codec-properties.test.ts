@@ -5,18 +5,15 @@
  * packet cut short or with its action changed is refused with a reason.
  */
 import fc from 'fast-check';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../src/main/tracker/udp-tracker-codec.js';
 import {
-  decodeRequest,
-  decodeResponse,
-  encodeRequest,
-  encodeResponse,
   MAX_SCRAPE_INFO_HASHES,
   UDP_EVENTS,
   type AddressFamily,
   type Decoded,
   type UdpTrackerRequest,
   type UdpTrackerResponse,
-} from '../../src/main/tracker/udp-tracker-codec.js';
+} from '../../src/main/tracker/udp-tracker-packets.js';
 import { mutated, propertyRuns, randomBytes } from '../helpers/property.js';
 
 const id20 = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b));

@@ -2,23 +2,17 @@
  * The UDP tracker codec against BEP 15's tables, byte by byte: every packet built here by hand
  * at the offsets and sizes the BEP gives, independently of the encoder, then read and written.
  */
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, responseTransactionId } from '../../src/main/tracker/udp-tracker-codec.js';
 import {
-  decodeOptions,
-  decodeRequest,
-  decodeResponse,
-  encodeOptions,
-  encodeRequest,
-  encodeResponse,
   MAX_SCRAPE_INFO_HASHES,
   PACKET_LENGTHS,
-  parseUdpTrackerUrl,
   PROTOCOL_ID,
-  responseTransactionId,
   type Decoded,
   type UdpAnnounceRequest,
   type UdpTrackerRequest,
   type UdpTrackerResponse,
-} from '../../src/main/tracker/udp-tracker-codec.js';
+} from '../../src/main/tracker/udp-tracker-packets.js';
+import { decodeOptions, encodeOptions, parseUdpTrackerUrl } from '../../src/main/tracker/udp-tracker-url.js';
 
 const HASH = Buffer.from('aa'.repeat(20), 'hex');
 const PEER_ID = Buffer.from('-XX0100-abcdefghijkl', 'latin1');

@@ -5,13 +5,8 @@
  */
 import { parseAnnounceRequest, parseQueryString, isTrackerFailure, type AnnounceRequest } from '../../src/main/tracker/tracker-query.js';
 import { TrackerRegistry, type AnnounceReply } from '../../src/main/tracker/tracker-registry.js';
-import {
-  decodeResponse,
-  encodeRequest,
-  type UdpAnnounceRequest,
-  type UdpAnnounceResponse,
-  type UdpTrackerResponse,
-} from '../../src/main/tracker/udp-tracker-codec.js';
+import { decodeResponse, encodeRequest } from '../../src/main/tracker/udp-tracker-codec.js';
+import type { UdpAnnounceRequest, UdpAnnounceResponse, UdpTrackerResponse } from '../../src/main/tracker/udp-tracker-packets.js';
 import { selfAddressFor, UdpTrackerServer } from '../../src/main/tracker/udp-tracker-server.js';
 import { CONNECTION_ID_MARK, type UdpSource } from '../../src/main/net/udp-port.js';
 import { defaultSettings } from '../../src/io/settings.js';

@@ -20,7 +20,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Settings } from '../../io/settings.js';
 import type { Logger } from '../logger.js';
 import { StartupError } from '../startup-error.js';
-import { PROTOCOL_ID, responseTransactionId, type AddressFamily } from '../tracker/udp-tracker-codec.js';
+import { responseTransactionId } from '../tracker/udp-tracker-codec.js';
+import { PROTOCOL_ID, type AddressFamily } from '../tracker/udp-tracker-packets.js';
 
 /** Where a datagram came from; an IPv4 peer on a dual-stack socket is given as IPv4. */
 export interface UdpSource {

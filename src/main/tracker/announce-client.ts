@@ -5,60 +5,20 @@
  * scrapes them (BEP 48, BEP 15) now and then for /status.
  */
 import { defaultSettings, type Settings } from '../../io/settings.js';
+import type { AnnounceFailure, TrackerEntry, TrackerState, TrackerStatus } from './announce-status.js';
 import { httpTracker } from './http-tracker-client.js';
 import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceStats, type TrackerProtocol } from './tracker-protocol.js';
+import { trackerEntry, trackerRecords, type Attempt, type Outcome, type TrackerRecord } from './tracker-records.js';
 import type { PeerAddress } from './tracker-responses.js';
+import { TrackerScrapes } from './tracker-scrapes.js';
 import { TrackerTiers, type TrackerPosition } from './tracker-tiers.js';
 import { udpTracker, type UdpTransport } from './udp-tracker-client.js';
 
 export { AnnounceError } from './tracker-protocol.js';
-export type { AnnounceErrorKind, AnnounceParams, AnnounceResult, AnnounceStats, ScrapeCounts, TrackerProtocol } from './tracker-protocol.js';
+export type { AnnounceResult, AnnounceStats } from './tracker-protocol.js';
 export type { PeerAddress } from './tracker-responses.js';
-export { announceOnce, buildAnnounceUrl, parseAnnounceResponse } from './http-tracker-client.js';
-
-export type TrackerState = 'idle' | 'announcing' | 'ok' | 'failing' | 'stopped';
-
-/** The announcing as a whole, shown in /status as `tracker`: the tracker in use and how the last rounds went. */
-export interface TrackerStatus {
-  /** The tracker in use: the one that answered last, or the first to try while none has. */
-  url: string;
-  state: TrackerState;
-  lastError?: string;
-  /** Failed announce rounds in a row (every tracker failed); 0 once one succeeds. */
-  failures: number;
-  /** When the last successful announce was answered (ms since the epoch). */
-  lastAnnounceAt?: number;
-  nextAnnounceAt?: number;
-  intervalS?: number;
-  /** Peers in the last successful reply. */
-  peersReceived: number;
-}
-
-/** How one tracker is doing, as /status lists it under `trackers` (docs/architecture.md, Status document). */
-export type TrackerEntryStatus = 'working' | 'error' | 'updating' | 'idle' | 'self';
-
-export interface TrackerEntry {
-  url: string;
-  /** Its tier in the torrent (0 for the first, or for `announce` alone). */
-  tier: number;
-  /** `self`: this peer is that tracker, and does not announce to itself. */
-  status: TrackerEntryStatus;
-  /** Why the last announce to it failed, while its status is `error`. */
-  error?: string;
-  /** The tracker's counts for the torrent, from its last announce reply or scrape. */
-  seeders?: number;
-  leechers?: number;
-  completed?: number;
-}
-
-export interface AnnounceFailure {
-  url: string;
-  reason: string;
-  /** Failed announce rounds in a row, this one included. */
-  failures: number;
-  /** When the next try comes. */
-  retryInMs: number;
-}
+export { announceOnce, parseAnnounceResponse } from './http-tracker-client.js';
+export type { AnnounceFailure, TrackerEntry, TrackerStatus } from './announce-status.js';
 
 export interface AnnouncerOptions {
   /** The torrent's trackers as BEP 12 tiers (see torrentTiers); or `url` for one tracker alone. */
@@ -101,32 +61,6 @@ export interface AnnouncerOptions {
 /** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-type Outcome = { result: AnnounceResult; completion: boolean } | { error: string };
-
-interface Attempt {
-  controller: AbortController;
-  done: Promise<Outcome>;
-}
-
-/** One tracker of the torrent and what we know of it. */
-interface Tracker {
-  url: string;
-  tier: number;
-  self: boolean;
-  protocol: TrackerProtocol | { error: string };
-  status: TrackerEntryStatus;
-  error?: string;
-  seeders?: number;
-  leechers?: number;
-  completed?: number;
-  /** It has (or may have) recorded us, so it deserves an event=stopped. */
-  registered: boolean;
-  /** An announce in flight: the round's, or one that outlived its round's patience and goes on behind. */
-  attempt?: Attempt;
-  lastScrapeAt?: number;
-  scrape?: AbortController;
-}
-
 function reasonOf(err: unknown): string {
   return err instanceof AnnounceError ? err.reason : String(err);
 }
@@ -167,24 +101,23 @@ export class Announcer {
   private inUse?: string;
 
   private timer?: NodeJS.Timeout;
-  private scrapeTimer?: NodeJS.Timeout;
   private round?: Promise<void>;
   private completedPending = false;
   private started = false;
   private stopping?: Promise<void>;
 
   /** Every tracker of the torrent, in its order. */
-  private readonly trackers: Tracker[] = [];
-  private readonly byUrl = new Map<string, Tracker>();
+  private readonly trackers: TrackerRecord[];
+  private readonly byUrl: Map<string, TrackerRecord>;
   /** The trackers we announce to (not ourselves), in BEP 12 order. */
   private readonly tiers: TrackerTiers;
+  private readonly scrapes: TrackerScrapes;
 
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly minIntervalMs: number;
   private readonly stopTimeoutMs: number;
   private readonly silentMs: number;
-  private readonly scrapeIntervalMs: number;
   private readonly settings: Settings;
 
   constructor(private readonly options: AnnouncerOptions) {
@@ -194,28 +127,14 @@ export class Announcer {
     this.minIntervalMs = options.minIntervalMs ?? this.settings.announceMinIntervalMs;
     this.stopTimeoutMs = options.stopTimeoutMs ?? this.settings.announceStopTimeoutMs;
     this.silentMs = options.silentMs ?? this.settings.trackerSilentMs;
-    this.scrapeIntervalMs = options.scrapeIntervalMs ?? 0;
-    const tiers = options.tiers ?? (options.url !== undefined ? [[options.url]] : []);
-    const announced: string[][] = [];
-    const tierIndexes: number[] = [];
-    tiers.forEach((urls, tier) => {
-      const mine: string[] = [];
-      for (const url of urls) {
-        if (this.byUrl.has(url)) continue;
-        const self = options.isSelf?.(url) ?? false;
-        const protocol = self
-          ? { error: 'this peer' }
-          : (options.protocolFor?.(url) ?? trackerProtocolFor(url, { settings: this.settings, udp: options.udp, timeoutMs: options.timeoutMs }));
-        const tracker: Tracker = { url, tier, self, protocol, status: self ? 'self' : 'idle', registered: false };
-        this.trackers.push(tracker);
-        this.byUrl.set(url, tracker);
-        if (!self) mine.push(url);
-      }
-      if (mine.length > 0) {
-        announced.push(mine);
-        tierIndexes.push(tier);
-      }
-    });
+    const { records, announced, tierIndexes } = trackerRecords(
+      options.tiers ?? (options.url !== undefined ? [[options.url]] : []),
+      (url) => options.isSelf?.(url) ?? false,
+      (url) => options.protocolFor?.(url) ?? trackerProtocolFor(url, { settings: this.settings, udp: options.udp, timeoutMs: options.timeoutMs }),
+    );
+    this.trackers = records;
+    this.byUrl = new Map(records.map((tracker) => [tracker.url, tracker]));
+    this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, this.silentMs);
     this.tiers = new TrackerTiers(announced, { random: options.random, tierIndexes, retryBaseMs: this.retryBaseMs, retryMaxMs: options.trackerRetryMaxMs ?? this.settings.trackerRetryMaxMs });
   }
 
@@ -229,10 +148,7 @@ export class Announcer {
     this.started = true;
     // Not through the unref'd timer: a process with nothing else to do could exit before it fired.
     this.announce();
-    if (this.scrapeIntervalMs > 0) {
-      this.scrapeTimer = setInterval(() => this.scrapeDue(), this.scrapeIntervalMs);
-      this.scrapeTimer.unref();
-    }
+    this.scrapes.start();
   }
 
   completed(): void {
@@ -263,14 +179,7 @@ export class Announcer {
 
   /** Every tracker of the torrent, in its order, with how it is doing. */
   trackerList(): TrackerEntry[] {
-    return this.trackers.map((t) => {
-      const entry: TrackerEntry = { url: t.url, tier: t.tier, status: t.status };
-      if (t.status === 'error' && t.error !== undefined) entry.error = t.error;
-      if (t.seeders !== undefined) entry.seeders = t.seeders;
-      if (t.leechers !== undefined) entry.leechers = t.leechers;
-      if (t.completed !== undefined) entry.completed = t.completed;
-      return entry;
-    });
+    return this.trackers.map(trackerEntry);
   }
 
   private log(url: string, line: string): void {
@@ -317,7 +226,7 @@ export class Announcer {
     if (this.stopping || this.round) return;
     this.round = this.runRound(dueAt).finally(() => {
       this.round = undefined;
-      this.scrapeDue();
+      this.scrapes.due();
     });
   }
 
@@ -360,7 +269,7 @@ export class Announcer {
     this.schedule(delay);
   }
 
-  private roundSucceeded(tracker: Tracker, outcome: { result: AnnounceResult; completion: boolean }): void {
+  private roundSucceeded(tracker: TrackerRecord, outcome: { result: AnnounceResult; completion: boolean }): void {
     const { result } = outcome;
     if (outcome.completion) this.completedPending = false;
     if (this.failures > 0) this.log(tracker.url, `announce works again after ${this.failures} failures`);
@@ -375,7 +284,7 @@ export class Announcer {
   }
 
   /** Announces to one tracker (or joins its announce still in flight) and waits until it answers, fails or stays silent past `silentAt`. */
-  private async tryTracker(tracker: Tracker, silentAt: number): Promise<Outcome> {
+  private async tryTracker(tracker: TrackerRecord, silentAt: number): Promise<Outcome> {
     const attempt = tracker.attempt ?? this.startAttempt(tracker);
     let timer: NodeJS.Timeout | undefined;
     const silence = new Promise<'silent'>((resolve) => {
@@ -390,14 +299,14 @@ export class Announcer {
     return { error };
   }
 
-  private markError(tracker: Tracker, error: string): void {
+  private markError(tracker: TrackerRecord, error: string): void {
     if (tracker.status !== 'error' && this.tiers.size > 1) this.log(tracker.url, `failed, trying the next tracker: ${error}`);
     tracker.status = 'error';
     tracker.error = error;
   }
 
   /** One announce to one tracker. It may outlive the round that started it; a late answer counts (its peers are used). */
-  private startAttempt(tracker: Tracker): Attempt {
+  private startAttempt(tracker: TrackerRecord): Attempt {
     const controller = new AbortController();
     const completion = this.completedPending;
     const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
@@ -436,39 +345,13 @@ export class Announcer {
     return attempt;
   }
 
-  /** Scrapes each tracker whose counts are older than scrapeIntervalMs, none more than once at a time. */
-  private scrapeDue(): void {
-    if (this.scrapeIntervalMs <= 0 || this.stopping || !this.started) return;
-    const now = Date.now();
-    for (const tracker of this.trackers) {
-      if (tracker.self || tracker.scrape || 'error' in tracker.protocol || !tracker.protocol.scrape) continue;
-      if (tracker.lastScrapeAt !== undefined && now - tracker.lastScrapeAt < this.scrapeIntervalMs) continue;
-      tracker.lastScrapeAt = now;
-      const controller = (tracker.scrape = new AbortController());
-      tracker.protocol
-        .scrape(this.options.infoHash, { signal: controller.signal, deadlineMs: this.silentMs })
-        .then(
-          (counts) => {
-            tracker.seeders = counts.seeders;
-            tracker.leechers = counts.leechers;
-            tracker.completed = counts.completed;
-          },
-          () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
-        )
-        .finally(() => {
-          if (tracker.scrape === controller) tracker.scrape = undefined;
-        });
-    }
-  }
-
   private async shutDown(): Promise<void> {
     clearTimeout(this.timer);
-    clearInterval(this.scrapeTimer);
+    this.scrapes.stop();
     this.timer = undefined;
     this.nextAnnounceAt = undefined;
     const attempts: Promise<Outcome>[] = [];
     for (const tracker of this.trackers) {
-      tracker.scrape?.abort();
       if (tracker.attempt) {
         // The tracker may have recorded the request we are cutting short, unless it has been
         // failing (a silent UDP tracker): that one would only hold up the stop.
@@ -502,4 +385,3 @@ export class Announcer {
     this.state = 'stopped';
   }
 }
-

@@ -28,16 +28,9 @@ import {
   type TrackerProtocol,
 } from './tracker-protocol.js';
 import type { AnnounceEvent } from './tracker-query.js';
-import {
-  decodeResponse,
-  encodeRequest,
-  parseUdpTrackerUrl,
-  type UdpAnnounceResponse,
-  type UdpConnectResponse,
-  type UdpScrapeResponse,
-  type UdpTrackerRequest,
-  type UdpTrackerTarget,
-} from './udp-tracker-codec.js';
+import { decodeResponse, encodeRequest } from './udp-tracker-codec.js';
+import type { UdpAnnounceResponse, UdpConnectResponse, UdpScrapeResponse, UdpTrackerRequest } from './udp-tracker-packets.js';
+import { parseUdpTrackerUrl, type UdpTrackerTarget } from './udp-tracker-url.js';
 
 /** What the client needs of the UDP port: UdpPort has it; tests give a fake. */
 export interface UdpTransport {

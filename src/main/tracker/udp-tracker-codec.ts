@@ -1,208 +1,29 @@
 /**
- * The packets of the UDP tracker protocol (BEP 15), both sides, with the BEP 41 options of an
- * announce: pure encoders and decoders, no socket. All numbers are big-endian. Decoders never
- * throw on what a stranger sends: they give `{ ok: true, packet }` or `{ ok: false, reason }`,
- * and check a packet's length against the one table below before they read its body.
- *
- * Requests (client to tracker) start with a 64-bit connection id (the protocol id in a connect),
- * then a 32-bit action and a 32-bit transaction id; responses start with the action and the
- * transaction id. As BEP 15 asks, a packet longer than its layout is accepted and the extra bytes
- * ignored (an announce request's are BEP 41 options).
+ * The encoders and decoders of the UDP tracker protocol's packets (BEP 15), both sides: pure, no
+ * socket. The layout and the length table are in udp-tracker-packets.ts. Decoders never throw on
+ * what a stranger sends: they give `{ ok: true, packet }` or `{ ok: false, reason }`, and check a
+ * packet's length against the one table before they read its body.
  */
-import type { AnnounceEvent } from './tracker-query.js';
 import { decodeCompactPeers, encodeCompactPeers } from './tracker-responses.js';
-
-/** The connection id of every connect request ("magic constant" of BEP 15). */
-export const PROTOCOL_ID = 0x41727101980n;
-
-export const UdpAction = { connect: 0, announce: 1, scrape: 2, error: 3 } as const;
-export type UdpActionName = keyof typeof UdpAction;
-const ACTION_NAMES: readonly UdpActionName[] = ['connect', 'announce', 'scrape', 'error'];
-
-/** BEP 15's event numbers: 0 none, 1 completed, 2 started, 3 stopped (`empty` is "none"). */
-export const UDP_EVENTS: readonly AnnounceEvent[] = ['empty', 'completed', 'started', 'stopped'];
-
-/** Most info hashes one scrape request may name: BEP 15 says about 74 fit in a packet. */
-export const MAX_SCRAPE_INFO_HASHES = 74;
-
-/** BEP 41 option types; every other type is followed by a length byte, and skipped. */
-export const OptionType = { endOfOptions: 0, nop: 1, urlData: 2 } as const;
-/** The data of one URLData option is at most 255 bytes; longer URL data takes several, concatenated. */
-export const MAX_OPTION_DATA = 255;
-
-/** Offsets of the fields of a request (BEP 15's tables). */
-export const RequestOffset = {
-  connectionId: 0,
-  action: 8,
-  transactionId: 12,
-  /** Announce: */
-  infoHash: 16,
-  peerId: 36,
-  downloaded: 56,
-  left: 64,
-  uploaded: 72,
-  event: 80,
-  ip: 84,
-  key: 88,
-  numWant: 92,
-  port: 96,
-  /** BEP 41 options follow the port. */
-  options: 98,
-  /** Scrape: 20 bytes per info hash from here. */
-  infoHashes: 16,
-} as const;
-
-/** Offsets of the fields of a response (BEP 15's tables). */
-export const ResponseOffset = {
-  action: 0,
-  transactionId: 4,
-  /** Connect: */
-  connectionId: 8,
-  /** Announce: */
-  interval: 8,
-  leechers: 12,
-  seeders: 16,
-  peers: 20,
-  /** Scrape: 12 bytes per torrent (seeders, completed, leechers) from here. */
-  files: 8,
-  /** Error: the message, to the end of the packet. */
-  message: 8,
-} as const;
-
-/**
- * A packet's length: a fixed header, then `entry`-byte entries (peers, info hashes, scrape
- * counts) filling the rest, at least `minEntries` and at most `maxEntries` of them.
- */
-export interface PacketLengthRule {
-  readonly name: string;
-  readonly header: number;
-  /** Size of each entry after the header; 0 when the packet has none (extra bytes are ignored). */
-  readonly entry: number;
-  readonly minEntries: number;
-  readonly maxEntries: number;
-}
-
-function fixed(name: string, header: number): PacketLengthRule {
-  return { name, header, entry: 0, minEntries: 0, maxEntries: 0 };
-}
-
-/** The one table of packet lengths, by side and action. */
-export const PACKET_LENGTHS = {
-  request: {
-    connect: fixed('connect request', 16),
-    announce: fixed('announce request', RequestOffset.options),
-    scrape: { name: 'scrape request', header: 16, entry: 20, minEntries: 1, maxEntries: MAX_SCRAPE_INFO_HASHES },
-  },
-  response: {
-    connect: fixed('connect response', 16),
-    /** 6 bytes per IPv4 peer; 18 per IPv6 peer when the request went over IPv6 (see peerEntryLength). */
-    announce: { name: 'announce response', header: 20, entry: 6, minEntries: 0, maxEntries: Infinity },
-    scrape: { name: 'scrape response', header: 8, entry: 12, minEntries: 0, maxEntries: Infinity },
-    error: fixed('error response', 8),
-  },
-} as const satisfies { request: Record<string, PacketLengthRule>; response: Record<string, PacketLengthRule> };
-
-/** The address family of the packet a response answers: it sets the size of the peers in an announce response. */
-export type AddressFamily = 'IPv4' | 'IPv6';
-
-export function peerEntryLength(family: AddressFamily): number {
-  return family === 'IPv6' ? 18 : 6;
-}
-
-/** Why `length` does not fit `rule`, or null when it does. */
-export function lengthProblem(rule: PacketLengthRule, length: number): string | null {
-  if (length < rule.header + rule.minEntries * rule.entry) {
-    return `${rule.name} of ${length} bytes is truncated: it needs at least ${rule.header + rule.minEntries * rule.entry}`;
-  }
-  if (rule.entry === 0) return null;
-  const body = length - rule.header;
-  if (body % rule.entry !== 0) return `${rule.name} of ${length} bytes: ${body} bytes after the header are not a whole number of ${rule.entry}-byte entries`;
-  if (body / rule.entry > rule.maxEntries) return `${rule.name} holds ${body / rule.entry} entries, more than ${rule.maxEntries}`;
-  return null;
-}
-
-export interface UdpConnectRequest {
-  action: 'connect';
-  transactionId: number;
-}
-
-export interface UdpAnnounceRequest {
-  action: 'announce';
-  connectionId: bigint;
-  transactionId: number;
-  infoHash: Buffer;
-  peerId: Buffer;
-  /** Byte counts: int64 on the wire, safe integers here (clamped to 0..2^53-1 on both sides). */
-  downloaded: number;
-  left: number;
-  uploaded: number;
-  event: AnnounceEvent;
-  /** The IPv4 address field as an unsigned 32-bit number; 0 (the default) means the packet's source. */
-  ip: number;
-  /** Unsigned 32-bit key the client picks, so that it is recognized across address changes. */
-  key: number;
-  /** Peers wanted; -1 (the default) leaves it to the tracker. */
-  numWant: number;
-  port: number;
-  /** BEP 41 URLData: the path and query of the tracker's URL (`/announce?x=y`), empty when absent. */
-  urlData: Buffer;
-}
-
-export interface UdpScrapeRequest {
-  action: 'scrape';
-  connectionId: bigint;
-  transactionId: number;
-  infoHashes: Buffer[];
-}
-
-export type UdpTrackerRequest = UdpConnectRequest | UdpAnnounceRequest | UdpScrapeRequest;
-
-export interface UdpPeer {
-  ip: string;
-  port: number;
-}
-
-export interface UdpScrapeCounts {
-  seeders: number;
-  completed: number;
-  leechers: number;
-}
-
-export interface UdpConnectResponse {
-  action: 'connect';
-  transactionId: number;
-  connectionId: bigint;
-}
-
-export interface UdpAnnounceResponse {
-  action: 'announce';
-  transactionId: number;
-  intervalS: number;
-  leechers: number;
-  seeders: number;
-  peers: UdpPeer[];
-}
-
-export interface UdpScrapeResponse {
-  action: 'scrape';
-  transactionId: number;
-  /** One per info hash of the request, in its order. */
-  files: UdpScrapeCounts[];
-}
-
-export interface UdpErrorResponse {
-  action: 'error';
-  transactionId: number;
-  message: string;
-}
-
-export type UdpTrackerResponse = UdpConnectResponse | UdpAnnounceResponse | UdpScrapeResponse | UdpErrorResponse;
-
-export type Decoded<T> = { ok: true; packet: T } | { ok: false; reason: string };
-
-function refuse(reason: string): { ok: false; reason: string } {
-  return { ok: false, reason };
-}
+import {
+  actionName,
+  lengthProblem,
+  MAX_SCRAPE_INFO_HASHES,
+  PACKET_LENGTHS,
+  peerEntryLength,
+  PROTOCOL_ID,
+  refuse,
+  RequestOffset,
+  ResponseOffset,
+  UDP_EVENTS,
+  UdpAction,
+  type AddressFamily,
+  type Decoded,
+  type UdpScrapeCounts,
+  type UdpTrackerRequest,
+  type UdpTrackerResponse,
+} from './udp-tracker-packets.js';
+import { decodeOptions, encodeOptions } from './udp-tracker-url.js';
 
 const MAX_INT32 = 0x7fffffff;
 const MAX_UINT32 = 0xffffffff;
@@ -229,45 +50,7 @@ function uint32(n: number): number {
   return Number.isInteger(n) && n >= 0 && n <= MAX_UINT32 ? n : n >>> 0;
 }
 
-/** The action named by a packet's action field, or undefined for a number BEP 15 does not define. */
-function actionName(value: number): UdpActionName | undefined {
-  return ACTION_NAMES[value];
-}
-
 // ---- requests ------------------------------------------------------------------------------
-
-/** The BEP 41 options that carry `urlData` (URLData options of up to 255 bytes, then EndOfOptions); empty without URL data. */
-export function encodeOptions(urlData: Buffer): Buffer {
-  if (urlData.length === 0) return Buffer.alloc(0);
-  const chunks = Math.ceil(urlData.length / MAX_OPTION_DATA);
-  const out = Buffer.alloc(chunks * 2 + urlData.length + 1);
-  let at = 0;
-  for (let from = 0; from < urlData.length; from += MAX_OPTION_DATA) {
-    const part = urlData.subarray(from, from + MAX_OPTION_DATA);
-    out[at++] = OptionType.urlData;
-    out[at++] = part.length;
-    at += part.copy(out, at);
-  }
-  out[at] = OptionType.endOfOptions;
-  return out;
-}
-
-/** The URL data of the BEP 41 options in `options` (URLData options concatenated, others skipped), or a reason. */
-export function decodeOptions(options: Buffer): Decoded<Buffer> {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at < options.length) {
-    const type = options[at++];
-    if (type === OptionType.endOfOptions) break;
-    if (type === OptionType.nop) continue;
-    if (at >= options.length) return refuse(`BEP 41 option ${type} at byte ${at - 1} has no length byte`);
-    const length = options[at++];
-    if (at + length > options.length) return refuse(`BEP 41 option ${type} of ${length} bytes runs past the end of the packet`);
-    if (type === OptionType.urlData) parts.push(options.subarray(at, at + length));
-    at += length;
-  }
-  return { ok: true, packet: Buffer.concat(parts) };
-}
 
 function requestHeader(length: number, connectionId: bigint, action: number, transactionId: number): Buffer {
   const out = Buffer.alloc(length);
@@ -468,32 +251,4 @@ export function decodeResponse(data: Buffer, family: AddressFamily = 'IPv4'): De
       return { ok: true, packet: { action, transactionId, message } };
     }
   }
-}
-
-// ---- URLs ----------------------------------------------------------------------------------
-
-export interface UdpTrackerTarget {
-  /** A name or an address (an IPv6 one without its brackets). */
-  host: string;
-  port: number;
-  /** BEP 41 URL data: the URL's path and query, as sent in the announce's URLData options. */
-  urlData: Buffer;
-}
-
-/** `udp://host:port/path?query` as its host, port and BEP 41 URL data; a reason when it is not such a URL. */
-export function parseUdpTrackerUrl(url: string): Decoded<UdpTrackerTarget> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return refuse(`${JSON.stringify(url)} is not a URL`);
-  }
-  if (parsed.protocol !== 'udp:') return refuse(`${url} is not a udp:// URL`);
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (host === '') return refuse(`${url} names no host`);
-  if (parsed.port === '') return refuse(`${url} names no port (a udp:// tracker has no default port)`);
-  const port = Number(parsed.port);
-  if (port < 1 || port > 65535) return refuse(`${url}: port ${parsed.port} is not from 1 to 65535`);
-  // The URL parser keeps the path and query of a udp:// URL as written, non-ASCII percent-encoded.
-  return { ok: true, packet: { host, port, urlData: Buffer.from(parsed.pathname + parsed.search, 'latin1') } };
 }

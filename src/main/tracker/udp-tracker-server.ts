@@ -25,16 +25,15 @@ import { CONNECTION_ID_MARK } from '../net/udp-port.js';
 import type { AnnounceRequest } from './tracker-query.js';
 import { isTrackerFailure } from './tracker-query.js';
 import type { TrackerRegistry } from './tracker-registry.js';
+import { decodeRequest, encodeResponse } from './udp-tracker-codec.js';
 import {
-  decodeRequest,
-  encodeResponse,
   peerEntryLength,
   RequestOffset,
   ResponseOffset,
   type UdpAnnounceRequest,
   type UdpScrapeRequest,
   type UdpTrackerResponse,
-} from './udp-tracker-codec.js';
+} from './udp-tracker-packets.js';
 
 export type UdpTrackerSettings = Pick<
   Settings,

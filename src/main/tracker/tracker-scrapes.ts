@@ -1,0 +1,62 @@
+/**
+ * The scrapes (BEP 48, BEP 15) an Announcer makes now and then, so that /status shows each
+ * tracker's counts between its announces: every `intervalMs`, and when the Announcer asks (after
+ * each round), each tracker whose counts are older than that.
+ */
+import type { TrackerRecord } from './tracker-records.js';
+
+export class TrackerScrapes {
+  private timer?: NodeJS.Timeout;
+  private active = false;
+  private readonly lastScrapeAt = new Map<TrackerRecord, number>();
+  private readonly inFlight = new Map<TrackerRecord, AbortController>();
+
+  /** `intervalMs`: time between scrapes of each tracker, none when 0; `deadlineMs` bounds one scrape. */
+  constructor(
+    private readonly trackers: readonly TrackerRecord[],
+    private readonly infoHash: Buffer,
+    private readonly intervalMs: number,
+    private readonly deadlineMs: number,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0) return;
+    this.active = true;
+    this.timer = setInterval(() => this.due(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Scrapes each tracker whose counts are older than intervalMs, none more than once at a time. */
+  due(): void {
+    if (!this.active) return;
+    const now = Date.now();
+    for (const tracker of this.trackers) {
+      if (tracker.self || this.inFlight.has(tracker) || 'error' in tracker.protocol || !tracker.protocol.scrape) continue;
+      const last = this.lastScrapeAt.get(tracker);
+      if (last !== undefined && now - last < this.intervalMs) continue;
+      this.lastScrapeAt.set(tracker, now);
+      const controller = new AbortController();
+      this.inFlight.set(tracker, controller);
+      tracker.protocol
+        .scrape(this.infoHash, { signal: controller.signal, deadlineMs: this.deadlineMs })
+        .then(
+          (counts) => {
+            tracker.seeders = counts.seeders;
+            tracker.leechers = counts.leechers;
+            tracker.completed = counts.completed;
+          },
+          () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
+        )
+        .finally(() => {
+          if (this.inFlight.get(tracker) === controller) this.inFlight.delete(tracker);
+        });
+    }
+  }
+
+  /** No more scrapes; those in flight are cut short. */
+  stop(): void {
+    this.active = false;
+    clearInterval(this.timer);
+    for (const tracker of this.trackers) this.inFlight.get(tracker)?.abort();
+  }
+}
