@@ -24,10 +24,16 @@ function taskModule(): string {
   return pathToFileURL(twin).href;
 }
 
-/** A batched job's outcome; the reason it failed (a string from the worker) is thrown. */
+/**
+ * A batched job's outcome; the reason it failed (a string from the worker) is thrown, with the
+ * errno code that leads it as the error's `code`, as Node's own errors have it.
+ */
 function succeeded<Outcome extends number>(outcome: Outcome | string): Outcome {
-  if (typeof outcome === 'string') throw new Error(outcome);
-  return outcome;
+  if (typeof outcome !== 'string') return outcome;
+  const error: NodeJS.ErrnoException = new Error(outcome);
+  const code = /^(E[A-Z0-9]+):/.exec(outcome)?.[1];
+  if (code) error.code = code;
+  throw error;
 }
 
 export class PieceWorkers {

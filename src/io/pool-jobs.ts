@@ -15,7 +15,7 @@ export interface VerifyJob {
 
 /**
  * What became of a piece: 1 it matched and was written, 0 it did not match (nothing written),
- * or why writing it failed.
+ * or why writing it failed, starting with the errno code when there is one ("ENOSPC: ...").
  */
 export type VerifyOutcome = 0 | 1 | string;
 

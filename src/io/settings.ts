@@ -189,6 +189,16 @@ const defaults = {
   readBatchMaxBytes: 1 * MiB,
   readAheadPieces: 3,
 
+  /**
+   * A swarm whose storage failed (a piece not written, resume data not saved: disk full, read-only,
+   * a missing file) stops requesting and checks this often whether the cause is gone: free space
+   * for `storageRoomPieces` pieces when the disk was full, a test write otherwise.
+   */
+  storageRetryMs: 5_000,
+  storageRoomPieces: 2,
+  /** While a storage error lasts, the count of further failures is logged at most this often. */
+  storageErrorSummaryMs: 60_000,
+
   /** Window of the event-loop delay percentile shown in /status. */
   eventLoopWindowMs: 60_000,
 

@@ -2,16 +2,18 @@
  * One running peer: every swarm it takes part in, its one port, its tracker and its status.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { Metainfo } from '../io/metainfo.js';
 import { BlockSlab } from '../io/block-slab.js';
 import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
 import { PieceWorkers } from '../io/piece-workers.js';
 import { ReadCache } from '../io/read-cache.js';
 import { markRunning, markStoppedCleanly, previousRunWasClean } from '../io/run-marker.js';
+import { systemReason } from '../io/system-error.js';
 import { TorrentData } from '../io/torrent-data.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
@@ -191,6 +193,7 @@ export class Session {
     await mkdir(this.options.cache, { recursive: true }).catch((error: Error) => {
       throw new StartupError(`cannot create the cache folder ${this.options.cache}: ${error.message}`);
     });
+    await requireWritable(this.options.cache, '--cache');
     const found = await this.torrents.read();
     const metas = found.map(({ meta }) => meta);
     const saved = await readPeerConfig(this.options.cache);
@@ -413,6 +416,22 @@ export class Session {
       if (this.running) await markStoppedCleanly(this.options.cache);
     })();
     return this.stopping;
+  }
+}
+
+/**
+ * A folder the peer must write to (cache/: partial data, resume data, configuration): a small
+ * file is written there and removed, so that a read-only or full folder stops the start with one
+ * clear line instead of failing every write later.
+ */
+async function requireWritable(folder: string, flag: string): Promise<void> {
+  const probe = path.join(folder, `.shoal-write-test-${process.pid}`);
+  try {
+    await writeFile(probe, 'shoal');
+    await unlink(probe);
+  } catch (error) {
+    await unlink(probe).catch(() => undefined);
+    throw new StartupError(`cannot write in the folder ${folder} (${flag}): ${systemReason(error)}`);
   }
 }
 

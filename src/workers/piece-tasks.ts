@@ -38,13 +38,16 @@ export function hashBlocks(task: { piece: SlabPiece }): Uint8Array {
   return out;
 }
 
-/** Runs `work` on each job in order; a job that throws fails alone, with its message as its outcome. */
+/** Runs `work` on each job in order; a job that throws fails alone, with its message (errno code first) as its outcome. */
 function eachAlone<Job, Outcome>(jobs: readonly Job[], work: (job: Job) => Outcome): (Outcome | string)[] {
   return jobs.map((job) => {
     try {
       return work(job);
     } catch (error) {
-      return (error as Error).message;
+      // The errno code leads the message, so that the main thread can tell a full disk from a
+      // read-only one (storage-fault.ts); Node's own messages already start with it.
+      const { code, message } = error as NodeJS.ErrnoException;
+      return typeof code === 'string' && !message.startsWith(code) ? `${code}: ${message}` : message;
     }
   });
 }

@@ -2,10 +2,10 @@
  * Bad start-up (bad arguments, a missing folder, a busy port): one clear line on stderr, a
  * non-zero exit, never a stack trace. A bad .torrent is not one: it is skipped.
  */
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { folderArgs, freePort, makePeerFolders, removeFolders, runCommand, SHOAL, startPeer, type PeerFolders } from '../helpers/peer-process.js';
+import { folderArgs, freePort, makePeerFolders, removeFolders, runCommand, runProgram, SHOAL, startPeer, type PeerFolders } from '../helpers/peer-process.js';
 
 function expectOneCleanLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.trim().split('\n');
@@ -56,6 +56,19 @@ describe('start-up errors', () => {
     } finally {
       expect(await peer.stop()).toBe(0);
     }
+  });
+
+  test('a cache folder that cannot be written', async () => {
+    const args = ['--port', String(await freePort()), ...folderArgs(dirs)];
+    // Root writes through a mode of 0555 (and CI runs as root): there the folder is a read-only
+    // tmpfs, mounted in a mount namespace of the peer's own.
+    const { code, stderr } =
+      process.getuid?.() === 0
+        ? await runProgram('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs "$1" && shift && exec "$@"', 'sh', dirs.cache, process.execPath, SHOAL, ...args], 60_000)
+        : await chmod(dirs.cache, 0o555).then(() => runCommand(SHOAL, args));
+    await chmod(dirs.cache, 0o755);
+    expect(code).not.toBe(0);
+    expectOneCleanLine(stderr, new RegExp(`cannot write in the folder ${dirs.cache} \\(--cache\\): .*\\((EROFS|EACCES)\\)`));
   });
 
   test('an unknown flag', async () => {

@@ -47,6 +47,7 @@ function setup() {
     smartBan,
     pieceDone: (index) => void calls.push(`pieceDone ${index}`),
     log: { warn: (line) => void calls.push(`warn ${line}`) },
+    storageFailed: (index, error) => void calls.push(`storageFailed ${index}: ${(error as Error).message}`),
     ban: (peer, reason) => void calls.push(`ban ${peer.address}: ${reason}`),
     pieceFailed: (index) => void calls.push(`pieceFailed ${index}`),
     pieceVerified: async (index) => void calls.push(`pieceVerified ${index}`),
@@ -101,10 +102,10 @@ test('a bad piece from several senders bans nobody yet; the attempt that passes 
   expect(calls).toEqual(['hashBlocks', 'pieceDone 3', `ban ${b.address}: blocks it sent of piece 3 differ from the data that verified`, 'markHave 3', 'pieceVerified 3']);
 });
 
-test('a piece that could not be written judges nobody, and is wanted again', async () => {
+test('a piece that could not be written judges nobody, is a storage error of the swarm, and is wanted again', async () => {
   const { verifier, smartBan, calls, download } = setup();
   await download(5, [a, b, a, b], new Error('disk full'));
-  expect(calls).toEqual(['warn cannot write piece 5: disk full', 'pieceDone 5', 'picker.pieceFailed 5', 'pieceFailed 5']);
+  expect(calls).toEqual(['storageFailed 5: disk full', 'pieceDone 5', 'picker.pieceFailed 5', 'pieceFailed 5']);
   expect(smartBan.piecesFrom(a)).toEqual([]);
   expect(verifier.downloaded).toBe(0);
 });
@@ -118,6 +119,7 @@ test('settled() waits for every piece under way', async () => {
     smartBan: new SmartBan<Peer>(),
     pieceDone: () => undefined,
     log: { warn: () => undefined },
+    storageFailed: () => undefined,
     ban: () => undefined,
     pieceFailed: () => undefined,
     pieceVerified: async (index) => void verified.push(index),

@@ -3,15 +3,15 @@ import { ResumeSaver } from '../../src/main/swarm/resume-saver.js';
 
 function setup() {
   const writes: { cleanStop: boolean; finish(): void; fail(error: Error): void }[] = [];
-  const warnings: string[] = [];
+  const failures: string[] = [];
   const saver = new ResumeSaver(
     (cleanStop) =>
       new Promise<void>((resolve, reject) => {
         writes.push({ cleanStop, finish: resolve, fail: reject });
       }),
-    { warn: (line) => void warnings.push(line) },
+    (error) => void failures.push((error as Error).message),
   );
-  return { saver, writes, warnings };
+  return { saver, writes, failures };
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -45,12 +45,12 @@ test('a save asked for while one runs waits for it; the tick does not start a se
   await last;
 });
 
-test('a failed save is logged and tried again at the next tick', async () => {
-  const { saver, writes, warnings } = setup();
+test('a failed save is reported (the storage error of the swarm logs it) and tried again at the next tick', async () => {
+  const { saver, writes, failures } = setup();
   const first = saver.save(false);
   writes[0].fail(new Error('disk full'));
   await first;
-  expect(warnings).toEqual(['cannot save resume data: disk full']);
+  expect(failures).toEqual(['disk full']);
   saver.tick();
   expect(writes).toHaveLength(2);
 });

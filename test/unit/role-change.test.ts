@@ -40,7 +40,7 @@ function setup(options: { moveFails?: boolean; location?: 'cache' | 'shareable' 
     releaseRequests: () => void steps.push('release requests'),
     saveResume: async () => void steps.push(`save resume as ${role.role}`),
     reportEvent: (event: SwarmEvent) => void steps.push(`event ${event.kind}`),
-    log: { warn: (line) => void steps.push(`warn ${line}`) },
+    storageFailed: (what: string, error: unknown) => void steps.push(`storage error: ${what}: ${(error as Error).message}`),
     completed: () => void steps.push('completed'),
   });
   return { role, steps };
@@ -66,11 +66,11 @@ test('becoming a seeder goes in the contract order, and the role changes only af
   ]);
 });
 
-test('a failed move leaves this peer a leecher, says why, and announces nothing', async () => {
+test('a failed move leaves this peer a leecher, reports a storage error, and announces nothing', async () => {
   const { role, steps } = setup({ moveFails: true });
   await role.becomeSeeder();
   expect(role.role).toBe('leecher');
-  expect(steps.slice(3)).toEqual(['move', 'warn download complete, but moving it into shareable/ failed: no room']);
+  expect(steps.slice(3)).toEqual(['move', 'storage error: download complete, but moving it into shareable/ failed: no room']);
 });
 
 test.each<[string, boolean, 'cache' | 'shareable', boolean, string]>([

@@ -76,4 +76,12 @@ describe('stallReason', () => {
     const trackers = [entry('udp://10.0.0.9:6969/announce', 0, 'error', SILENT), entry('http://127.0.0.1:1/announce', 1, 'error', REFUSED)];
     expect(embedded(leecher({ tracker: failing, trackers }))).toBe(stallReason(leecher({ tracker: failing, trackers })));
   });
+
+  test('a storage error is the reason whatever the peers do', () => {
+    const error = { kind: 'disk-full' as const, message: 'cannot write piece 3: ENOSPC: no space left on device, write', since: '2026-01-01T00:00:00.000Z' };
+    const expected = 'storage error (disk-full): cannot write piece 3: ENOSPC: no space left on device, write; downloading paused until it is gone';
+    expect(stallReason(leecher({ error }))).toBe(expected);
+    expect(stallReason(leecher({ error, peers: [PEER], downloadRate: 5000 }))).toBe(expected);
+    expect(stallReason(leecher({ error: null, peers: [PEER], downloadRate: 5000 }))).toBe('');
+  });
 });

@@ -18,6 +18,8 @@ export interface VerifierSetup<P> {
   /** The piece's slab slots may go: it is verified or failed (RequestPipeline.pieceDone). */
   pieceDone(index: number): void;
   log: Pick<Logger, 'warn'>;
+  /** The piece matched but could not be written (the swarm's storage error, which logs it). */
+  storageFailed(index: number, error: unknown): void;
   /** Bans a peer that sent bad data. */
   ban(peer: P, reason: string): void;
   /** The piece failed, or could not be written: it is wanted again. */
@@ -55,7 +57,7 @@ export class PieceVerifier<P extends { readonly address: string }> {
     try {
       outcome = (await data.verifyAndWrite(index, piece)) ? 'good' : 'bad';
     } catch (error) {
-      this.setup.log.warn(`cannot write piece ${index}: ${(error as Error).message}`);
+      this.setup.storageFailed(index, error);
       outcome = 'unwritten';
     }
     const failure = outcome === 'bad' ? smartBan.pieceFailed(index) : null;

@@ -243,6 +243,20 @@ export class RequestPipeline<P extends RequestPeer> {
   }
 
   /**
+   * Downloading stops for a while (a storage error): every outstanding request is cancelled at its
+   * peer and its block is free to be asked for again later; blocks already received stay in
+   * their slots.
+   */
+  cancelAll(): void {
+    for (const [peer, requests] of this.requests) {
+      for (const [key, request] of [...requests.outstanding]) {
+        this.cancel(peer, requests, key, request);
+        this.picker.releaseBlock(request.index, request.begin);
+      }
+    }
+  }
+
+  /**
    * Requests unanswered for settings.requestTimeoutMs are cancelled and given to other peers,
    * and their peer is snubbed; each peer's rate is looked at to end slow start.
    */

@@ -2,9 +2,9 @@
  * When a swarm's resume data is written: at once after a check at start and after the role
  * change, at the next tick after pieces verified, and last at a clean stop. One save at a time:
  * one asked for while another runs waits for it, so the last written says the latest. A failed
- * save is logged and tried again at the next tick.
+ * save is reported (the swarm's storage error, storage-fault.ts, logs it once, not every second)
+ * and tried again at the next tick.
  */
-import type { Logger } from '../logger.js';
 
 export class ResumeSaver {
   /** Pieces verified since the last save. */
@@ -14,7 +14,8 @@ export class ResumeSaver {
   constructor(
     /** Writes the resume data (TorrentData.saveResume with the pieces had). */
     private readonly write: (cleanStop: boolean) => Promise<void>,
-    private readonly log: Pick<Logger, 'warn'>,
+    /** A save failed (the swarm's storage error). */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** A piece was verified: the next tick saves. */
@@ -31,9 +32,9 @@ export class ResumeSaver {
     while (this.saving) await this.saving;
     this.dirty = false;
     this.saving = this.write(cleanStop)
-      .catch((error: Error) => {
+      .catch((error: unknown) => {
         this.dirty = true;
-        this.log.warn(`cannot save resume data: ${error.message}`);
+        this.failed(error);
       })
       .finally(() => {
         this.saving = null;

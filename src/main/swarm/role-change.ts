@@ -5,7 +5,6 @@
  * connections between two seeders close, and the tracker hears event=completed.
  */
 import type { TorrentData } from '../../io/torrent-data.js';
-import type { Logger } from '../logger.js';
 import type { Role } from './role.js';
 import type { SwarmEvent } from './swarm-events.js';
 
@@ -24,7 +23,8 @@ export interface RoleChangeSetup {
   releaseRequests(): void;
   saveResume(): Promise<void>;
   reportEvent(event: SwarmEvent): void;
-  log: Pick<Logger, 'warn'>;
+  /** Moving the data failed (the swarm's storage error, which logs it and tries again once the cause is gone). */
+  storageFailed(what: string, error: unknown): void;
   /** Tells the tracker and the session that the download is complete. */
   completed(): void;
 }
@@ -50,7 +50,10 @@ export class SwarmRole {
     return move;
   }
 
-  /** Called once the last piece verified; a failed move leaves this peer a leecher with every piece. */
+  /**
+   * Called once the last piece verified; a failed move leaves this peer a leecher with every
+   * piece, and is called again once the storage error is gone.
+   */
   async becomeSeeder(): Promise<void> {
     const { setup } = this;
     setup.releaseRequests();
@@ -58,7 +61,7 @@ export class SwarmRole {
     try {
       await setup.data.moveToShareable();
     } catch (error) {
-      setup.log.warn(`download complete, but moving it into shareable/ failed: ${(error as Error).message}`);
+      setup.storageFailed('download complete, but moving it into shareable/ failed', error);
       return;
     }
     this.current = 'seeder';

@@ -4,6 +4,7 @@
  */
 import type { TrackerEntry, TrackerStatus } from '../tracker/announce-client.js';
 import type { Role } from './role.js';
+import type { StorageError } from './storage-fault.js';
 import type { StartedFrom } from './swarm-events.js';
 
 export interface PeerStatus {
@@ -49,4 +50,9 @@ export interface SwarmStatus {
   trackers: TrackerEntry[];
   /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
   startedFrom: StartedFrom;
+  /**
+   * The storage error holding the swarm up (disk full, read-only, a missing file, other I/O):
+   * it requests nothing until the cause is gone, then resumes by itself; null when there is none.
+   */
+  error: StorageError | null;
 }

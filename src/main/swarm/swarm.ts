@@ -34,6 +34,7 @@ import { describeSwarmEvent, type SwarmEvent } from './swarm-events.js';
 import type { SwarmContext, SwarmOptions } from './swarm-context.js';
 import type { SwarmStatus } from './swarm-status.js';
 import { SmartBan } from './smart-ban.js';
+import { StorageWatch } from './storage-check.js';
 import { Uploader } from './uploader.js';
 import type { Role } from './role.js';
 
@@ -56,6 +57,8 @@ export class Swarm implements PeerHandler {
   private readonly verifier: PieceVerifier<PeerConnection>;
   private readonly roles: SwarmRole;
   private readonly resume: ResumeSaver;
+  /** A storage error that holds up downloading, its log lines and its recovery (storage-check.ts). */
+  private readonly storage: StorageWatch;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
@@ -78,6 +81,15 @@ export class Swarm implements PeerHandler {
     const log = (this.log = context.log.child(meta.name));
     const settings = (this.settings = context.settings);
     const clock = (this.clock = context.clock);
+    this.storage = new StorageWatch({
+      data, settings, clock, log,
+      onFault: () => this.pipeline.cancelAll(),
+      onRecovered: async () => {
+        if (this.role === 'leecher' && this.picker.complete) await this.roles.becomeSeeder();
+        else for (const peer of this.peers) this.pipeline.fill(peer);
+      },
+      isStopped: () => this.stopped,
+    });
     this.bans = new BanList(settings.maxBansPerSwarm);
     this.downloadRate = new RateMeter(settings.rateWindowMs, settings.rateBucketMs);
     this.pipeline = new RequestPipeline({
@@ -86,13 +98,13 @@ export class Swarm implements PeerHandler {
       smartBan: this.smartBan,
       settings,
       clock,
-      isDownloading: () => this.role === 'leecher',
+      isDownloading: () => this.role === 'leecher' && !this.storage.active,
     });
     const isBanned = (ip: string, port: number): boolean => this.bans.isBannedAddress(ip, port);
     const peerList = (this.peerList = new PeerList({ settings, isSelf: (ip, port) => context.isSelf(ip, port), isBanned, log }));
     this.dialler = new PeerDialler({
       context, infoHash: meta.infoHash, log, peerList, open: this.peers,
-      wantsPeers: () => this.role === 'leecher' && !this.picker.complete && !this.stopped,
+      wantsPeers: () => this.role === 'leecher' && !this.picker.complete && !this.stopped && !this.storage.active,
       isStopped: () => this.stopped,
       admit: (socket, parser, handshake, ip, port) => this.admit(socket, parser, handshake, true, ip, port),
       peerDropped: () => this.broadcastPeerList(),
@@ -108,13 +120,15 @@ export class Swarm implements PeerHandler {
     this.verifier = new PieceVerifier({
       data, picker: this.picker, smartBan: this.smartBan, log,
       pieceDone: (index) => this.pipeline.pieceDone(index),
+      storageFailed: (index, error) => this.storage.failed(`cannot write piece ${index}`, error),
       ban: (peer, reason) => this.ban(peer, reason),
       pieceFailed: () => this.refillAfterFailure(),
       pieceVerified: (index) => this.pieceVerified(index),
     });
-    this.resume = new ResumeSaver((cleanStop) => data.saveResume(hasPiece, cleanStop), log);
+    this.resume = new ResumeSaver((cleanStop) => data.saveResume(hasPiece, cleanStop), (error) => this.storage.failed('cannot save resume data', error));
     this.roles = new SwarmRole({
-      peers: this.peers, data, pieceCount: meta.pieceCount, log,
+      peers: this.peers, data, pieceCount: meta.pieceCount,
+      storageFailed: (what, error) => this.storage.failed(what, error),
       releaseRequests: () => this.pipeline.releaseAll(),
       saveResume: () => this.resume.save(false),
       reportEvent: (event) => this.reportEvent(event),
@@ -366,6 +380,7 @@ export class Swarm implements PeerHandler {
   private housekeeping(): void {
     const now = this.clock.now();
     this.resume.tick();
+    this.storage.tick(now);
     this.pipeline.timeOuts(now);
     const idle: PeerConnection[] = [];
     for (const peer of this.peers) {
@@ -408,6 +423,7 @@ export class Swarm implements PeerHandler {
       tracker: this.announcer?.announcing ? this.announcer.status() : undefined,
       trackers: this.announcer?.trackerList() ?? [],
       startedFrom: this.startedFrom,
+      error: this.storage.error,
     };
   }
 

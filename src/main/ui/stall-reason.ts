@@ -1,5 +1,5 @@
 /**
- * Why a swarm is stuck, in a few words, from its /status entry alone: what the dashboard's
+ * Why a swarm is stuck, in a few words, from its /status entry alone (a storage error first): what the dashboard's
  * summary line of a swarm says when nothing moves. Self-contained (no imports, no outside
  * constants), like units.ts: the dashboard page embeds its source text in its script.
  *
@@ -12,10 +12,12 @@ import type { SwarmStatus } from '../swarm/swarm-status.js';
 
 /** The part of a swarm's status the reason is read from (`trackers` may be missing from an older document). */
 export type StallStatus = Pick<SwarmStatus, 'role' | 'announcer' | 'left' | 'downloadRate' | 'peers' | 'known' | 'banned' | 'tracker'> &
-  Partial<Pick<SwarmStatus, 'trackers'>>;
+  Partial<Pick<SwarmStatus, 'trackers' | 'error'>>;
 
 /** Why the swarm is stuck, or '' when it is not (downloading, or a seeder that can be found). */
 export function stallReason(swarm: StallStatus): string {
+  // A storage error holds the swarm up whatever its peers do (it requests nothing until it is gone).
+  if (swarm.error) return 'storage error (' + swarm.error.kind + '): ' + swarm.error.message + '; downloading paused until it is gone';
   const tracker = swarm.tracker;
   const others = (swarm.trackers || []).filter((t) => t.status !== 'self');
   const rounds = tracker !== undefined && tracker.failures > 1 ? tracker.failures : 0;
