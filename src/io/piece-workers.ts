@@ -93,9 +93,13 @@ export class PieceWorkers {
     return succeeded(await this.verifyBatches.submit({ piece, expected, location })) === 1;
   }
 
-  /** Reads a piece from its files into the slab; reads asked for in the same moment share a task (settings.readBatch*). */
-  async read(piece: SlabPiece, location: PieceLocation): Promise<void> {
-    succeeded(await this.readBatches.submit({ piece, location }));
+  /**
+   * Reads a piece from its files into the slab and checks it against `expected`; resolves to
+   * whether it matches, rejects when it could not be read. Reads asked for in the same moment
+   * share a task (settings.readBatch*).
+   */
+  async read(piece: SlabPiece, expected: Uint8Array, location: PieceLocation): Promise<boolean> {
+    return succeeded(await this.readBatches.submit({ piece, expected, location })) === 1;
   }
 
   /** Checks pieces against their hashes (20 bytes each, in order); one flag per piece, 1 when good. */

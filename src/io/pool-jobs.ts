@@ -19,11 +19,16 @@ export interface VerifyJob {
  */
 export type VerifyOutcome = 0 | 1 | string;
 
-/** A piece to read from its files into the slab, for uploading. */
+/**
+ * A piece to read from its files into the slab, for uploading, and its hash: a piece is checked
+ * each time it is read, since a file in shareable/ may have changed under us (issue 22), and a
+ * piece that fails its hash is never sent.
+ */
 export interface ReadJob {
   piece: SlabPiece;
+  expected: Uint8Array;
   location: PieceLocation;
 }
 
-/** What became of a read: 1 done, or why it failed. */
-export type ReadOutcome = 1 | string;
+/** What became of a read: 1 read and it matches its hash, 0 read but it does not match, or why it failed. */
+export type ReadOutcome = 0 | 1 | string;

@@ -234,16 +234,40 @@ export class TorrentData {
     return new Uint8Array(pieceHash(this.meta, index));
   }
 
-  /** Reads piece `index` into `piece` (slab slots) for uploading. */
+  /**
+   * Reads piece `index` into `piece` (slab slots) for uploading, and checks its hash on the pool:
+   * rejects with PieceChangedError when it no longer matches (its file changed on disk).
+   */
   async readPiece(index: number, piece: SlabPiece): Promise<void> {
     if (this.moving) await this.moving;
     this.readsInFlight++;
     try {
-      await this.workers.read(piece, this.pieceLocation(index));
+      if (!(await this.workers.read(piece, this.expectedHash(index), this.pieceLocation(index)))) throw new PieceChangedError(index);
     } finally {
       this.readsInFlight--;
       if (this.readsInFlight === 0) this.readsDrained?.();
     }
+  }
+
+  /**
+   * Checks again, on the pool, pieces that verified before (a file changed under us); returns
+   * those that still match. A piece whose file is missing does not.
+   */
+  async recheck(indices: readonly number[]): Promise<number[]> {
+    const wanted = new Set(indices);
+    return this.check(this.where, await this.presentFiles(this.where), (index) => wanted.has(index));
+  }
+
+  /** The pieces that lie, wholly or in part, in the same files as piece `index` (pad files aside). */
+  piecesSharingFiles(index: number): { files: string[]; pieces: number[] } {
+    const { pieceLength } = this.geometry;
+    const files = this.layout.spans(index * pieceLength, this.geometry.pieceSize(index)).map((span) => span.file).filter((file) => !file.pad);
+    const pieces = new Set<number>();
+    for (const file of files) {
+      const last = Math.max(file.offset, file.offset + file.length - 1);
+      for (let i = Math.floor(file.offset / pieceLength); i <= Math.floor(last / pieceLength) && i < this.geometry.pieceCount; i++) pieces.add(i);
+    }
+    return { files: files.map((file) => file.relativePath), pieces: [...pieces].sort((a, b) => a - b) };
   }
 
   /** Hashes a complete piece on the pool and writes it only when it matches. Returns whether it matched. */
@@ -285,6 +309,14 @@ export class TorrentData {
   /** Waits for a move under way, so that nothing is left half done at exit. */
   async close(): Promise<void> {
     if (this.moving) await this.moving.catch(() => undefined);
+  }
+}
+
+/** A piece read for uploading no longer matches its hash: its file changed on disk. */
+export class PieceChangedError extends Error {
+  constructor(readonly index: number) {
+    super(`piece ${index} no longer matches its hash`);
+    this.name = 'PieceChangedError';
   }
 }
 

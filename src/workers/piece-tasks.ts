@@ -65,11 +65,15 @@ export function verifyAndWritePieces(task: { jobs: VerifyJob[] }): VerifyOutcome
   });
 }
 
-/** Reads pieces from their files into the slab; one outcome per piece, in order, each failing alone. */
+/**
+ * Reads pieces from their files into the slab and hashes each one; one outcome per piece, in
+ * order, each failing alone. A piece that does not match (its file changed on disk) reads as 0.
+ */
 export function readPieces(task: { jobs: ReadJob[] }): ReadOutcome[] {
-  return eachAlone(task.jobs, ({ piece, location }): 1 => {
-    readSpans(views(piece), location.spans);
-    return 1;
+  return eachAlone(task.jobs, ({ piece, expected, location }): 0 | 1 => {
+    const bytes = views(piece);
+    readSpans(bytes, location.spans);
+    return sha1(bytes).equals(expected) ? 1 : 0;
   });
 }
 

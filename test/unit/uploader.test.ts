@@ -133,7 +133,8 @@ function setup(options: Options = {}) {
   const rate = options.uploadRate ?? 0;
   const limiter = new FairLimiter(new TokenBucket(rate, BLOCK / 2, clock.now()), limiterTimers);
   const cache = new FakeReadCache();
-  const warnings: string[] = [];
+  const readFailures: string[] = [];
+  const withheld = new Set<number>();
   const uploader = new Uploader<FakePeer>({
     choker: new Choker({ ...settings, random: () => 0 }),
     role: () => 'seeder',
@@ -142,17 +143,19 @@ function setup(options: Options = {}) {
     hasPiece: options.have ?? (() => true),
     infoHashHex: INFO_HASH,
     readPiece: () => Promise.reject(new Error('the fake cache reads nothing')),
+    readFailed: (index, error) => void readFailures.push(`${index}: ${error.message}`),
+    withheld: (index) => withheld.has(index),
     readCache: cache,
     limiter,
     settings,
     clock,
-    log: { warn: (line) => warnings.push(line) },
   });
   return {
     uploader,
     cache,
     clock,
-    warnings,
+    readFailures,
+    withheld,
     /** A peer that joined; unchoked unless said otherwise. */
     peer(unchoked = true): FakePeer {
       const peer = new FakePeer(clock, settings);
@@ -254,14 +257,31 @@ describe('serving requests', () => {
     expect(uploader.uploaded).toBe(0);
   });
 
-  test('a read that fails closes the peer and says why', async () => {
-    const { uploader, cache, warnings, peer } = setup();
+  test('a read that fails (or a piece that fails its hash) sends nothing, tells the swarm, and serves the next request', async () => {
+    const { uploader, cache, readFailures, peer } = setup();
     const a = peer();
     uploader.request(a, block(3));
-    cache.reads[0].fail(new Error('disk gone'));
+    uploader.request(a, block(4));
+    cache.reads[0].fail(new Error('piece 3 no longer matches its hash'));
     await settle();
-    expect(a.closes).toEqual(['our data could not be read']);
-    expect(warnings).toEqual([`cannot read piece 3 for ${a.address}: disk gone`]);
+    expect(readFailures).toEqual(['3: piece 3 no longer matches its hash']);
+    expect(a.closes).toEqual([]);
+    expect(a.sent).toEqual([]);
+    await cache.finishAll();
+    expect(a.sent.map((sent) => sent.index)).toEqual([4]);
+    expect(uploader.uploaded).toBe(block(4).length);
+  });
+
+  test('requests for a withheld piece (its data changed on disk) are dropped without a word', async () => {
+    const { uploader, cache, withheld, peer } = setup();
+    const a = peer();
+    withheld.add(2);
+    uploader.request(a, block(2));
+    uploader.request(a, block(2, 1));
+    await cache.finishAll();
+    expect(a.sent).toEqual([]);
+    expect(a.closes).toEqual([]);
+    expect(cache.reads).toHaveLength(0);
   });
 });
 

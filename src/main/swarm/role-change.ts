@@ -4,9 +4,11 @@
  * the data moves into shareable/, and only then is this peer a seeder; the resume data says so,
  * connections between two seeders close, and the tracker hears event=completed.
  */
+import path from 'node:path';
 import type { TorrentData } from '../../io/torrent-data.js';
 import type { Role } from './role.js';
 import type { SwarmEvent } from './swarm-events.js';
+import { folderWritable } from './storage-check.js';
 
 /** What the role change needs of a connection: PeerConnection, or a plain object in tests. */
 export interface RolePeer {
@@ -23,8 +25,11 @@ export interface RoleChangeSetup {
   releaseRequests(): void;
   saveResume(): Promise<void>;
   reportEvent(event: SwarmEvent): void;
-  /** Moving the data failed (the swarm's storage error, which logs it and tries again once the cause is gone). */
-  storageFailed(what: string, error: unknown): void;
+  /**
+   * Moving the data failed (the swarm's storage error, which logs it and tries again once
+   * `causeGone`: shareable/ takes a test write).
+   */
+  storageFailed(what: string, error: unknown, causeGone: () => Promise<boolean>): void;
   /** Tells the tracker and the session that the download is complete. */
   completed(): void;
 }
@@ -61,7 +66,7 @@ export class SwarmRole {
     try {
       await setup.data.moveToShareable();
     } catch (error) {
-      setup.storageFailed('download complete, but moving it into shareable/ failed', error);
+      setup.storageFailed('download complete, but moving it into shareable/ failed', error, () => folderWritable(path.dirname(setup.data.shareablePath)));
       return;
     }
     this.current = 'seeder';

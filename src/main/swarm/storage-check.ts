@@ -44,6 +44,18 @@ export async function storageCauseGone(
   }
 }
 
+/** Whether a small test file can be written in `folder` (and removed). */
+export async function folderWritable(folder: string): Promise<boolean> {
+  try {
+    const probe = path.join(folder, `.shoal-probe-${randomBytes(4).toString('hex')}`);
+    await writeFile(probe, 'shoal');
+    await unlink(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface StorageWatchSetup {
   data: Pick<TorrentData, 'location' | 'cacheRoot' | 'resumeFile' | 'layout' | 'meta'>;
   settings: Pick<Settings, 'storageRetryMs' | 'storageErrorSummaryMs' | 'storageRoomPieces'>;
@@ -65,6 +77,8 @@ export class StorageWatch {
   private readonly fault: StorageFault;
   /** Whether a check that the cause is gone is under way. */
   private checking = false;
+  /** The check given with the failure that began the error, in place of storageCauseGone. */
+  private causeGone: (() => Promise<boolean>) | null = null;
 
   constructor(private readonly setup: StorageWatchSetup) {
     this.fault = new StorageFault(setup.settings.storageRetryMs, setup.settings.storageErrorSummaryMs);
@@ -78,10 +92,14 @@ export class StorageWatch {
     return this.fault.error;
   }
 
-  /** Something could not be written (a piece, the resume data, the move into shareable/). */
-  failed(what: string, error: unknown): void {
+  /**
+   * Something could not be written (a piece, the resume data, the move into shareable/), or data
+   * changed on disk; `causeGone` checks whether it is over when the usual test write cannot tell.
+   */
+  failed(what: string, error: unknown, causeGone?: () => Promise<boolean>): void {
     const line = this.fault.failed(what, error, this.setup.clock.now());
     if (line === null) return;
+    this.causeGone = causeGone ?? null;
     this.setup.log.warn(line);
     this.setup.onFault();
   }
@@ -97,8 +115,11 @@ export class StorageWatch {
     if (!kind || this.checking) return;
     this.checking = true;
     try {
-      const gone = await storageCauseGone(kind, this.setup.data, this.setup.settings.storageRoomPieces);
+      const gone = this.causeGone
+        ? await this.causeGone().catch(() => false)
+        : await storageCauseGone(kind, this.setup.data, this.setup.settings.storageRoomPieces);
       if (!gone || this.setup.isStopped()) return;
+      this.causeGone = null;
       const line = this.fault.recovered(this.setup.clock.now());
       if (line) this.setup.log.info(line);
       await this.setup.onRecovered();

@@ -30,6 +30,7 @@ import { RateMeter } from './rate-meter.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { ResumeSaver } from './resume-saver.js';
 import { SwarmRole } from './role-change.js';
+import { ChangedData } from './changed-data.js';
 import { describeSwarmEvent, type SwarmEvent } from './swarm-events.js';
 import type { SwarmContext, SwarmOptions } from './swarm-context.js';
 import type { SwarmStatus } from './swarm-status.js';
@@ -59,6 +60,8 @@ export class Swarm implements PeerHandler {
   private readonly resume: ResumeSaver;
   /** A storage error that holds up downloading, its log lines and its recovery (storage-check.ts). */
   private readonly storage: StorageWatch;
+  /** Pieces whose data changed on disk under us, withheld from uploading (changed-data.ts). */
+  private readonly changed: ChangedData;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
@@ -110,12 +113,18 @@ export class Swarm implements PeerHandler {
       peerDropped: () => this.broadcastPeerList(),
     });
     const hasPiece = (index: number): boolean => this.picker.hasPiece(index);
+    this.changed = new ChangedData({
+      data, hasPiece, log,
+      storageFailed: (what, error, causeGone) => this.storage.failed(what, error, causeGone),
+    });
     this.uploader = new Uploader({
       choker: new Choker(settings), geometry: data.geometry, infoHashHex: meta.infoHashHex, hasPiece,
-      readCache: context.readCache, limiter: context.uploadLimiter, settings, clock, log,
+      readCache: context.readCache, limiter: context.uploadLimiter, settings, clock,
       role: () => this.role,
       isSnubbed: (peer) => this.pipeline.isSnubbed(peer),
       readPiece: (index, piece) => data.readPiece(index, piece),
+      readFailed: (index, error) => void this.changed.readFailed(index, error),
+      withheld: (index) => this.changed.withheld(index),
     });
     this.verifier = new PieceVerifier({
       data, picker: this.picker, smartBan: this.smartBan, log,
@@ -128,7 +137,7 @@ export class Swarm implements PeerHandler {
     this.resume = new ResumeSaver((cleanStop) => data.saveResume(hasPiece, cleanStop), (error) => this.storage.failed('cannot save resume data', error));
     this.roles = new SwarmRole({
       peers: this.peers, data, pieceCount: meta.pieceCount,
-      storageFailed: (what, error) => this.storage.failed(what, error),
+      storageFailed: (what, error, causeGone) => this.storage.failed(what, error, causeGone),
       releaseRequests: () => this.pipeline.releaseAll(),
       saveResume: () => this.resume.save(false),
       reportEvent: (event) => this.reportEvent(event),

@@ -10,7 +10,6 @@ import type { PieceReader, ReadCache } from '../../io/read-cache.js';
 import type { SlabPiece } from '../../io/block-slab.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
 import { checkRequest } from '../wire/message-rules.js';
 import type { ChokeDecision, Choker, ChokerPeer } from './choker.js';
@@ -53,13 +52,20 @@ export interface UploaderSetup<P> {
   hasPiece(index: number): boolean;
   /** Names the torrent in the read cache, which every swarm shares. */
   infoHashHex: string;
+  /** Reads the piece and checks its hash; rejects when it cannot be read or no longer matches. */
   readPiece(index: number, piece: SlabPiece): Promise<void>;
+  /**
+   * A piece could not be read for uploading, or no longer matches its hash (its file changed on
+   * disk): the request is dropped, and the swarm checks the file again (swarm.ts).
+   */
+  readFailed(index: number, error: Error): void;
+  /** Pieces we announced but no longer serve, their data having changed on disk: requests for them are dropped. */
+  withheld(index: number): boolean;
   readCache: Pick<ReadCache, 'has' | 'lease' | 'prefetch'>;
   /** --upload-limit, shared by every swarm. */
   limiter: Pick<FairLimiter, 'open' | 'wait' | 'take' | 'forget'>;
   settings: Settings;
   clock: Clock;
-  log: Pick<Logger, 'warn'>;
 }
 
 /** One peer's requests to us. */
@@ -143,6 +149,8 @@ export class Uploader<P extends UploadPeer> {
     const problem = checkRequest(request, geometry, settings.maxRequestLength);
     if (problem) return peer.close(`bad request: ${problem}`);
     if (!this.setup.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
+    // No REJECT without the fast extension: the peer is told nothing and asks someone else.
+    if (this.setup.withheld(request.index)) return;
     const queue = this.of(peer);
     const verdict = peer.requestGate.judge(peer.amChoking, queue.requests.length, this.setup.clock.now());
     if (verdict.action === 'drop') return peer.close(verdict.reason);
@@ -196,6 +204,7 @@ export class Uploader<P extends UploadPeer> {
   private serveOne(peer: P, queue: Queue): void {
     const { readCache, limiter, geometry } = this.setup;
     const request = queue.requests.shift()!;
+    if (this.setup.withheld(request.index)) return;
     limiter.take(request.length);
     queue.reads++;
     queue.reading.add(request);
@@ -213,10 +222,12 @@ export class Uploader<P extends UploadPeer> {
         this.serve(peer);
       })
       .catch((error: Error) => {
+        // Nothing is sent of a piece that could not be read or fails its hash; the peer's other
+        // requests are still served.
         queue.reads--;
         queue.reading.delete(request);
-        this.setup.log.warn(`cannot read piece ${request.index} for ${peer.address}: ${error.message}`);
-        peer.close('our data could not be read');
+        this.setup.readFailed(request.index, error);
+        if (!peer.isClosed) this.serve(peer);
       });
     if (miss) this.readAhead(queue, request.index);
   }

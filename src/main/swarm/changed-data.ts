@@ -1,0 +1,81 @@
+/**
+ * Data that changed on disk under a running swarm (issue 22): a file in shareable/ deleted,
+ * truncated or overwritten while it is seeded. Every piece read for uploading is hashed on the
+ * pool (TorrentData.readPiece), so a piece that fails is never sent; the read that found it lands
+ * here. The pieces of the file(s) it lies in are checked again (TorrentData.recheck, the start-up
+ * check's code), those that no longer match are withheld (requests for them are dropped: there is
+ * no REJECT without the fast extension), and the swarm goes into a storage error ("missing-file"
+ * for a deleted file, "io" otherwise) whose message says what the check found. Every
+ * settings.storageRetryMs the withheld pieces are checked again; once they all match (the file was
+ * put back) they are served again and the error is gone.
+ *
+ * The data stays where it is and no piece is downloaded again: a seeder whose file broke goes on
+ * seeding the pieces that still match, and a restart's check (TorrentData.open) moves the data
+ * back to cache/ and downloads what is missing, as it does for any incomplete shareable/ file.
+ */
+import type { TorrentData } from '../../io/torrent-data.js';
+import type { Logger } from '../logger.js';
+
+export interface ChangedDataSetup {
+  data: Pick<TorrentData, 'recheck' | 'piecesSharingFiles'>;
+  hasPiece(index: number): boolean;
+  log: Pick<Logger, 'warn' | 'info'>;
+  /** Puts the swarm in a storage error; `causeGone` tells whether it is over. */
+  storageFailed(what: string, error: unknown, causeGone: () => Promise<boolean>): void;
+}
+
+export class ChangedData {
+  private readonly withheldPieces = new Set<number>();
+  /** Files being checked again now: reads failing meanwhile wait for that check. */
+  private readonly rechecking = new Set<string>();
+  private checks = 0;
+
+  constructor(private readonly setup: ChangedDataSetup) {}
+
+  /** Whether the piece is withheld: announced, but it no longer matches its hash on disk. */
+  withheld(index: number): boolean {
+    return this.withheldPieces.has(index);
+  }
+
+  /** Checks of a changed file done since start. */
+  get rechecks(): number {
+    return this.checks;
+  }
+
+  /** A piece could not be read for uploading, or failed its hash: checks its file(s) again. */
+  async readFailed(index: number, error: Error): Promise<void> {
+    if (this.withheldPieces.has(index)) return;
+    const { files, pieces } = this.setup.data.piecesSharingFiles(index);
+    if (files.length === 0 || files.some((file) => this.rechecking.has(file))) return;
+    for (const file of files) this.rechecking.add(file);
+    const names = files.join(', ');
+    this.setup.log.warn(`cannot upload piece ${index} (${error.message}): checking ${names} again, its pieces are not sent meanwhile`);
+    const had = pieces.filter((i) => this.setup.hasPiece(i) && !this.withheldPieces.has(i));
+    for (const i of had) this.withheldPieces.add(i);
+    try {
+      const good = await this.setup.data.recheck(had).catch(() => [] as number[]);
+      for (const i of good) this.withheldPieces.delete(i);
+      this.checks++;
+      const bad = had.length - good.length;
+      if (bad === 0) {
+        this.setup.log.info(`${names} checked again after a failed read: every piece still matches`);
+        return;
+      }
+      this.setup.storageFailed(
+        `${names} changed on disk, checked again: ${bad} of its ${had.length} pieces no longer match their hash and are not uploaded; piece ${index}`,
+        error,
+        () => this.causeGone(),
+      );
+    } finally {
+      for (const file of files) this.rechecking.delete(file);
+    }
+  }
+
+  /** Checks the withheld pieces again; true once every one of them matches (the data was put back). */
+  private async causeGone(): Promise<boolean> {
+    const good = await this.setup.data.recheck([...this.withheldPieces]).catch(() => [] as number[]);
+    for (const i of good) this.withheldPieces.delete(i);
+    if (good.length > 0) this.checks++;
+    return this.withheldPieces.size === 0;
+  }
+}
