@@ -4,7 +4,7 @@
  * undici, and `httpTracker`, the TrackerProtocol the Announcer uses for http:// and https:// URLs.
  */
 import { request } from 'undici';
-import { asBytes, asInteger, asList, asText, decodeBencode, isDict, type BencodeValue } from '../../io/bencode.js';
+import { asBytes, asInteger, asList, asText, decodeBencode, isDict, type BencodeDict, type BencodeValue } from '../../io/bencode.js';
 import { defaultSettings, type Settings } from '../../io/settings.js';
 import {
   AnnounceError,
@@ -71,17 +71,26 @@ function dictionaryPeers(list: BencodeValue[]): PeerAddress[] {
   return peers;
 }
 
-/** Reads a tracker's bencoded announce reply; throws AnnounceError for anything unusable. */
-export function parseAnnounceResponse(body: Buffer): AnnounceResult {
+/**
+ * The dictionary of a tracker's bencoded reply (`what`: "tracker response", "scrape response");
+ * throws AnnounceError when it is not one, or carries a `failure reason`.
+ */
+function replyDictionary(body: Buffer, what: string): BencodeDict {
   let value: BencodeValue;
   try {
     value = decodeBencode(body);
   } catch (err) {
-    throw new AnnounceError(`tracker response is not valid bencode (${(err as Error).message})`, 'bencode');
+    throw new AnnounceError(`${what} is not valid bencode (${(err as Error).message})`, 'bencode');
   }
-  if (!isDict(value)) throw new AnnounceError('tracker response is not a bencoded dictionary', 'bencode');
+  if (!isDict(value)) throw new AnnounceError(`${what} is not a bencoded dictionary`, 'bencode');
   const failure = asText(value['failure reason']);
   if (failure !== undefined) throw new AnnounceError(failure, 'failure');
+  return value;
+}
+
+/** Reads a tracker's bencoded announce reply; throws AnnounceError for anything unusable. */
+export function parseAnnounceResponse(body: Buffer): AnnounceResult {
+  const value = replyDictionary(body, 'tracker response');
 
   const intervalS = asInteger(value.interval);
   if (intervalS === undefined || intervalS < 0) {
@@ -220,15 +229,7 @@ export function buildScrapeUrl(scrapeUrl: string, infoHash: Buffer): string {
  * tracker knows no peer of it: zeros. Anything unusable throws an AnnounceError.
  */
 export function parseScrapeResponse(body: Buffer, infoHash: Buffer): ScrapeCounts {
-  let value: BencodeValue;
-  try {
-    value = decodeBencode(body);
-  } catch (err) {
-    throw new AnnounceError(`scrape response is not valid bencode (${(err as Error).message})`, 'bencode');
-  }
-  if (!isDict(value)) throw new AnnounceError('scrape response is not a bencoded dictionary', 'bencode');
-  const failure = asText(value['failure reason']);
-  if (failure !== undefined) throw new AnnounceError(failure, 'failure');
+  const value = replyDictionary(body, 'scrape response');
   const files = value.files;
   if (!isDict(files)) throw new AnnounceError('scrape response has no files dictionary', 'bencode');
   const entry = files[infoHash.toString('latin1')];
