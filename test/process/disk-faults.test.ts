@@ -4,25 +4,10 @@
  * (the seeder's upload stops growing), the log says so in a line or two, not once per piece;
  * once space is freed the leecher resumes by itself and ends with the data byte-identical.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/torrent-maker.js';
-import { toolAvailable } from '../helpers/require-tool.js';
-import {
-  digest,
-  fileDigest,
-  folderArgs,
-  freePort,
-  makePeerFolders,
-  PeerProcess,
-  PROJECT_ROOT,
-  removeFolders,
-  SHOAL,
-  startPeer,
-  type PeerFolders,
-} from '../helpers/peer-process.js';
+import { describeAsRoot, NamespacedSwarm } from '../helpers/namespaced-peer.js';
+import { digest, fileDigest } from '../helpers/peer-process.js';
 
 const MiB = 1024 * 1024;
 const PIECE = 256 * 1024;
@@ -31,46 +16,16 @@ const FILE_BYTES = 20 * MiB;
 const TMPFS = '24m';
 const FILLER_MIB = 8;
 
-const available = process.getuid?.() === 0 && toolAvailable('unshare') && toolAvailable('mount');
-if (!available && process.env.CI !== 'true') {
-  console.warn('skipping the disk-fault suite: it needs root and unshare to give a peer a small tmpfs (in CI it fails instead)');
-}
-const describeRoot = available || process.env.CI === 'true' ? describe : describe.skip;
-
-describeRoot('a leecher whose cache/ runs out of space', () => {
-  const folders: PeerFolders[] = [];
-  const peers: PeerProcess[] = [];
-
-  afterAll(async () => {
-    await Promise.all(peers.map((peer) => peer.stop()));
-    await Promise.all(folders.map(removeFolders));
-  });
+describeAsRoot(['unshare', 'mount'], 'a leecher whose cache/ runs out of space', () => {
+  const peers = new NamespacedSwarm();
+  afterAll(() => peers.cleanup());
 
   test('shows a disk-full error, stops downloading, logs it once, and finishes by itself once space is freed', async () => {
-    if (!available) throw new Error('the disk-fault suite needs root and unshare (CI runs as root)');
-    const data = randomBytes(FILE_BYTES);
-    const seedDirs = await makePeerFolders();
-    const leechDirs = await makePeerFolders();
-    folders.push(seedDirs, leechDirs);
-    const seedPort = await freePort();
-    await writeFile(path.join(seedDirs.shareable, 'big.bin'), data);
-    const torrent = await createTorrent(path.join(seedDirs.shareable, 'big.bin'), { announce: `http://127.0.0.1:${seedPort}/announce`, pieceLength: PIECE });
-    await writeFile(path.join(seedDirs.torrents, 'big.torrent'), torrent);
-    await writeFile(path.join(leechDirs.torrents, 'big.torrent'), torrent);
     // Slow enough that the disk fills long before the whole file has been sent.
-    const seeder = startPeer([...folderArgs(seedDirs), '--upload-limit', '2M'], seedPort);
-    peers.push(seeder);
-    await seeder.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 60_000, 'the seeder to check its data');
-
+    const { data, seeder, leechDirs } = await peers.seed('big.bin', FILE_BYTES, PIECE, ['--upload-limit', '2M']);
     // The leecher's cache/ is a small tmpfs in a mount namespace of its own, with a filler in it.
-    const leechPort = await freePort();
-    const script = `mount -t tmpfs -o size=${TMPFS} tmpfs "$1" && head -c ${FILLER_MIB}M /dev/zero > "$1/filler" && shift && exec "$@"`;
-    const child = spawn('unshare', ['-m', 'sh', '-c', script, 'sh', leechDirs.cache, process.execPath, SHOAL, '--port', String(leechPort), ...folderArgs(leechDirs)], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const leecher = new PeerProcess(child, leechPort);
-    peers.push(leecher);
+    const script = `mount -t tmpfs -o size=${TMPFS} tmpfs "$1" && head -c ${FILLER_MIB}M /dev/zero > "$1/filler"`;
+    const { peer: leecher, child } = await peers.startInNamespace(script, leechDirs.cache, leechDirs);
 
     const failed = await leecher.waitForStatus((s) => s.swarms[0]?.error != null, 60_000, 'the storage error');
     const error = failed.swarms[0].error!;
