@@ -383,11 +383,6 @@ export class Session {
     }
   }
 
-  /** The peer's UDP port once started (for UDP tracker clients, the DHT), else null. */
-  get udpPort(): UdpPort | null {
-    return this.udp;
-  }
-
   status(): StatusDocument {
     return {
       peerId: this.peerId.toString('latin1'),

@@ -28,18 +28,12 @@ export class ChangedData {
   private readonly withheldPieces = new Set<number>();
   /** Files being checked again now: reads failing meanwhile wait for that check. */
   private readonly rechecking = new Set<string>();
-  private checks = 0;
 
   constructor(private readonly setup: ChangedDataSetup) {}
 
   /** Whether the piece is withheld: announced, but it no longer matches its hash on disk. */
   withheld(index: number): boolean {
     return this.withheldPieces.has(index);
-  }
-
-  /** Checks of a changed file done since start. */
-  get rechecks(): number {
-    return this.checks;
   }
 
   /** A piece could not be read for uploading, or failed its hash: checks its file(s) again. */
@@ -55,7 +49,6 @@ export class ChangedData {
     try {
       const good = await this.setup.data.recheck(had).catch(() => [] as number[]);
       for (const i of good) this.withheldPieces.delete(i);
-      this.checks++;
       const bad = had.length - good.length;
       if (bad === 0) {
         this.setup.log.info(`${names} checked again after a failed read: every piece still matches`);
@@ -75,7 +68,6 @@ export class ChangedData {
   private async causeGone(): Promise<boolean> {
     const good = await this.setup.data.recheck([...this.withheldPieces]).catch(() => [] as number[]);
     for (const i of good) this.withheldPieces.delete(i);
-    if (good.length > 0) this.checks++;
     return this.withheldPieces.size === 0;
   }
 }

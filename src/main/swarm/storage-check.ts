@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { roomToResume, StorageFault, type StorageError, type StorageErrorKind } from './storage-fault.js';
 
-export async function storageCauseGone(
+async function storageCauseGone(
   kind: StorageErrorKind,
   data: Pick<TorrentData, 'location' | 'cacheRoot' | 'resumeFile' | 'layout' | 'meta'>,
   roomPieces: number,
