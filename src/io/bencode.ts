@@ -165,6 +165,16 @@ export function decodeBencodeWithSpans(data: Uint8Array, options: DecodeOptions 
 }
 
 /**
+ * Decodes the one value at the start of `data` and says where it ends: a BEP 9 data message is
+ * a bencoded dictionary followed by raw bytes that are not bencode.
+ */
+export function decodeBencodePrefix(data: Uint8Array, options: DecodeOptions = {}): { value: BencodeValue; end: number } {
+  const decoder = new Decoder(toBuffer(data), options.maxDepth ?? defaultSettings.bencodeMaxDepth);
+  const value = decoder.value(0);
+  return { value, end: decoder.pos };
+}
+
+/**
  * A key's bytes: one per character, as the decoder reads them. A character above U+00FF has no
  * such byte, and latin1 would silently keep only its low byte, writing another key (or a
  * duplicate one) than the caller meant.

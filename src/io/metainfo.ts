@@ -15,6 +15,7 @@ import {
   asList,
   asText,
   decodeBencodeWithSpans,
+  encodeBencode,
   isDict,
   type BencodeDict,
   type BencodeValue,
@@ -309,17 +310,37 @@ export function parseMetainfo(data: Uint8Array): Metainfo {
   };
 }
 
+/**
+ * A .torrent made of a bare info dictionary (a magnet's metadata, fetched from peers) and the
+ * link's trackers. The info bytes are kept exactly as they are, since the info hash is their
+ * SHA-1; `info` must be a bencoded dictionary, which metainfoFromInfo checks.
+ */
+export function torrentFromInfo(info: Buffer, announceList: string[][]): Buffer {
+  const first = announceList.flat()[0];
+  const trackers = encodeBencode({
+    ...(first !== undefined && { announce: first, 'announce-list': announceList }),
+  });
+  // "info" sorts after both announce keys, so it goes last: the dictionary minus its closing
+  // "e", then the raw info bytes under their key.
+  return Buffer.concat([trackers.subarray(0, -1), Buffer.from('4:info', 'latin1'), info, Buffer.from('e', 'latin1')]);
+}
+
+/** The Metainfo of a magnet's metadata, with every check a .torrent file gets. */
+export function metainfoFromInfo(info: Buffer, announceList: string[][]): Metainfo {
+  return parseMetainfo(torrentFromInfo(info, announceList));
+}
+
 /** The bytes of a .torrent file, refusing what is not a regular file or is too large; errors name the file. */
-export async function readTorrentFile(file: string): Promise<Buffer> {
+export async function readTorrentFile(file: string, maxBytes: number = defaultSettings.maxTorrentFileLength): Promise<Buffer> {
   try {
     const handle = await open(file, 'r');
     try {
       const info = await handle.stat();
       // A FIFO or a device would have no size to check and might never end.
       if (!info.isFile()) throw new MetainfoError('not a regular file', file);
-      if (info.size > defaultSettings.maxTorrentFileLength) {
+      if (info.size > maxBytes) {
         throw new MetainfoError(
-          `is ${info.size} bytes, larger than the ${defaultSettings.maxTorrentFileLength} bytes allowed for a .torrent`,
+          `is ${info.size} bytes, larger than the ${maxBytes} bytes allowed for a .torrent`,
           file,
         );
       }

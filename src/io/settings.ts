@@ -50,11 +50,29 @@ const defaults = {
   maxIncomingRequests: 500,
   /**
    * Requests that arrive this soon after we choked a peer were in flight when it was choked: they
-   * are ignored and not held against it (we do not speak BEP 6, so no REJECT is sent).
+   * are ignored and not held against it. A peer without BEP 6 gets no REJECT; a Fast peer gets
+   * one for every request we do not serve, and this and the next limit do not apply to it.
    */
   chokedRequestGraceMs: 5_000,
   /** Requests a choked peer may send after the grace time before it is dropped for ignoring the choke. */
   maxRequestsWhileChoked: 16,
+  /**
+   * BEP 6: pieces in the allowed-fast set of each Fast peer, which it may request while we choke
+   * it, so that a new peer soon has something to trade. libtorrent's allowed_fast_set_size.
+   */
+  allowedFastCount: 10,
+  /**
+   * Requests past maxIncomingRequests that a Fast peer may send in a row, each answered with a
+   * REJECT, before it is dropped. One reqq's worth: a peer that overruns the reqq we advertise by
+   * that much ignores it, and each REJECT costs us as much as its request cost it, for ever.
+   */
+  maxRejectedOverQueue: 500,
+  /**
+   * SUGGEST_PIECEs sent to a Fast peer that becomes interested: pieces in our read cache that it
+   * lacks, which cost us no disk read. Also how many of a peer's suggestions are kept (the
+   * latest). A few: a suggestion is a hint, and a long list only repeats what HAVEs said.
+   */
+  maxSuggestions: 4,
   /** An incoming connection that has not sent a complete handshake (or an HTTP request line) by then is closed. */
   handshakeTimeoutMs: 20_000,
   /** An outstanding request not answered in this time is given to another peer, and the peer is snubbed. */
@@ -157,6 +175,21 @@ const defaults = {
 
   /** Largest .torrent file read. */
   maxTorrentFileLength: 16 * MiB,
+  /**
+   * Largest info dictionary fetched from peers for a magnet link (BEP 9 `metadata_size`): the
+   * same bound as a .torrent file, so any torrent that can be joined by its file can be joined
+   * by its magnet, while a peer claiming a gigabyte cannot make us hold one in memory.
+   */
+  maxMetadataSize: 16 * MiB,
+  /** Time a peer has to answer a metadata request before the piece is asked of another peer. */
+  metadataRequestTimeoutMs: 10_000,
+  /**
+   * Metadata requests outstanding at one peer: a few keep a fast peer busy, and leave the
+   * other pieces for other peers, so one slow peer cannot hold up the whole fetch.
+   */
+  metadataRequestsPerPeer: 4,
+  /** Largest .magnet file read: one URI with its trackers fits many times over; more is not a magnet link. */
+  maxMagnetFileBytes: 64 * KiB,
   /** Deepest nesting of bencoded lists and dictionaries accepted. */
   bencodeMaxDepth: 64,
   /**

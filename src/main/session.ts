@@ -2,23 +2,22 @@
  * One running peer: every swarm it takes part in, its one port, its tracker and its status.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, unlink, writeFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { Metainfo } from '../io/metainfo.js';
 import { BlockSlab } from '../io/block-slab.js';
 import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
 import { PieceWorkers } from '../io/piece-workers.js';
 import { ReadCache } from '../io/read-cache.js';
 import { markRunning, markStoppedCleanly, previousRunWasClean } from '../io/run-marker.js';
-import { systemReason } from '../io/system-error.js';
 import { TorrentData } from '../io/torrent-data.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { Logger } from './logger.js';
 import { choosePort, describePortOrigin, type SessionOptions } from './session-options.js';
 import { StartupError } from './startup-error.js';
+import { requireFolder, requireWritable } from './startup-checks.js';
+import { serveHttp } from './http-routes.js';
+import { SelfAddress } from './net/self-address.js';
 import { ConnectionBudget } from './net/connection-budget.js';
 import { addressTowards, firstLanAddress } from './net/local-address.js';
 import { PortListener } from './net/port-listener.js';
@@ -33,12 +32,14 @@ import { SlabShares } from './swarm/slab-shares.js';
 import type { SwarmContext } from './swarm/swarm-context.js';
 import type { SwarmStatus } from './swarm/swarm-status.js';
 import { Swarm } from './swarm/swarm.js';
-import { handleTrackerRequest } from './tracker/tracker-http.js';
 import { TrackerRegistry } from './tracker/tracker-registry.js';
-import { allTrackerUrls, trackerIpAddresses } from './tracker/tracker-tiers.js';
+import { trackerIpAddresses } from './tracker/tracker-tiers.js';
 import { selfAddressFor, UdpTrackerServer } from './tracker/udp-tracker-server.js';
-import { TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
-import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
+import { piecesDoNotFit, TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
+import type { MagnetLink } from '../io/magnet-link.js';
+import { loadMetadata, saveMetadata } from '../io/metadata-store.js';
+import { MagnetSwarm } from './swarm/magnet-swarm.js';
+import type { PeerAddress } from './tracker/announce-client.js';
 import type { Handshake } from './wire/wire-messages.js';
 import type { WireParser } from './wire/wire-parser.js';
 
@@ -90,6 +91,8 @@ export class Session {
   /** Our port: --port, else the one saved in cache/, else the default. */
   private port: number;
   private readonly swarms = new Map<string, Swarm>();
+  /** Swarms of magnet links whose metadata is still being fetched, by info hash. */
+  private readonly magnets = new Map<string, MagnetSwarm>();
   private readonly listener: PortListener;
   private tracker: TrackerRegistry | null = null;
   /** The UDP port of the same number (BEP 15 tracker; the DHT later), bound once the TCP port listens. */
@@ -106,7 +109,7 @@ export class Session {
   /** Torrents being joined (their data checked) right now. */
   private joinsInProgress = 0;
   private readonly loop: EventLoopMonitor;
-  private readonly localAddresses: Set<string>;
+  private readonly self: SelfAddress;
   private stopping: Promise<void> | null = null;
   private host = '127.0.0.1';
   private workers: PieceWorkers | null = null;
@@ -134,34 +137,33 @@ export class Session {
     this.port = this.settings.defaultPort;
     this.loop = new EventLoopMonitor(this.settings.eventLoopWindowMs);
     this.connections = new ConnectionBudget(this.settings.maxConnections);
-    this.localAddresses = new Set(['127.0.0.1', '0.0.0.0']);
-    for (const list of Object.values(os.networkInterfaces())) {
-      for (const entry of list ?? []) this.localAddresses.add(entry.address);
-    }
-    if (options.host) this.localAddresses.add(options.host);
+    this.self = new SelfAddress(options.host);
     this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
     this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));
     this.torrents = new TorrentFolder(options.torrents, log, {
-      join: async (meta, listed) => {
+      join: async (torrent, listed) => {
         this.joinsInProgress++;
         try {
-          await this.joinTorrent(meta, listed);
+          if (torrent.meta) await this.joinTorrent(torrent.meta, listed);
+          else if (torrent.magnet) this.fetchMetadata(torrent.magnet, listed);
         } finally {
           this.joinsInProgress--;
         }
         this.checkAllComplete();
       },
+      cachedMetadata: (link) => loadMetadata(this.options.cache, link, this.settings),
       leave: async (infoHash) => {
-        const swarm = this.swarms.get(infoHash);
+        const swarm = this.swarms.get(infoHash) ?? this.magnets.get(infoHash);
         this.swarms.delete(infoHash);
+        this.magnets.delete(infoHash);
         await swarm?.stop();
       },
-      pieceFits: (pieceLength) => pieceLength <= this.slab!.slotCount * this.slab!.slotLength && 2 * pieceLength <= this.readSlabBytes,
+      pieceFits: (pieceLength) => this.pieceFits(pieceLength),
       isStopping: () => this.stopping !== null,
     });
     this.listener = new PortListener({
       onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
-      onHttpRequest: (req, res) => this.serveHttp(req, res),
+      onHttpRequest: (req, res) => serveHttp(req, res, { tracker: () => this.tracker, status: () => this.status() }),
       log,
       settings: this.settings,
     });
@@ -195,14 +197,14 @@ export class Session {
     });
     await requireWritable(this.options.cache, '--cache');
     const found = await this.torrents.read();
-    const metas = found.map(({ meta }) => meta);
+    const metas = found.flatMap(({ meta }) => (meta ? [meta] : []));
     const saved = await readPeerConfig(this.options.cache);
     if (saved) {
       this.peerId = Buffer.from(saved.peerId, 'latin1');
       this.savedKnown = saved.known;
     }
     const { port, origin } = choosePort(this.options.port, saved?.port, this.settings.defaultPort);
-    this.port = port;
+    this.port = this.self.port = port;
     this.tracker = this.makeTracker();
     await this.listener.listen(this.port, this.options.host);
     this.udp = await UdpPort.open(this.port, this.options.host, { log: this.log, settings: this.settings });
@@ -222,9 +224,10 @@ export class Session {
     this.running = true;
     this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
     this.configTimer.unref();
-    this.host = this.options.host ?? (await this.addressTowardsAnnouncer(metas)) ?? firstLanAddress();
+    const trackers = found.map(({ meta, magnet }) => meta ?? { announceList: magnet?.announceList ?? [] });
+    this.host = this.options.host ?? (await this.addressTowardsAnnouncer(trackers)) ?? firstLanAddress();
     const skipped = this.torrents.skipped().length;
-    const torrents = `${metas.length} torrent(s)${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+    const torrents = `${found.length} torrent(s)${skipped > 0 ? `, ${skipped} skipped` : ''}`;
     const dashboard = `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
     this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} (${describePortOrigin(origin)}) with ${torrents}; dashboard at ${dashboard}`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
@@ -261,14 +264,52 @@ export class Session {
     if (!this.workers || !this.slab || !this.readCache) throw new Error('torrents are joined only after the shared buffers exist');
     const folders = { shareable: this.options.shareable, cache: this.options.cache };
     const data = new TorrentData(meta, folders, this.workers);
-    const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.isAnnouncer(meta) });
+    const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.self.isAnnouncer(meta) });
     await swarm.start();
     if (this.stopping || !listed()) {
       await swarm.stop();
       return;
     }
+    this.magnets.delete(meta.infoHashHex);
     this.swarms.set(meta.infoHashHex, swarm);
     swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
+  }
+
+  /** Whether pieces of this length fit the block buffers made at start-up. */
+  private pieceFits(pieceLength: number): boolean {
+    return pieceLength <= this.slab!.slotCount * this.slab!.slotLength && 2 * pieceLength <= this.readSlabBytes;
+  }
+
+  /** Joins a magnet link's swarm to fetch its metadata (BEP 9); the torrent's own swarm follows. */
+  private fetchMetadata(link: MagnetLink, listed: () => boolean): void {
+    const magnet: MagnetSwarm = new MagnetSwarm({
+      link,
+      context: this.swarmContext(),
+      onMetadata: (info, peers) => void this.metadataArrived(magnet, info, peers, listed),
+    });
+    this.magnets.set(link.infoHashHex, magnet);
+    magnet.start();
+    magnet.learnPeers(parseAddresses(this.savedKnown[link.infoHashHex] ?? []));
+  }
+
+  /** Keeps the metadata in cache/ (a restart does not fetch it again) and joins the torrent's swarm. */
+  private async metadataArrived(magnet: MagnetSwarm, info: Buffer, peers: PeerAddress[], listed: () => boolean): Promise<void> {
+    const infoHashHex = magnet.link.infoHashHex;
+    await magnet.stop();
+    if (this.magnets.get(infoHashHex) !== magnet || this.stopping) return;
+    this.joinsInProgress++;
+    try {
+      const meta = await saveMetadata(this.options.cache, magnet.link, info);
+      if (!this.pieceFits(meta.pieceLength)) throw new Error(piecesDoNotFit(meta.pieceLength));
+      await this.joinTorrent(meta, listed);
+      this.swarms.get(infoHashHex)?.learnPeers(peers);
+    } catch (error) {
+      this.torrents.failed(infoHashHex, null, (error as Error).message);
+    } finally {
+      if (this.magnets.get(infoHashHex) === magnet) this.magnets.delete(infoHashHex);
+      this.joinsInProgress--;
+    }
+    this.checkAllComplete();
   }
 
   /**
@@ -276,7 +317,7 @@ export class Session {
    * order, every tracker URL (`announce`, then each `announce-list` tier; http, https or udp). A
    * tracker with no route from here is passed over for the next.
    */
-  private async addressTowardsAnnouncer(metas: Metainfo[]): Promise<string | undefined> {
+  private async addressTowardsAnnouncer(metas: Pick<Metainfo, 'announce' | 'announceList'>[]): Promise<string | undefined> {
     for (const meta of metas) {
       for (const { host, port } of trackerIpAddresses(meta.announce, meta.announceList)) {
         const address = await addressTowards(host, port);
@@ -284,28 +325,6 @@ export class Session {
       }
     }
     return undefined;
-  }
-
-  /**
-   * This peer is a torrent's announcer when one of its tracker URLs (`announce` or any of
-   * `announce-list`, BEP 12; http, https or udp) names one of its addresses and its port.
-   */
-  isAnnouncer(meta: Metainfo): boolean {
-    return allTrackerUrls(meta.announce, meta.announceList).some((url) => this.isSelfTracker(url));
-  }
-
-  /** Whether a tracker URL names this peer: one of its addresses (or --host, or localhost) and its port. */
-  isSelfTracker(trackerUrl: string): boolean {
-    let url: URL;
-    try {
-      url = new URL(trackerUrl);
-    } catch {
-      return false;
-    }
-    const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
-    // A udp:// URL has no default port (BEP 15); http and https have theirs.
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : NaN;
-    return port === this.port && this.localAddresses.has(host);
   }
 
   private swarmContext(): SwarmContext {
@@ -321,8 +340,8 @@ export class Session {
       peerId: this.peerId,
       port: this.port,
       log: this.log,
-      isSelf: (ip: string, port: number) => port === this.port && this.localAddresses.has(ip),
-      isSelfTracker: (url: string) => this.isSelfTracker(url),
+      isSelf: (ip: string, port: number) => this.self.isSelf(ip, port),
+      isSelfTracker: (url: string) => this.self.isSelfTracker(url),
       udp: this.udp,
       connections: this.connections,
       hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, this.settings.maxConnections),
@@ -333,7 +352,7 @@ export class Session {
 
   private checkAllComplete(): void {
     // While torrents are still being joined, "every torrent" is not known yet.
-    if (!this.options.exitWhenDone || this.joinsInProgress > 0) return;
+    if (!this.options.exitWhenDone || this.joinsInProgress > 0 || this.magnets.size > 0) return;
     for (const swarm of this.swarms.values()) if (swarm.role !== 'seeder') return;
     this.log.info('every torrent is complete (--exit-when-done)');
     this.onAllComplete();
@@ -347,35 +366,17 @@ export class Session {
       this.log.debug(`closed incoming connection from ${ip}:${port}: ${reason}`);
       socket.destroy();
     };
-    const swarm = this.swarms.get(handshake.infoHash.toString('hex'));
+    const infoHashHex = handshake.infoHash.toString('hex');
+    const swarm = this.swarms.get(infoHashHex) ?? this.magnets.get(infoHashHex);
     if (!swarm) return refuse(`unknown info hash ${handshake.infoHash.toString('hex')}`);
     if (!this.connections.claim(socket)) return refuse(`${this.settings.maxConnections} peer connections are open already (maxConnections)`);
     swarm.admit(socket, parser, handshake, false, ip, port);
   }
 
-  private serveHttp(req: IncomingMessage, res: ServerResponse): void {
-    if (this.tracker && handleTrackerRequest(req, res, this.tracker, Date.now)) return;
-    const pathname = (req.url ?? '/').split('?')[0];
-    const reading = req.method === 'GET' || req.method === 'HEAD';
-    if (pathname === '/' && reading) {
-      res.writeHead(200, DASHBOARD_HEADERS);
-      res.end(req.method === 'HEAD' ? undefined : DASHBOARD_HTML);
-      return;
-    }
-    if (pathname === '/status' && reading) {
-      const body = JSON.stringify(this.status(), null, 2);
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: this peer serves / (its dashboard), /status, /announce and /scrape\n');
-  }
-
   /** Saves the peer id, the port and every swarm's known peers (errors are logged, never fatal). */
   private async saveConfig(): Promise<void> {
     const known: Record<string, string[]> = { ...this.savedKnown };
-    for (const [infoHash, swarm] of this.swarms) known[infoHash] = swarm.knownAddresses();
+    for (const [infoHash, swarm] of [...this.swarms, ...this.magnets]) known[infoHash] = swarm.knownAddresses();
     try {
       await writePeerConfig(this.options.cache, { version: 1, peerId: this.peerId.toString('latin1'), port: this.port, known });
     } catch (error) {
@@ -391,7 +392,7 @@ export class Session {
       workers: this.options.workers,
       eventLoopDelayP99Ms: this.loop.p99Ms(),
       connections: { peers: this.connections.count, pending: this.listener.pendingCount, http: this.listener.httpCount },
-      swarms: [...this.swarms.values()].map((swarm) => swarm.status()),
+      swarms: [...this.swarms.values(), ...this.magnets.values()].map((swarm) => swarm.status()),
       skipped: this.torrents.skipped(),
     };
   }
@@ -401,39 +402,22 @@ export class Session {
     this.stopping ??= (async () => {
       if (this.configTimer) clearInterval(this.configTimer);
       this.torrents.close();
-      await Promise.all([...this.swarms.values()].map((swarm) => swarm.stop()));
+      await Promise.all([...this.swarms.values(), ...this.magnets.values()].map((swarm) => swarm.stop()));
       if (this.tracker) await this.saveConfig();
       await this.listener.close();
       await this.udp?.close();
       await this.workers?.destroy();
       this.loop.stop();
       // Joins cut short by the stop stopped their swarms themselves; nothing writes any more.
-      if (this.running) await markStoppedCleanly(this.options.cache);
+      // A marker left behind only makes the next start check what was not saved as verified: the stop still exits 0.
+      if (this.running) {
+        await markStoppedCleanly(this.options.cache).catch((error: unknown) => {
+          this.log.warn(`${(error as Error).message}; the next start checks the data again`);
+        });
+      }
     })();
     return this.stopping;
   }
-}
-
-/**
- * A folder the peer must write to (cache/: partial data, resume data, configuration): a small
- * file is written there and removed, so that a read-only or full folder stops the start with one
- * clear line instead of failing every write later.
- */
-async function requireWritable(folder: string, flag: string): Promise<void> {
-  const probe = path.join(folder, `.shoal-write-test-${process.pid}`);
-  try {
-    await writeFile(probe, 'shoal');
-    await unlink(probe);
-  } catch (error) {
-    await unlink(probe).catch(() => undefined);
-    throw new StartupError(`cannot write in the folder ${folder} (${flag}): ${systemReason(error)}`);
-  }
-}
-
-async function requireFolder(folder: string, flag: string): Promise<void> {
-  const info = await stat(folder).catch(() => null);
-  if (!info) throw new StartupError(`folder ${folder} does not exist (${flag})`);
-  if (!info.isDirectory()) throw new StartupError(`${folder} is not a folder (${flag})`);
 }
 
 function parseAddresses(addresses: string[]): { ip: string; port: number }[] {

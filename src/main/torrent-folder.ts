@@ -1,6 +1,7 @@
 /**
- * The torrents/ folder: the .torrent files read at start-up, then watched while running: a
- * .torrent added is joined, one removed is left. A bad one (corrupt, unsafe file names, pieces
+ * The torrents/ folder: the .torrent and .magnet files read at start-up, then watched while
+ * running: a file added is joined, one removed is left. A magnet whose metadata was fetched
+ * before is joined with it (the session keeps it in cache/, metadata-store.ts). A bad one (corrupt, unsafe file names, pieces
  * that do not fit, a second copy of a torrent already joined, a swarm that cannot be joined) is
  * reported once, with its file name and reason, and skipped, at start-up as while running
  * (docs/architecture.md, Command line); the others go on. The skipped files are listed in
@@ -10,13 +11,16 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MagnetError, readMagnetFile, type MagnetLink } from '../io/magnet-link.js';
 import { MetainfoError, readMetainfoFile, type Metainfo } from '../io/metainfo.js';
 import type { Logger } from './logger.js';
 
 /** What the folder needs from the session. */
 export interface TorrentFolderHost {
   /** Joins a torrent's swarm; `listed()` tells, once its data is checked, whether its file is still in the folder. */
-  join(meta: Metainfo, listed: () => boolean): Promise<void>;
+  join(torrent: FoundTorrent, listed: () => boolean): Promise<void>;
+  /** The metadata fetched for a magnet link by an earlier run, if any. */
+  cachedMetadata(link: MagnetLink): Promise<Metainfo | null>;
   /** Leaves the swarm of a torrent whose file was removed. */
   leave(infoHashHex: string): Promise<void>;
   /** Whether pieces of this length fit the block buffers made at start-up. */
@@ -30,10 +34,14 @@ export interface SkippedTorrent {
   reason: string;
 }
 
-/** A .torrent file read and found good, ready to be joined. */
+/** A .torrent or .magnet file read and found good, ready to be joined. */
 export interface FoundTorrent {
   name: string;
-  meta: Metainfo;
+  infoHashHex: string;
+  /** The torrent's metainfo: from the .torrent, or a magnet's cached metadata; null until a magnet's is fetched. */
+  meta: Metainfo | null;
+  /** Set for a .magnet file. */
+  magnet?: MagnetLink;
   /** The file's size and time when it was read: a change makes a skipped file worth reading again. */
   version: string;
 }
@@ -57,6 +65,8 @@ export class TorrentFolder {
   private watcher: FSWatcher | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
   private rescanning = false;
+  /** The version each joined file had when it was read. */
+  private readonly versions = new Map<string, string>();
 
   constructor(
     private readonly folder: string,
@@ -73,22 +83,33 @@ export class TorrentFolder {
     for (const name of await this.torrentNames()) {
       const torrent = await this.examine(name, false);
       if (!torrent) continue;
-      this.joined.set(name, torrent.meta.infoHashHex);
+      this.joined.set(name, torrent.infoHashHex);
       found.push(torrent);
     }
     return found;
   }
 
   /** Joins the swarm of a torrent found good; one that cannot be joined is reported and skipped. */
-  async join({ name, meta, version }: FoundTorrent): Promise<void> {
-    this.joined.set(name, meta.infoHashHex);
+  async join(torrent: FoundTorrent): Promise<void> {
+    const { name, infoHashHex, version } = torrent;
+    this.joined.set(name, infoHashHex);
     try {
-      await this.host.join(meta, () => this.joined.get(name) === meta.infoHashHex);
+      await this.host.join(torrent, () => this.joined.get(name) === infoHashHex);
     } catch (error) {
-      if (this.joined.get(name) === meta.infoHashHex) this.joined.delete(name);
-      if (this.host.isStopping()) return;
-      this.skip(name, version, `cannot join its swarm: ${(error as Error).message}`);
+      this.failed(infoHashHex, version, (error as Error).message);
     }
+  }
+
+  /**
+   * A swarm that could not be joined, or not go on (a magnet whose metadata turned out unusable
+   * here): its file is listed as skipped with the reason, and tried again once it changes.
+   */
+  failed(infoHashHex: string, version: string | null, reason: string): void {
+    const name = [...this.joined].find(([, joined]) => joined === infoHashHex)?.[0];
+    if (name === undefined) return;
+    this.joined.delete(name);
+    if (this.host.isStopping()) return;
+    this.skip(name, version ?? this.versions.get(name) ?? '', `cannot join its swarm: ${reason}`);
   }
 
   /** The files skipped, by name, as /status lists them. */
@@ -123,7 +144,7 @@ export class TorrentFolder {
   }
 
   private async torrentNames(): Promise<string[]> {
-    return (await readdir(this.folder)).filter((name) => name.toLowerCase().endsWith('.torrent')).sort();
+    return (await readdir(this.folder)).filter((name) => /\.(torrent|magnet)$/i.test(name)).sort();
   }
 
   private async rescan(): Promise<void> {
@@ -171,26 +192,35 @@ export class TorrentFolder {
     if (!info) return null;
     const version = `${info.size}:${info.mtimeMs}`;
     if (this.skips.get(name)?.version === version) return null;
-    let meta: Metainfo;
+    let torrent: FoundTorrent;
     try {
-      meta = await readMetainfoFile(file);
+      if (/\.magnet$/i.test(name)) {
+        const magnet = await readMagnetFile(file);
+        torrent = { name, version, infoHashHex: magnet.infoHashHex, magnet, meta: await this.host.cachedMetadata(magnet) };
+      } else {
+        const meta = await readMetainfoFile(file);
+        torrent = { name, version, infoHashHex: meta.infoHashHex, meta };
+      }
     } catch (error) {
-      const reason = error instanceof MetainfoError ? error.reason : (error as Error).message.replace(`${file}: `, '');
+      const known = error instanceof MetainfoError || error instanceof MagnetError;
+      const reason = known ? error.reason : (error as Error).message.replace(`${file}: `, '');
       this.skip(name, version, reason);
       return null;
     }
+    const { infoHashHex, meta } = torrent;
     // A swarm runs only while the file it was joined from is listed here: one file per torrent.
-    const owner = [...this.joined].find(([, infoHash]) => infoHash === meta.infoHashHex)?.[0];
+    const owner = [...this.joined].find(([, infoHash]) => infoHash === infoHashHex)?.[0];
     if (owner !== undefined) {
-      this.skip(name, version, `a second copy of torrent ${meta.infoHashHex}, which is joined from ${owner}`, owner);
+      this.skip(name, version, `a second copy of torrent ${infoHashHex}, which is joined from ${owner}`, owner);
       return null;
     }
-    if (checkFit && !this.host.pieceFits(meta.pieceLength)) {
-      this.skip(name, version, `its pieces (${meta.pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`);
+    if (checkFit && meta && !this.host.pieceFits(meta.pieceLength)) {
+      this.skip(name, version, piecesDoNotFit(meta.pieceLength));
       return null;
     }
     this.skips.delete(name);
-    return { name, meta, version };
+    this.versions.set(name, version);
+    return torrent;
   }
 
   /** Lists `name` as skipped and says why, once per version of the file. */
@@ -198,4 +228,9 @@ export class TorrentFolder {
     this.skips.set(name, { version, reason, ...(copyOf !== undefined && { copyOf }) });
     this.log.warn(`${path.join(this.folder, name)} skipped: ${reason}`);
   }
+}
+
+/** Why a torrent whose pieces are larger than the buffers made at start-up cannot be joined. */
+export function piecesDoNotFit(pieceLength: number): string {
+  return `its pieces (${pieceLength} bytes) do not fit the block buffers; restart with a larger --buffer-memory`;
 }

@@ -5,12 +5,17 @@ import { encodeExtensionHandshake } from '../../src/main/wire/extension-handshak
 import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
 import type { ParserEvent } from '../../src/main/wire/wire-parser.js';
 import { WireParser } from '../../src/main/wire/wire-parser.js';
-import type { WireMessage } from '../../src/main/wire/wire-messages.js';
+import { FAST_EXTENSION_BIT, FAST_EXTENSION_BYTE, PROTOCOL_NAME, type WireMessage } from '../../src/main/wire/wire-messages.js';
 
 export interface ScriptedPeerOptions {
   peerId?: Buffer;
   /** The loopback address to connect from (any of 127.0.0.0/8), so that tests can play many hosts. */
   localAddress?: string;
+  /**
+   * Set the Fast extension bit (BEP 6) in the handshake. Off by default, so that a script
+   * written for BEP 3 (a choked peer that requests, no HAVE_NONE) means what it says.
+   */
+  fast?: boolean;
 }
 
 export function randomPeerId(): Buffer {
@@ -77,7 +82,9 @@ export class ScriptedPeer {
       socket.once('error', reject);
     });
     const peer = new ScriptedPeer(socket, pieceCount, peerId);
-    socket.write(encodeHandshake(infoHash, peerId));
+    const handshake = encodeHandshake(infoHash, peerId);
+    if (!options.fast) handshake[1 + PROTOCOL_NAME.length + FAST_EXTENSION_BYTE] &= ~FAST_EXTENSION_BIT;
+    socket.write(handshake);
     return peer;
   }
 

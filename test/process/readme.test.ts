@@ -46,6 +46,10 @@ const COMMANDS: Record<string, Runner[]> = {
   'mkdir -p /tmp/peer2/torrents /tmp/peer2/shareable /tmp/peer2/cache': [HERE],
   'cp torrents/age.torrent /tmp/peer2/torrents/': [HERE],
   'npm start -- --port 6882 --torrents /tmp/peer2/torrents --shareable /tmp/peer2/shareable --cache /tmp/peer2/cache': [HERE],
+  // Magnet links.
+  "npm run torrent -- add 'magnet:?xt=urn:btih:dbe6b4d20a41c163a059a968e101ddadcb42bae0&dn=age.txt&x.pe=127.0.0.1:6881'": [
+    { file: 'test/process/torrent-command.test.ts', needles: ["['add', uri", 'magnet:?xt=urn:btih:', '&x.pe='] },
+  ],
   // Several machines of a LAN.
   'npm run torrent -- set-announce torrents/age.torrent http://192.168.1.10:6881/announce': [
     HERE,

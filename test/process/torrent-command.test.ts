@@ -5,10 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBencode } from '../../src/io/bencode.js';
+import { parseMagnet, readMagnetFile } from '../../src/io/magnet-link.js';
 import { parseMetainfo } from '../../src/io/metainfo.js';
 import {
   UsageError,
   formatInfo,
+  formatMagnetInfo,
   formatSize,
   parseByteCount,
   parseTorrentCommand,
@@ -23,6 +25,7 @@ const ANNOUNCE = 'http://127.0.0.1:6881/announce';
 const sources = [
   'src/main/cli/torrent-command.ts',
   'src/io/metainfo.ts',
+  'src/io/magnet-link.ts',
   'src/io/torrent-maker.ts',
   'src/io/system-error.ts',
   'src/io/atomic-file.ts',
@@ -218,6 +221,101 @@ describe('torrent command, as a process', () => {
     expect((await cli(['info', '--help'], tmp)).code).toBe(0);
   });
 
+  describe('add', () => {
+    const HEX = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a';
+    const BASE32 = 'YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK';
+
+    async function folder(name: string): Promise<string> {
+      const dir = path.join(tmp, name);
+      await mkdir(path.join(dir, 'torrents'), { recursive: true });
+      return dir;
+    }
+
+    test('a magnet URI becomes NAME.magnet holding the canonical link; an existing file is never replaced', async () => {
+      const work = await folder('add-magnet');
+      const target = path.join(work, 'peer-torrents');
+      await mkdir(target);
+      const uri = `magnet:?xt=urn:btih:${BASE32}&dn=My%2FShow+S01&tr=udp%3A%2F%2Ftracker.example%3A6969&tr=wss://x.example&x.pe=10.0.0.2:6881`;
+      const added = await cli(['add', uri, '--torrents', 'peer-torrents'], work);
+      expect(added.stderr).toBe('');
+      expect(added.code).toBe(0);
+      const file = path.join(target, 'My_Show S01.magnet');
+      expect(added.stdout).toBe(`added ${file}\ninfo hash: ${HEX}\n`);
+      const canonical = `magnet:?xt=urn:btih:${HEX}&dn=My/Show%20S01&tr=udp://tracker.example:6969&x.pe=10.0.0.2:6881`;
+      expect(await readFile(file, 'utf8')).toBe(`${canonical}\n`);
+      expect(await readMagnetFile(file)).toMatchObject({ infoHashHex: HEX, name: 'My/Show S01', peers: [{ ip: '10.0.0.2', port: 6881 }] });
+      expect(await readdir(target)).toEqual(['My_Show S01.magnet']);
+
+      expectCleanFailure(await cli(['add', `magnet:?xt=urn:btih:${HEX}&dn=My/Show S01&tr=http://other.example/announce`, '--torrents', target], work), 1, /My_Show S01\.magnet already exists; remove it first to replace it$/);
+      expect(await readFile(file, 'utf8')).toBe(`${canonical}\n`);
+      expect(await readdir(target)).toEqual(['My_Show S01.magnet']);
+    });
+
+    test('without dn the file is named by the info hash, in ./torrents by default; a .magnet file is added the same way', async () => {
+      const work = await folder('add-default');
+      const added = await cli(['add', `magnet:?xt=urn:btih:${HEX.toUpperCase()}`], work);
+      expect(added.code).toBe(0);
+      expect(await readFile(path.join(work, 'torrents', `${HEX}.magnet`), 'utf8')).toBe(`magnet:?xt=urn:btih:${HEX}\n`);
+
+      const other = await folder('add-file');
+      await writeFile(path.join(other, 'link.magnet'), `\n magnet:?dn=From+file&xt=urn:btih:${BASE32}\n`);
+      expect((await cli(['add', 'link.magnet'], other)).code).toBe(0);
+      expect(await readFile(path.join(other, 'torrents', 'From file.magnet'), 'utf8')).toBe(`magnet:?xt=urn:btih:${HEX}&dn=From%20file\n`);
+    });
+
+    test('a .torrent is checked and copied byte for byte', async () => {
+      const work = await folder('add-torrent');
+      const source = path.join(work, 'data.bin');
+      await writeFile(source, Buffer.alloc(50_000, 'd'));
+      const made = path.join(work, 'made.torrent');
+      expect((await cli(['create', source, '--announce', ANNOUNCE, '--out', made], work)).code).toBe(0);
+      const added = await cli(['add', 'made.torrent'], work);
+      expect(added.stderr).toBe('');
+      expect(hashIn(added.stdout)).toBe(parseMetainfo(await readFile(made)).infoHashHex);
+      expect(added.stdout).toContain(`added ${path.join(work, 'torrents', 'made.torrent')}`);
+      expect(await readFile(path.join(work, 'torrents', 'made.torrent'))).toEqual(await readFile(made));
+      expectCleanFailure(await cli(['add', 'made.torrent'], work), 1, /made\.torrent already exists; remove it first to replace it, or rename the file being added$/);
+    });
+
+    test('a bad magnet, a bad .torrent or a missing folder: one line, nothing written', async () => {
+      const work = await folder('add-bad');
+      expectCleanFailure(await cli(['add', 'magnet:?xt=urn:btih:1234'], work), 1, /^shoal torrent: xt "urn:btih:1234" is not an info hash/);
+      expectCleanFailure(await cli(['add', 'magnet:?dn=x'], work), 1, /the link has no info hash/);
+      expectCleanFailure(await cli(['add', `https://example.com/?xt=urn:btih:${HEX}`], work), 1, /cannot read: .*ENOENT/);
+      const corrupt = path.join(work, 'corrupt.torrent');
+      await writeFile(corrupt, encodeBencode({ info: { name: 'x', 'piece length': 16384, length: 5, pieces: 'short' } }));
+      expectCleanFailure(await cli(['add', corrupt], work), 1, /corrupt\.torrent: .*not a multiple of 20/);
+      await writeFile(path.join(work, 'empty.magnet'), '');
+      expectCleanFailure(await cli(['add', 'empty.magnet'], work), 1, /empty\.magnet: is empty/);
+      expect(await readdir(path.join(work, 'torrents'))).toEqual([]);
+      expectCleanFailure(await cli(['add', `magnet:?xt=urn:btih:${HEX}`, '--torrents', 'nowhere'], work), 1, /the torrents folder .*nowhere does not exist; create it or give the peer's folder with --torrents DIR/);
+      expect(existsSync(path.join(work, 'nowhere'))).toBe(false);
+    });
+  });
+
+  test('info on a magnet link, given as a URI or as a .magnet file, shows what the link holds', async () => {
+    const uri = 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Show&tr=http://a.example/announce&tr=udp://b.example:1&x.pe=[2001:db8::1]:6881&tr=ftp://c.example/';
+    const fromUri = await cli(['info', uri], tmp);
+    expect(fromUri.stderr).toBe('');
+    expect(fromUri.code).toBe(0);
+    expect(fromUri.stdout.split('\n')).toEqual([
+      'name: Show',
+      'info hash: c12fe1c06bba254a9dc9f519b335aa7c1367a88a',
+      'tracker tier 1: http://a.example/announce',
+      'tracker tier 2: udp://b.example:1',
+      'peers: [2001:db8::1]:6881',
+      'ignored: tracker "ftp://c.example/" uses ftp:, which shoal cannot announce to; only http://, https:// or udp:// trackers are supported',
+      'size and files: not in a magnet link; a peer fetches the info dictionary from other peers (BEP 9)',
+      '',
+    ]);
+    const file = path.join(tmp, 'show.magnet');
+    await writeFile(file, `${uri}\n`);
+    expect((await cli(['info', file], tmp)).stdout).toBe(fromUri.stdout);
+
+    await writeFile(path.join(tmp, 'huge.magnet'), `${uri}&dn=${'x'.repeat(70_000)}`);
+    expectCleanFailure(await cli(['info', 'huge.magnet'], tmp), 1, /huge\.magnet: is \d+ bytes, larger than the 65536 bytes allowed for a \.magnet file/);
+  });
+
   describe('failures: one line on stderr, no stack trace', () => {
     test('a missing .torrent', async () => {
       expectCleanFailure(await cli(['info', 'missing.torrent'], tmp), 1, /missing\.torrent: cannot read: .*ENOENT/);
@@ -260,7 +358,10 @@ describe('torrent command, as a process', () => {
       [[], /missing subcommand/],
       [['bogus'], /unknown subcommand "bogus"/],
       [['info', '--verbose', 'x.torrent'], /unknown option '--verbose'/],
-      [['info'], /info needs <file\.torrent>/],
+      [['info'], /info needs <file\.torrent \| file\.magnet \| magnet-uri>/],
+      [['add'], /add needs <magnet-uri \| file\.magnet \| file\.torrent>/],
+      [['add', 'a.torrent', 'b.torrent'], /extra "b\.torrent"/],
+      [['add', 'a.torrent', '--torrent', 'x'], /unknown option '--torrent'/],
       [['info', 'a.torrent', 'b.torrent'], /extra "b\.torrent"/],
       [['create', 'x'], /create needs --announce URL/],
       [['create', '--announce', ANNOUNCE], /create needs <file-or-folder>/],
@@ -310,6 +411,23 @@ describe('torrent command functions', () => {
     });
     expect(parseTorrentCommand(['-h'])).toEqual({ kind: 'help' });
     expect(() => parseTorrentCommand(['info', '-x', 'a'])).toThrow(UsageError);
+  });
+
+  test('parseTorrentCommand: add takes one source and --torrents', () => {
+    expect(parseTorrentCommand(['add', 'magnet:?xt=urn:btih:x'])).toEqual({ kind: 'add', source: 'magnet:?xt=urn:btih:x' });
+    expect(parseTorrentCommand(['add', 'a.torrent', '--torrents', 'dir'])).toEqual({ kind: 'add', source: 'a.torrent', torrents: 'dir' });
+    expect(parseTorrentCommand(['add', '--help'])).toEqual({ kind: 'help' });
+  });
+
+  test('formatMagnetInfo says when the link has no name, trackers or peers, escaping control characters', () => {
+    const bare = parseMagnet('magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a');
+    expect(formatMagnetInfo(bare).slice(0, 4)).toEqual([
+      'name: (none in the link)',
+      'info hash: c12fe1c06bba254a9dc9f519b335aa7c1367a88a',
+      'trackers: none (peers come from the DHT, local discovery and x.pe)',
+      'peers: none',
+    ]);
+    expect(formatMagnetInfo({ ...bare, name: 'evil\nname' })[0]).toBe('name: evil\\u000aname');
   });
 
   test('parseByteCount takes bytes with k or M suffixes', () => {

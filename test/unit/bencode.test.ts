@@ -5,6 +5,7 @@ import {
   asList,
   asText,
   decodeBencode,
+  decodeBencodePrefix,
   decodeBencodeWithSpans,
   encodeBencode,
   isDict,
@@ -213,5 +214,19 @@ describe('bencode spans', () => {
 
   test('a top level that is not a dictionary has no spans', () => {
     expect(decodeBencodeWithSpans(b('ld1:ai1eee')).spans.size).toBe(0);
+  });
+});
+
+describe('bencode prefix', () => {
+  test('decodes the value at the start and says where it ends, leaving what follows alone', () => {
+    const { value, end } = decodeBencodePrefix(b('d8:msg_typei1e5:piecei0eeRAW BYTES'));
+    expect(value).toEqual({ msg_type: 1, piece: 0 });
+    expect(end).toBe('d8:msg_typei1e5:piecei0ee'.length);
+    expect(decodeBencodePrefix(b('i5e')).end).toBe(3);
+  });
+
+  test('a value cut short is still refused', () => {
+    expect(() => decodeBencodePrefix(b('d8:msg_typei1e'))).toThrow(BencodeError);
+    expect(() => decodeBencodePrefix(b(''))).toThrow(BencodeError);
   });
 });

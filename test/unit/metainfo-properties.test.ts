@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { encodeBencode, type BencodeInput, type BencodeValue } from '../../src/io/bencode.js';
-import { MetainfoError, parseMetainfo, type Metainfo } from '../../src/io/metainfo.js';
+import { MetainfoError, metainfoFromInfo, parseMetainfo, torrentFromInfo, type Metainfo } from '../../src/io/metainfo.js';
 import { defaultSettings as settings } from '../../src/io/settings.js';
 import { allocations, mutated, propertyRuns, randomBytes } from '../helpers/property.js';
 
@@ -183,5 +183,41 @@ describe('metainfo properties', () => {
 
   test('a field removed or of another type gives a Metainfo that keeps its promises or a MetainfoError', () => {
     fc.assert(fc.property(fieldMutated, checkParse), propertyRuns(1000));
+  });
+});
+
+describe('a torrent made of a magnet\'s info dictionary', () => {
+  const trackers = fc.array(fc.constantFrom('http://127.0.0.1:6881/announce', 'udp://127.0.0.2:80', 'https://t.example/announce'), { maxLength: 3 }).map((urls) => urls.map((url) => [url]));
+
+  test('keeps the info bytes, and so the info hash, and takes the trackers given', () => {
+    fc.assert(
+      fc.property(validBytes, trackers, (bytes, tiers) => {
+        const original = parseMetainfo(bytes);
+        const meta = metainfoFromInfo(original.infoBytes, tiers);
+        checkTrusted(meta);
+        expect(meta.infoBytes.equals(original.infoBytes)).toBe(true);
+        expect(meta.infoHashHex).toBe(original.infoHashHex);
+        expect(meta.announceList).toEqual(tiers);
+        expect(meta.announce).toBe(tiers[0]?.[0]);
+        expect(parseMetainfo(torrentFromInfo(original.infoBytes, tiers))).toEqual(meta);
+      }),
+      propertyRuns(200),
+    );
+  });
+
+  test('info bytes that are not in canonical order are kept as they are, not re-encoded', () => {
+    const info = b(`d6:pieces20:${'p'.repeat(20)}4:name1:x12:piece lengthi16384e6:lengthi5ee`);
+    const torrent = torrentFromInfo(info, [['http://a.example/announce'], ['udp://b.example:1']]);
+    expect(torrent.toString('latin1')).toBe(
+      `d8:announce25:http://a.example/announce13:announce-listll25:http://a.example/announceel17:udp://b.example:1ee4:info${info.toString('latin1')}e`,
+    );
+    expect(metainfoFromInfo(info, []).infoHash).toEqual(createHash('sha1').update(info).digest());
+    expect(torrentFromInfo(info, []).toString('latin1')).toBe(`d4:info${info.toString('latin1')}e`);
+  });
+
+  test('an info dictionary that is damaged or unsafe gets the checks of a .torrent file', () => {
+    expect(() => metainfoFromInfo(b('i5e'), [])).toThrow('"info" is not a dictionary');
+    expect(() => metainfoFromInfo(b('d4:name'), [])).toThrow(/not a \.torrent file/);
+    expect(() => metainfoFromInfo(b(`d6:lengthi5e4:name2:..12:piece lengthi16384e6:pieces20:${'p'.repeat(20)}e`), [])).toThrow(/unsafe file name/);
   });
 });

@@ -5,13 +5,14 @@
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { defaultSettings } from '../../src/io/settings.js';
+import { defaultSettings, type Settings } from '../../src/io/settings.js';
 import { FairLimiter } from '../../src/main/net/fair-limiter.js';
 import { TokenBucket } from '../../src/main/net/token-bucket.js';
+import { allowedFastSet } from '../../src/main/swarm/allowed-fast.js';
 import { PeerConnection, type PeerHandler } from '../../src/main/swarm/peer-connection.js';
-import { decodeExtensionHandshake } from '../../src/main/wire/extension-handshake.js';
+import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../../src/main/wire/extension-handshake.js';
 import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.js';
-import type { Handshake, WireMessage } from '../../src/main/wire/wire-messages.js';
+import { FAST_EXTENSION_BIT, FAST_EXTENSION_BYTE, PROTOCOL_NAME, type Handshake, type WireMessage } from '../../src/main/wire/wire-messages.js';
 import { WireParser, type ParserEvent } from '../../src/main/wire/wire-parser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -85,17 +86,25 @@ class RecordingHandler implements PeerHandler {
   onWritable(): void {}
 }
 
+/** A peer's handshake, with BEP 10's bit and, unless `fast` is false, BEP 6's. */
+function remoteHandshake(fast: boolean): Buffer {
+  const bytes = encodeHandshake(infoHash, peerId);
+  if (!fast) bytes[1 + PROTOCOL_NAME.length + FAST_EXTENSION_BYTE] &= ~FAST_EXTENSION_BIT;
+  return bytes;
+}
+
 /**
  * A connection as the session hands it over: the parser has read the peer's handshake (and
- * `afterHandshake`, bytes that came with it), and the socket is paused.
+ * `afterHandshake`, bytes that came with it), and the socket is paused. The peer speaks BEP 6
+ * unless `fast` is false, or the parser read no handshake.
  */
-function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean; pexAllowed?: boolean } = {}) {
+function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean; pexAllowed?: boolean; fast?: boolean; settings?: Partial<Settings> } = {}) {
   const [local, remote] = memoryPair();
   local.pause();
   const parser = new WireParser({ expectHandshake: true });
   let handshake: Handshake = { reserved: Buffer.alloc(8), infoHash, peerId };
   if (options.parserReadHandshake ?? true) {
-    const first = parser.push(Buffer.concat([encodeHandshake(infoHash, peerId), options.afterHandshake ?? Buffer.alloc(0)]));
+    const first = parser.push(Buffer.concat([remoteHandshake(options.fast ?? true), options.afterHandshake ?? Buffer.alloc(0)]));
     const event = first.events[0] as Extract<ParserEvent, { kind: 'handshake' }>;
     handshake = event.handshake;
   }
@@ -104,7 +113,7 @@ function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boole
     pieceCount: PIECES,
     remoteIp: '127.0.0.1',
     remotePort: 6881,
-    settings: defaultSettings,
+    settings: { ...defaultSettings, ...options.settings },
     clock: new FakeClock(),
     pexAllowed: options.pexAllowed ?? true,
   });
@@ -336,7 +345,7 @@ describe('greet()', () => {
   const extensionPayload = (message: WireMessage | undefined) => (message?.kind === 'extended' && message.extId === 0 ? decodeExtensionHandshake(message.payload) : null);
 
   test('sends our bitfield first, then our extension handshake to a peer that speaks BEP 10', async () => {
-    const { peer, attach, received } = connect();
+    const { peer, attach, received } = connect({ fast: false });
     attach();
     peer.greet(Buffer.from([0b1010_0000]), 7001);
     await settle();
@@ -346,18 +355,18 @@ describe('greet()', () => {
   });
 
   test('leaves ut_pex out of our extension handshake on a private torrent (BEP 27)', async () => {
-    const { peer, attach, received } = connect({ pexAllowed: false });
+    const { peer, attach, received } = connect({ pexAllowed: false, fast: false });
     attach();
     peer.greet(null, 7001);
     await settle();
     expect(received.map((message) => message.kind)).toEqual(['extended']);
     const sent = extensionPayload(received[0]);
     expect(sent).toMatchObject({ p: 7001, v: defaultSettings.clientName });
-    expect(sent?.m).toEqual({});
+    expect(sent?.m).toEqual({ ut_metadata: LOCAL_EXTENSION_IDS.ut_metadata });
   });
 
   test('sends no bitfield when we have no piece, and no extension handshake to a peer without BEP 10', async () => {
-    const bep10 = connect();
+    const bep10 = connect({ fast: false });
     bep10.attach();
     bep10.peer.greet(null, 7001);
     const plain = connect({ parserReadHandshake: false });
@@ -366,5 +375,109 @@ describe('greet()', () => {
     await settle();
     expect(bep10.received.map((message) => message.kind)).toEqual(['extended']);
     expect(plain.received.map((message) => message.kind)).toEqual(['bitfield']);
+  });
+});
+
+describe('the Fast extension (BEP 6)', () => {
+  const kinds = (messages: WireMessage[]): string[] => messages.map((message) => message.kind);
+
+  test('greet() tells a Fast peer our pieces as HAVE_ALL, HAVE_NONE or a bitfield, before our extension handshake', async () => {
+    const all = connect();
+    const none = connect();
+    const some = connect();
+    for (const { attach } of [all, none, some]) attach();
+    all.peer.greet(Buffer.from([0xff]), 7001);
+    none.peer.greet(null, 7001);
+    some.peer.greet(Buffer.from([0b0100_0000]), 7001);
+    await settle();
+    expect(kinds(all.received).slice(0, 2)).toEqual(['have-all', 'extended']);
+    expect(kinds(none.received)).toEqual(['have-none', 'extended']);
+    expect(some.received[0]).toEqual({ kind: 'bitfield', bits: Buffer.from([0b0100_0000]) });
+    expect(all.peer.fast).toBe(true);
+  });
+
+  test('greet() offers a Fast peer ALLOWED_FAST for the pieces of its allowed-fast set that we have, and nothing to others', async () => {
+    const set = allowedFastSet('127.0.0.1', infoHash, PIECES, 3);
+    const had = [set[0], set[2], ...[0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !set.includes(i)).slice(0, 2)];
+    const bits = Buffer.from([had.reduce((byte, i) => byte | (0x80 >> i), 0)]);
+    const fast = connect({ settings: { allowedFastCount: 3 } });
+    const plain = connect({ fast: false, settings: { allowedFastCount: 3 } });
+    for (const { attach, peer } of [fast, plain]) {
+      attach();
+      peer.greet(bits, 7001);
+    }
+    await settle();
+    expect(fast.received.filter((message) => message.kind === 'allowed-fast')).toEqual([
+      { kind: 'allowed-fast', index: set[0] },
+      { kind: 'allowed-fast', index: set[2] },
+    ]);
+    expect(kinds(plain.received)).toEqual(['bitfield', 'extended']);
+    expect(plain.peer.fast).toBe(false);
+    expect(set.map((i) => fast.peer.weAllowFast(i))).toEqual([true, true, true]);
+    expect(set.map((i) => plain.peer.weAllowFast(i))).toEqual([false, false, false]);
+  });
+
+  test('announcePiece() sends HAVE, and ALLOWED_FAST when the piece is in the peer\'s allowed-fast set', async () => {
+    const set = allowedFastSet('127.0.0.1', infoHash, PIECES, 2);
+    const outside = [0, 1, 2, 3, 4, 5, 6, 7].find((i) => !set.includes(i))!;
+    const { peer, attach, received } = connect({ settings: { allowedFastCount: 2 } });
+    attach();
+    peer.announcePiece(set[1]);
+    peer.announcePiece(outside);
+    await settle();
+    expect(received).toEqual([
+      { kind: 'have', index: set[1] },
+      { kind: 'allowed-fast', index: set[1] },
+      { kind: 'have', index: outside },
+    ]);
+  });
+
+  test.each<[string, WireMessage]>([
+    ['HAVE_ALL', { kind: 'have-all' }],
+    ['HAVE_NONE', { kind: 'have-none' }],
+    ['REJECT_REQUEST', { kind: 'reject', index: 0, begin: 0, length: BLOCK }],
+    ['ALLOWED_FAST', { kind: 'allowed-fast', index: 1 }],
+    ['SUGGEST_PIECE', { kind: 'suggest', index: 1 }],
+  ])('%s from a peer that did not set the Fast bit closes the connection with the reason', async (_name, message) => {
+    const plain = connect({ fast: false });
+    const fast = connect();
+    for (const { attach, sendFromRemote } of [plain, fast]) {
+      attach();
+      sendFromRemote({ kind: 'unchoke' }, message);
+    }
+    await settle();
+    expect(plain.peer.isClosed).toBe(true);
+    expect(plain.handler.closes).toEqual([`it sent a ${message.kind} message (BEP 6) without setting the Fast extension bit in its handshake`]);
+    expect(kinds(plain.handler.messages)).toEqual(['unchoke']);
+    expect(fast.peer.isClosed).toBe(false);
+    expect(fast.handler.messages).toEqual([{ kind: 'unchoke' }, message]);
+  });
+
+  test('HAVE_ALL and HAVE_NONE replace what was known of the peer, like a bitfield, and say what changed', () => {
+    const { peer } = connect();
+    peer.peerHasPiece(2);
+    expect(peer.applyHaveAllOrNone(true)).toEqual({ gained: [0, 1, 3, 4, 5, 6, 7], lost: [] });
+    expect(peer.peerPieces.isComplete()).toBe(true);
+    expect(peer.applyHaveAllOrNone(false)).toEqual({ gained: [], lost: [0, 1, 2, 3, 4, 5, 6, 7] });
+    expect(peer.peerPieces.count).toBe(0);
+  });
+
+  test("the peer's ALLOWED_FAST pieces are kept; a REJECT takes one back only while the peer chokes us", () => {
+    const { peer } = connect();
+    expect(peer.peerAllowsAnyFast).toBe(false);
+    peer.allowedFastReceived(3);
+    peer.allowedFastReceived(5);
+    expect([peer.peerAllowsFast(3), peer.peerAllowsFast(5), peer.peerAllowsFast(4), peer.peerAllowsAnyFast]).toEqual([true, true, false, true]);
+    peer.requestRejected(3);
+    expect(peer.peerAllowsFast(3)).toBe(false);
+    peer.peerUnchoked();
+    peer.requestRejected(5);
+    expect(peer.peerAllowsFast(5)).toBe(true);
+  });
+
+  test("the peer's suggestions are kept newest first, at most maxSuggestions, a repeat moving to the front", () => {
+    const { peer } = connect({ settings: { maxSuggestions: 3 } });
+    for (const index of [1, 2, 3, 1, 4]) peer.suggestionReceived(index);
+    expect(peer.suggestedPieces).toEqual([4, 1, 3]);
   });
 });

@@ -29,6 +29,20 @@ describe('PiecePicker', () => {
     return picker;
   }
 
+  test('preferred pieces (a peer\'s suggestions) are started before the rarest, skipping those had, started or missing at the peer', () => {
+    const picker = seasoned(seeded(1));
+    for (let i = 0; i < 10; i++) if (i !== 6) picker.peerHasPiece(i);
+    picker.pick((i) => i === 8, 1);
+    const blocks = picker.pick((i) => i !== 5, 12, () => true, [2, 8, 5, 7, 9]);
+    // 8 is under way: its blocks left come first; 2 is had, 5 the peer lacks; then 7 and 9; then the rarest, 6.
+    expect([...new Set(blocks.map((b) => b.index))]).toEqual([8, 7, 9, 6]);
+  });
+
+  test('a preferred piece refused memory stops the pick there', () => {
+    const picker = seasoned(seeded(1));
+    expect(picker.pick(all, 8, (i) => i !== 9, [7, 9, 8])).toEqual([0, 1, 2, 3].map((b) => ({ index: 7, begin: b * 16 * KiB, length: 16 * KiB })));
+  });
+
   test('rarest piece first', () => {
     for (let seed = 1; seed < 50; seed++) {
       const picker = seasoned(seeded(seed));

@@ -40,3 +40,21 @@ test('an unchoke forgives late requests, and a new choke starts a new grace time
   for (let i = 0; i < settings.maxRequestsWhileChoked; i++) expect(gate.judge(true, 0, later)).toEqual({ action: 'ignore' });
   expect(gate.judge(true, 0, later).action).toBe('drop');
 });
+
+describe('a Fast peer (BEP 6)', () => {
+  test('is rejected, never ignored nor dropped, while choked, even long after the grace time', () => {
+    const gate = new RequestGate(T0);
+    const late = T0 + settings.chokedRequestGraceMs;
+    for (let i = 0; i < 10 * settings.maxRequestsWhileChoked; i++) expect(gate.judge(true, 0, late, true)).toEqual({ action: 'reject' });
+  });
+
+  test('past its queue is rejected, and dropped only after more than maxRejectedOverQueue in a row', () => {
+    const gate = new RequestGate(T0);
+    gate.unchoked();
+    const full = settings.maxIncomingRequests;
+    for (let i = 0; i < settings.maxRejectedOverQueue; i++) expect(gate.judge(false, full, T0, true)).toEqual({ action: 'reject' });
+    expect(gate.judge(false, full - 1, T0, true)).toEqual({ action: 'serve' });
+    for (let i = 0; i < settings.maxRejectedOverQueue; i++) expect(gate.judge(false, full, T0, true)).toEqual({ action: 'reject' });
+    expect(gate.judge(false, full, T0, true)).toMatchObject({ action: 'drop', reason: expect.stringMatching(/maxRejectedOverQueue/) });
+  });
+});

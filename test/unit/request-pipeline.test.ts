@@ -29,6 +29,18 @@ class FakePeer implements RequestPeer {
   /** How many requests each write carried. */
   readonly batches: number[] = [];
   readonly cancels: BlockRef[] = [];
+  /** Pieces it allows fast (its ALLOWED_FAST). */
+  readonly allowedFast = new Set<number>();
+  /** Its suggestions, best first. */
+  suggestedPieces: number[] = [];
+
+  peerAllowsFast(index: number): boolean {
+    return this.allowedFast.has(index);
+  }
+
+  get peerAllowsAnyFast(): boolean {
+    return this.allowedFast.size > 0;
+  }
 
   constructor(pieces: readonly number[]) {
     const has = new Set(pieces);
@@ -567,5 +579,77 @@ describe('pieces and their slots', () => {
     answerAll(b);
     pipeline.fill(b);
     expect(b.openPieces()).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('the Fast extension (BEP 6)', () => {
+  test('a REJECT releases its block at once: another peer is asked for it now, and the rejecting peer at its next top-up', () => {
+    const { pipeline, peer } = setup({ pieces: 1 });
+    const a = peer();
+    const b = peer();
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([0, 0, 0, 0]);
+    const rejected = a.first();
+    a.open.delete(blockKey(rejected.index, rejected.begin));
+    expect(pipeline.rejected(a, rejected)).toBe(true);
+    pipeline.fill(b);
+    expect([...b.open.values()]).toEqual([rejected]);
+    // Without another peer, the rejecting one is asked again at its next top-up, well before any time-out.
+    const { pipeline: alone, peer: only, answer } = setup({ pieces: 1 });
+    const c = only();
+    alone.fill(c);
+    const first = c.first();
+    c.open.delete(blockKey(first.index, first.begin));
+    alone.rejected(c, first);
+    expect(c.open.size).toBe(3);
+    answer(c);
+    alone.fill(c);
+    expect(c.open.get(blockKey(first.index, first.begin))).toEqual(first);
+  });
+
+  test('a REJECT of a request never made, of another length, or given up on changes nothing', () => {
+    const { pipeline, peer, picker, clock } = setup({ pieces: 2 });
+    const a = peer([0]);
+    pipeline.fill(a);
+    expect(pipeline.rejected(a, { index: 1, begin: 0, length: BLOCK })).toBe(false);
+    expect(pipeline.rejected(a, { index: 0, begin: 0, length: BLOCK - 1 })).toBe(false);
+    expect(picker.isRequested(0, 0)).toBe(true);
+    clock.advance(defaultSettings.requestTimeoutMs);
+    pipeline.timeOuts(clock.now());
+    expect(pipeline.rejected(a, { index: 0, begin: BLOCK, length: BLOCK })).toBe(false);
+  });
+
+  test('a peer that chokes us is asked only for the pieces it allows fast, and for none when it allows none', () => {
+    const { pipeline, peer } = setup({ pieces: 4 });
+    const a = peer();
+    a.peerChoking = true;
+    pipeline.fill(a);
+    expect(a.open.size).toBe(0);
+    a.allowedFast.add(2);
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([2, 2, 2, 2]);
+  });
+
+  test('its choke releases the requests of other pieces, whose late blocks are dropped, not taken as unrequested; allowed-fast ones stay', () => {
+    const { pipeline, peer, picker } = setup({ pieces: 2, blocksPerPiece: 2 });
+    const a = peer();
+    a.allowedFast.add(1);
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([0, 0, 1, 1]);
+    a.peerChoking = true;
+    pipeline.choked(a);
+    expect(a.cancels).toEqual([]);
+    expect([picker.isRequested(0, 0), picker.isRequested(1, 0)]).toEqual([false, true]);
+    expect(pipeline.blockArrived(a, 0, 0, Buffer.alloc(BLOCK))).toEqual({ kind: 'late' });
+    expect(pipeline.rejected(a, { index: 0, begin: BLOCK, length: BLOCK })).toBe(false);
+    expect(pipeline.blockArrived(a, 1, 0, Buffer.alloc(BLOCK))).toEqual({ kind: 'accepted', piece: null });
+  });
+
+  test("a peer's suggested pieces are started first", () => {
+    const { pipeline, peer } = setup({ pieces: 8, blocksPerPiece: 2 });
+    const a = peer();
+    a.suggestedPieces = [6, 3];
+    pipeline.fill(a);
+    expect(a.openPieces()).toEqual([6, 6, 3, 3]);
   });
 });

@@ -12,6 +12,7 @@ import { Choker } from '../../src/main/swarm/choker.js';
 import type { BlockRef } from '../../src/main/swarm/piece-picker.js';
 import { RequestGate } from '../../src/main/swarm/request-gate.js';
 import { MAX_READS_PER_PEER, Uploader, type UploadPeer } from '../../src/main/swarm/uploader.js';
+import type { WireMessage } from '../../src/main/wire/wire-messages.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const BLOCK = 16 * 1024;
@@ -35,6 +36,28 @@ class FakePeer implements UploadPeer {
   /** Blocks sent, in order. */
   readonly sent: BlockRef[] = [];
   readonly closes: string[] = [];
+  /** Speaks BEP 6. */
+  fast = false;
+  /** Its allowed-fast set. */
+  readonly allowedFast = new Set<number>();
+  /** Its pieces. */
+  readonly pieces = new Set<number>();
+  readonly peerPieces = { has: (index: number): boolean => this.pieces.has(index) };
+  /** Messages sent besides blocks and choking: REJECT_REQUEST, SUGGEST_PIECE. */
+  readonly messages: WireMessage[] = [];
+
+  weAllowFast(index: number): boolean {
+    return this.allowedFast.has(index);
+  }
+
+  send(message: WireMessage): void {
+    this.messages.push(message);
+  }
+
+  /** The blocks it was sent a REJECT_REQUEST for, in order. */
+  get rejects(): BlockRef[] {
+    return this.messages.flatMap((m) => (m.kind === 'reject' ? [{ index: m.index, begin: m.begin, length: m.length }] : []));
+  }
 
   constructor(
     private readonly clock: FakeClock,
@@ -159,6 +182,15 @@ function setup(options: Options = {}) {
     /** A peer that joined; unchoked unless said otherwise. */
     peer(unchoked = true): FakePeer {
       const peer = new FakePeer(clock, settings);
+      uploader.join(peer);
+      if (unchoked) peer.unchoke();
+      return peer;
+    },
+    /** A peer that speaks BEP 6, with `allowedFast` as its allowed-fast set; unchoked unless said otherwise. */
+    fastPeer(unchoked = true, allowedFast: number[] = []): FakePeer {
+      const peer = new FakePeer(clock, settings);
+      peer.fast = true;
+      for (const index of allowedFast) peer.allowedFast.add(index);
       uploader.join(peer);
       if (unchoked) peer.unchoke();
       return peer;
@@ -421,5 +453,164 @@ describe('choking', () => {
     expect(a.amChoking).toBe(false);
     uploader.tick(clock.now() + defaultSettings.chokeIntervalMs);
     expect(a.amChoking).toBe(true);
+  });
+});
+
+describe('a Fast peer (BEP 6): every request answered once, the block or a REJECT', () => {
+  test('requests while choked are rejected, however many and however late, and never drop the peer', () => {
+    const { uploader, cache, clock, fastPeer } = setup();
+    const a = fastPeer(false);
+    clock.advance(defaultSettings.chokedRequestGraceMs);
+    const many = 3 * defaultSettings.maxRequestsWhileChoked;
+    for (let i = 0; i < many; i++) uploader.request(a, block(i % PIECES, 0));
+    expect(a.rejects).toHaveLength(many);
+    expect(a.closes).toEqual([]);
+    expect(cache.reads).toEqual([]);
+  });
+
+  test('a piece of its allowed-fast set is served while it is choked; the others are rejected', async () => {
+    const { uploader, cache, fastPeer } = setup();
+    const a = fastPeer(false, [3]);
+    uploader.request(a, block(3, 1));
+    uploader.request(a, block(4, 1));
+    await cache.finishAll();
+    expect(a.sent).toEqual([block(3, 1)]);
+    expect(a.rejects).toEqual([block(4, 1)]);
+  });
+
+  test('a request for a piece we do not have is rejected, not a reason to close', () => {
+    const { uploader, cache, fastPeer } = setup({ have: (index) => index !== 4 });
+    const a = fastPeer();
+    uploader.request(a, block(4));
+    expect(a.rejects).toEqual([block(4)]);
+    expect(a.closes).toEqual([]);
+    expect(cache.reads).toEqual([]);
+  });
+
+  test('a request for a withheld piece is rejected, whether withheld before it came or before its turn', async () => {
+    const { uploader, cache, withheld, fastPeer } = setup();
+    const a = fastPeer();
+    withheld.add(2);
+    uploader.request(a, block(2));
+    a.writable = false;
+    uploader.request(a, block(5));
+    withheld.add(5);
+    a.writable = true;
+    uploader.serve(a);
+    await cache.finishAll();
+    expect(a.rejects).toEqual([block(2), block(5)]);
+    expect(a.sent).toEqual([]);
+  });
+
+  test('past its queue requests are rejected; only more than maxRejectedOverQueue in a row drop it', () => {
+    const { uploader, fastPeer } = setup({ settings: { maxIncomingRequests: 2, maxRejectedOverQueue: 3 } });
+    const a = fastPeer();
+    a.writable = false;
+    for (let b = 0; b < 2; b++) uploader.request(a, block(0, b));
+    for (let i = 0; i < 3; i++) uploader.request(a, block(1, i));
+    expect(a.rejects).toEqual([block(1, 0), block(1, 1), block(1, 2)]);
+    expect(a.closes).toEqual([]);
+    uploader.request(a, block(2));
+    expect(a.closes).toEqual(['it sent 4 requests in a row past the 2 it may queue (maxIncomingRequests, the reqq we advertise), each rejected (more than 3, maxRejectedOverQueue)']);
+  });
+
+  test('a request queued in between starts the count of rejected ones again', () => {
+    const { uploader, cache, fastPeer } = setup({ settings: { maxIncomingRequests: 1, maxRejectedOverQueue: 2 } });
+    const a = fastPeer();
+    a.writable = false;
+    uploader.request(a, block(0));
+    for (let round = 1; round <= 3; round++) {
+      uploader.request(a, block(round, 1));
+      uploader.request(a, block(round, 2));
+      // Its queued request is served, so the next one is queued.
+      a.writable = true;
+      uploader.serve(a);
+      a.writable = false;
+      expect(cache.reads).toHaveLength(round);
+      uploader.request(a, block(round));
+    }
+    expect(a.rejects).toHaveLength(6);
+    expect(a.closes).toEqual([]);
+  });
+
+  test('a choke rejects every queued request and every read under way, which is then not sent; allowed-fast ones are still served', async () => {
+    const { uploader, cache, fastPeer } = setup();
+    const a = fastPeer(true, [6]);
+    a.peerInterested = true;
+    // Two reads under way, two requests queued behind them.
+    uploader.request(a, block(1, 0));
+    uploader.request(a, block(6, 0));
+    a.writable = false;
+    uploader.request(a, block(1, 1));
+    uploader.request(a, block(6, 1));
+    a.peerInterested = false;
+    uploader.interestChanged();
+    expect(a.amChoking).toBe(true);
+    expect(a.rejects).toEqual([block(1, 1), block(1, 0)]);
+    a.writable = true;
+    uploader.serve(a);
+    await cache.finishAll();
+    expect(a.sent).toEqual([block(6, 0), block(6, 1)]);
+    expect(cache.released).toBe(3);
+  });
+
+  test('a cancelled request, queued or being read, is answered with one REJECT and never sent', async () => {
+    const { uploader, cache, fastPeer } = setup();
+    const a = fastPeer();
+    uploader.request(a, block(1, 0));
+    a.writable = false;
+    uploader.request(a, block(1, 1));
+    uploader.cancel(a, block(1, 1));
+    uploader.cancel(a, block(1, 0));
+    uploader.cancel(a, block(1, 0));
+    await cache.finishAll();
+    expect(a.rejects).toEqual([block(1, 1), block(1, 0)]);
+    expect(a.sent).toEqual([]);
+  });
+
+  test('a read that fails is answered with a REJECT', async () => {
+    const { uploader, cache, fastPeer } = setup();
+    const a = fastPeer();
+    uploader.request(a, block(3));
+    cache.reads[0].fail(new Error('piece 3 no longer matches its hash'));
+    await settle();
+    expect(a.rejects).toEqual([block(3)]);
+  });
+
+  test('the same cases without BEP 6 send nothing but the blocks', async () => {
+    const { uploader, cache, withheld, peer } = setup({ have: (index) => index !== 7 });
+    const a = peer(false);
+    const b = peer();
+    withheld.add(2);
+    uploader.request(a, block(1));
+    uploader.request(b, block(2));
+    uploader.request(b, block(3));
+    uploader.cancel(b, block(3));
+    uploader.request(b, block(7));
+    await cache.finishAll();
+    expect([a.messages, b.messages]).toEqual([[], []]);
+    expect(b.closes).toEqual(['requested piece 7, which we never announced (we do not have it)']);
+  });
+});
+
+describe('suggestions (BEP 6 SUGGEST_PIECE)', () => {
+  test('a Fast peer that becomes interested is told of up to maxSuggestions pieces it lacks in the read cache, newest first, once', async () => {
+    const { uploader, cache, fastPeer, peer } = setup({ settings: { maxSuggestions: 2 } });
+    const reader = peer();
+    for (const index of [0, 1, 2, 3]) uploader.request(reader, block(index));
+    await cache.finishAll();
+    cache.cached.delete(key(2));
+    const a = fastPeer(false);
+    a.pieces.add(3);
+    uploader.suggest(a);
+    expect(a.messages).toEqual([
+      { kind: 'suggest', index: 1 },
+      { kind: 'suggest', index: 0 },
+    ]);
+    uploader.suggest(a);
+    expect(a.messages).toHaveLength(2);
+    const plain = peer(false);
+    uploader.suggest(plain);
+    expect(plain.messages).toEqual([]);
   });
 });

@@ -4,7 +4,9 @@ import { encodeHandshake, encodeMessage, encodePieceHeader, encodeRequests } fro
 import {
   HANDSHAKE_LENGTH,
   WireProtocolError,
+  isFastMessage,
   supportsExtensionProtocol,
+  supportsFast,
   type WireMessage,
 } from '../../src/main/wire/wire-messages.js';
 import { WireParser, type ParserEvent } from '../../src/main/wire/wire-parser.js';
@@ -34,17 +36,28 @@ describe('encodeMessage', () => {
     ['piece', { kind: 'piece', index: 2, begin: 0x8000, block: Buffer.from('abc') }, '0000000c 07 00000002 00008000 616263'],
     ['cancel', { kind: 'cancel', index: 0xfffffffe, begin: 0, length: 0x20000 }, '0000000d 08 fffffffe 00000000 00020000'],
     ['port', { kind: 'port', port: 6881 }, '00000003 09 1ae1'],
+    // BEP 6's opcodes 0x0D to 0x11.
+    ['suggest', { kind: 'suggest', index: 13 }, '00000005 0d 0000000d'],
+    ['have-all', { kind: 'have-all' }, '00000001 0e'],
+    ['have-none', { kind: 'have-none' }, '00000001 0f'],
+    ['reject', { kind: 'reject', index: 3, begin: 0x4000, length: 0x4000 }, '0000000d 10 00000003 00004000 00004000'],
+    ['allowed-fast', { kind: 'allowed-fast', index: 7 }, '00000005 11 00000007'],
     ['extended', { kind: 'extended', extId: 3, payload: Buffer.from('d1:xi1ee') }, '0000000a 14 03 6431 3a78 6931 6565'],
   ];
 
-  test.each(cases)('%s encodes to the exact bytes of BEP 3 and parses back', (_name, msg, bytes) => {
+  test.each(cases)('%s encodes to the exact bytes of BEP 3 (or BEP 6) and parses back', (_name, msg, bytes) => {
     const encoded = encodeMessage(msg);
     expect(encoded.toString('hex')).toBe(hex(bytes).toString('hex'));
     expect(parseOne(encoded)).toEqual([msg]);
   });
 
   test('every message kind is covered', () => {
-    expect(new Set(cases.map(([, msg]) => msg.kind)).size).toBe(12);
+    expect(new Set(cases.map(([, msg]) => msg.kind)).size).toBe(17);
+  });
+
+  test('the five BEP 6 messages, and only they, are Fast messages', () => {
+    const fast = cases.filter(([, msg]) => isFastMessage(msg)).map(([, msg]) => msg.kind);
+    expect(fast).toEqual(['suggest', 'have-all', 'have-none', 'reject', 'allowed-fast']);
   });
 
   test('out-of-range fields are refused rather than truncated', () => {
@@ -67,11 +80,11 @@ describe('handshake', () => {
   const infoHash = Buffer.alloc(20, 0xab);
   const peerId = Buffer.from('-SH0100-abcdefghijkl');
 
-  test('encodes pstrlen, protocol, reserved with the BEP 10 bit, info hash and peer id', () => {
+  test('encodes pstrlen, protocol, reserved with the BEP 10 and BEP 6 bits, info hash and peer id', () => {
     const expected = Buffer.concat([
       Buffer.from([19]),
       Buffer.from('BitTorrent protocol', 'latin1'),
-      hex('0000000000100000'),
+      hex('0000000000100004'),
       infoHash,
       peerId,
     ]);
@@ -80,15 +93,17 @@ describe('handshake', () => {
     expect(encoded.equals(expected)).toBe(true);
   });
 
-  test('parses back, and the extension protocol bit is seen', () => {
+  test('parses back, and the extension protocol and Fast bits are seen', () => {
     const parser = new WireParser({ expectHandshake: true });
     const { events, error } = parser.push(encodeHandshake(infoHash, peerId));
     expect(error).toBeUndefined();
-    expect(events).toEqual([{ kind: 'handshake', handshake: { reserved: hex('0000000000100000'), infoHash, peerId } }]);
+    expect(events).toEqual([{ kind: 'handshake', handshake: { reserved: hex('0000000000100004'), infoHash, peerId } }]);
     const first = events[0];
     if (first.kind !== 'handshake') throw new Error('expected a handshake');
     expect(supportsExtensionProtocol(first.handshake)).toBe(true);
     expect(supportsExtensionProtocol({ ...first.handshake, reserved: hex('ffffffffffefffff') })).toBe(false);
+    expect(supportsFast(first.handshake)).toBe(true);
+    expect(supportsFast({ ...first.handshake, reserved: hex('fffffffffffffffb') })).toBe(false);
   });
 
   test('refuses hashes and ids that are not 20 bytes', () => {
@@ -119,7 +134,7 @@ describe('extension handshake', () => {
       v: 12,
       reqq: 'many',
       yourip: Buffer.from([1, 2, 3]),
-      metadata_size: 31235,
+      metadata_size: 'large',
       complete_ago: 1,
       e: 0,
     });
@@ -127,6 +142,13 @@ describe('extension handshake', () => {
     expect(decoded).toEqual({ m: { ut_pex: 1, disabled: 0, __proto__x: 4 } });
     expect(decodeExtensionHandshake(encodeBencode({ m: 'nope', p: 0 }))).toEqual({ m: {} });
     expect(decodeExtensionHandshake(encodeBencode({ m: {}, p: 65535 })).p).toBe(65535);
+  });
+
+  test('keeps a positive metadata_size (BEP 9) and drops 0 or a negative one', () => {
+    expect(decodeExtensionHandshake(encodeBencode({ m: { ut_metadata: 3 }, metadata_size: 31235 }))).toEqual({ m: { ut_metadata: 3 }, metadata_size: 31235 });
+    expect(decodeExtensionHandshake(encodeBencode({ m: {}, metadata_size: 0 })).metadata_size).toBeUndefined();
+    expect(decodeExtensionHandshake(encodeBencode({ m: {}, metadata_size: -5 })).metadata_size).toBeUndefined();
+    expect(encodeExtensionHandshake({ m: {}, metadata_size: 7 }).toString()).toBe('d1:mde13:metadata_sizei7ee');
   });
 
   test('a key named __proto__ is an ordinary name', () => {

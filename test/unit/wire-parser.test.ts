@@ -47,8 +47,13 @@ const messages: WireMessage[] = [
   { kind: 'piece', index: 20, begin: 0, block: block(4, 1000) },
   { kind: 'extended', extId: 1, payload: Buffer.from('d5:added6:\x7f\x00\x00\x01\x1a\xe2e', 'latin1') },
   { kind: 'keep-alive' },
+  { kind: 'have-all' },
+  { kind: 'allowed-fast', index: 20 },
+  { kind: 'suggest', index: 0 },
+  { kind: 'reject', index: 3, begin: 16384, length: 16384 },
+  { kind: 'have-none' },
 ];
-const expected: ParserEvent[] = [{ kind: 'handshake', handshake: { reserved: Buffer.from([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash, peerId } }, ...messages];
+const expected: ParserEvent[] = [{ kind: 'handshake', handshake: { reserved: Buffer.from([0, 0, 0, 0, 0, 0x10, 0, 0x04]), infoHash, peerId } }, ...messages];
 const stream = Buffer.concat([encodeHandshake(infoHash, peerId), ...messages.map(encodeMessage)]);
 
 function parseChunks(chunks: Buffer[], parser?: WireParser): ParseResult {
@@ -220,11 +225,12 @@ describe('a message sent a byte at a time', () => {
 
 describe('unknown message ids', () => {
   test('are skipped without an event, even when split, and without buffering their body', () => {
-    const suggest = Buffer.from([0, 0, 0, 5, 13, 0, 0, 0, 1]); // BEP 6 suggest, which we do not speak
+    // BEP 52's hash request (id 21, 48 bytes of body), which we do not speak.
+    const hashRequest = Buffer.concat([Buffer.from([0, 0, 0, 49, 21]), Buffer.alloc(48, 1)]);
     const big = Buffer.concat([Buffer.from([0, 0, 0x40, 0x01, 99]), Buffer.alloc(0x4000, 0xee)]);
     const have = encodeMessage({ kind: 'have', index: 2 });
     const parser = new WireParser({ expectHandshake: false });
-    expect(parser.push(suggest).events).toEqual([]);
+    expect(parser.push(hashRequest).events).toEqual([]);
     expect(parser.push(big.subarray(0, 9000)).events).toEqual([]);
     expect(parser.buffered).toBe(0);
     const { events, error } = parser.push(Buffer.concat([big.subarray(9000), have]));
@@ -302,6 +308,14 @@ describe('malformed input is refused', () => {
     ['extended', 20, 1 + settings.maxExtendedMessageLength + 1],
     ['bitfield', 5, 2], // 21 pieces take 3 bytes
     ['bitfield', 5, 5],
+    ['suggest-piece', 13, 4],
+    ['suggest-piece', 13, 6],
+    ['have-all', 14, 2],
+    ['have-none', 15, 5],
+    ['reject-request', 16, 12],
+    ['reject-request', 16, 14],
+    ['allowed-fast', 17, 4],
+    ['allowed-fast', 17, 6],
   ];
   test.each(badLengths)('a %s message (id %i) of length %i, before its body is read', (name, id, length) => {
     // Only the prefix and the id are pushed: the length table decides before any body arrives.
@@ -332,6 +346,15 @@ describe('malformed input is refused', () => {
     const result = refuse(encodeMessage({ kind: 'have', index: PIECE_COUNT }), { pieceCount: PIECE_COUNT });
     expect(result.error?.reason).toBe('bad-have');
     expect(result.error?.message).toContain(`piece ${PIECE_COUNT}`);
+  });
+
+  test.each([
+    ['suggest-piece', { kind: 'suggest', index: PIECE_COUNT }],
+    ['allowed-fast', { kind: 'allowed-fast', index: PIECE_COUNT + 1000 }],
+  ] as [string, WireMessage][])('a %s index past the last piece', (name, message) => {
+    const result = refuse(encodeMessage(message), { pieceCount: PIECE_COUNT });
+    expect(result.error?.reason).toBe('bad-piece-index');
+    expect(result.error?.message).toContain(`${name} for piece ${(message as { index: number }).index}`);
   });
 
   test('events before the error are still returned', () => {

@@ -1,14 +1,17 @@
 /**
- * `npm run torrent -- create | info | set-announce`: make, inspect and re-point .torrent files.
+ * `npm run torrent -- create | info | set-announce | add`: make, inspect and re-point .torrent
+ * files, and add a torrent or a magnet link to the torrents folder.
  *
  * Parsing, running and formatting are plain functions so tests can call them; the process entry
  * at the bottom only wires them to argv, stdout, stderr and the exit code.
  */
 import { realpathSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { MagnetError, formatMagnet, magnetFileName, parseMagnet, readMagnetFile, type MagnetLink } from '../../io/magnet-link.js';
 import {
   MetainfoError,
   filePath,
@@ -33,9 +36,10 @@ const PROGRAM = 'shoal torrent';
 
 export const usage = `usage:
   npm run torrent -- create <file-or-folder> --announce URL [--announce URL ...] [--piece-length BYTES] [--out FILE]
-  npm run torrent -- info <file.torrent>
+  npm run torrent -- info <file.torrent | file.magnet | magnet-uri>
   npm run torrent -- set-announce <file.torrent> URL [URL ...]
   npm run torrent -- set-announce --keep-list <file.torrent> URL
+  npm run torrent -- add <magnet-uri | file.magnet | file.torrent> [--torrents DIR]
 
 create      makes a .torrent of a file or a folder; --out defaults to torrents/<name>.torrent
             and an existing file is never overwritten. Tracker URLs must start with
@@ -46,13 +50,19 @@ create      makes a .torrent of a file or a folder; --out defaults to torrents/<
             (KiB, MiB). By default: the smallest power of two from ${formatSize(minDefaultPieceLength)} up giving at most
             ${targetMaxPieceCount} pieces, and at most ${formatSize(maxCreatePieceLength)} (so ${formatSize(minDefaultPieceLength)} up to ${formatSize(targetMaxPieceCount * minDefaultPieceLength)}).
 info        prints the name, info hash, trackers (announce, and the announce-list tier by tier),
-            pieces and files of a .torrent
+            pieces and files of a .torrent; for a magnet link, what it holds: info hash, name,
+            trackers (one tier each) and peers
 set-announce  replaces the trackers; the info hash is unchanged; URLs as for create. With one
             URL it becomes announce and any announce-list is dropped (BEP 12 clients would
             use an old list instead of the new URL); with several, they become the
             announce-list, one tier each, the first also announce. --keep-list replaces
             announce only and keeps the announce-list as it is.
-.torrent files larger than ${defaultSettings.maxTorrentFileLength} bytes are refused.`;
+add         puts a torrent in the torrents folder (--torrents, default ./torrents, which must
+            exist), whether or not a peer is running: a magnet link as NAME.magnet holding
+            the link (NAME from its dn, else its info hash), a .torrent as a copy, checked
+            first. A running peer joins it at once, a stopped one at its next start. An
+            existing file is never replaced.
+.torrent files larger than ${defaultSettings.maxTorrentFileLength} bytes and .magnet files larger than ${defaultSettings.maxMagnetFileBytes} are refused.`;
 
 /** Bad arguments: the user has to change the command line (exit code 2). */
 export class UsageError extends Error {
@@ -77,6 +87,7 @@ export type TorrentCommand =
   | { kind: 'help' }
   | { kind: 'create'; source: string; announce: string; announceList?: string[][]; pieceLength?: number; out?: string }
   | { kind: 'info'; torrent: string }
+  | { kind: 'add'; source: string; torrents?: string }
   | { kind: 'set-announce'; torrent: string; url: string; announceList?: string[][] | 'keep' };
 
 /** Several URLs as an announce-list of one tier each (BEP 12), as mktorrent makes of several -a; none for one URL. */
@@ -123,7 +134,7 @@ function expectPositionals(subcommand: string, positionals: string[], names: str
 
 export function parseTorrentCommand(argv: string[]): TorrentCommand {
   const [subcommand, ...rest] = argv;
-  if (subcommand === undefined) throw new UsageError('missing subcommand: create, info or set-announce');
+  if (subcommand === undefined) throw new UsageError('missing subcommand: create, info, set-announce or add');
   if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') return { kind: 'help' };
   switch (subcommand) {
     case 'create': {
@@ -155,8 +166,16 @@ export function parseTorrentCommand(argv: string[]): TorrentCommand {
         parseArgs({ args: rest, options: { help }, strict: true, allowPositionals: true }),
       );
       if (values.help) return { kind: 'help' };
-      expectPositionals('info', positionals, ['file.torrent']);
+      expectPositionals('info', positionals, ['file.torrent | file.magnet | magnet-uri']);
       return { kind: 'info', torrent: positionals[0] };
+    }
+    case 'add': {
+      const { values, positionals } = strictly(() =>
+        parseArgs({ args: rest, options: { help, torrents: { type: 'string' } }, strict: true, allowPositionals: true }),
+      );
+      if (values.help) return { kind: 'help' };
+      expectPositionals('add', positionals, ['magnet-uri | file.magnet | file.torrent']);
+      return { kind: 'add', source: positionals[0], ...(values.torrents !== undefined && { torrents: values.torrents }) };
     }
     case 'set-announce': {
       const { values, positionals } = strictly(() =>
@@ -169,7 +188,7 @@ export function parseTorrentCommand(argv: string[]): TorrentCommand {
       return { kind: 'set-announce', torrent, url: urls[0], ...(announceList !== undefined && { announceList }) };
     }
     default:
-      throw new UsageError(`unknown subcommand "${subcommand}"; expected create, info or set-announce`);
+      throw new UsageError(`unknown subcommand "${subcommand}"; expected create, info, set-announce or add`);
   }
 }
 
@@ -220,14 +239,35 @@ export function formatInfo(meta: Metainfo): string[] {
   return lines;
 }
 
-/** Writes a .torrent atomically (see atomic-file.ts), as a sentence the user can act on when it fails. */
-async function writeTorrentFile(target: string, data: Buffer, overwrite: boolean): Promise<void> {
+/** The lines `info` prints for a magnet link: what it holds, since the rest comes from peers. */
+export function formatMagnetInfo(link: MagnetLink): string[] {
+  const lines = [
+    `name: ${link.name === undefined ? '(none in the link)' : printable(link.name)}`,
+    `info hash: ${link.infoHashHex}`,
+  ];
+  if (link.announceList.length === 0) lines.push('trackers: none (peers come from the DHT, local discovery and x.pe)');
+  link.announceList.forEach((tier, i) => lines.push(`tracker tier ${i + 1}: ${tier.map(printable).join(' ')}`));
+  lines.push(`peers: ${link.peers.length === 0 ? 'none' : link.peers.map(({ ip, port }) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)).join(' ')}`);
+  for (const note of link.ignored ?? []) lines.push(`ignored: ${printable(note)}`);
+  lines.push('size and files: not in a magnet link; a peer fetches the info dictionary from other peers (BEP 9)');
+  return lines;
+}
+
+/** A magnet URI given on the command line, or a .magnet file; undefined for anything else (a .torrent). */
+async function magnetOf(source: string): Promise<MagnetLink | undefined> {
+  if (/^magnet:/i.test(source)) return parseMagnet(source);
+  if (/\.magnet$/i.test(source)) return readMagnetFile(source);
+  return undefined;
+}
+
+/** Writes a .torrent or .magnet atomically (see atomic-file.ts), as a sentence the user can act on when it fails. */
+async function writeTorrentFile(target: string, data: string | Buffer, overwrite: boolean, hint = 'remove it or choose another --out'): Promise<void> {
   try {
     await writeFileAtomic(target, data, { overwrite });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      throw new TorrentCommandError(`${target} already exists; remove it or choose another --out`, { cause: err });
+      throw new TorrentCommandError(`${target} already exists; ${hint}`, { cause: err });
     }
     throw new TorrentCommandError(`cannot write ${target}: ${systemReason(err)}`, { cause: err });
   }
@@ -260,8 +300,40 @@ export async function runTorrentCommand(command: TorrentCommand, output: Command
       return;
     }
     case 'info': {
-      const meta = await readMetainfoFile(command.torrent);
-      for (const line of formatInfo(meta)) output.stdout(line);
+      const magnet = await magnetOf(command.torrent);
+      const lines = magnet === undefined ? formatInfo(await readMetainfoFile(command.torrent)) : formatMagnetInfo(magnet);
+      for (const line of lines) output.stdout(line);
+      return;
+    }
+    case 'add': {
+      const folder = path.resolve(command.torrents ?? 'torrents');
+      // Written into a folder no peer reads, the torrent would be joined by none: a typo must not pass.
+      const folderStat = await stat(folder).catch(() => undefined);
+      if (!folderStat?.isDirectory()) {
+        throw new TorrentCommandError(`the torrents folder ${folder} does not exist; create it or give the peer's folder with --torrents DIR`);
+      }
+      const magnet = await magnetOf(command.source);
+      let target: string;
+      let infoHashHex: string;
+      if (magnet !== undefined) {
+        target = path.join(folder, magnetFileName(magnet));
+        infoHashHex = magnet.infoHashHex;
+        await writeTorrentFile(target, `${formatMagnet(magnet)}\n`, false, 'remove it first to replace it');
+      } else {
+        const data = await readTorrentFile(command.source);
+        try {
+          infoHashHex = parseMetainfo(data).infoHashHex;
+        } catch (err) {
+          if (err instanceof MetainfoError) throw new MetainfoError(err.reason, command.source, { cause: err });
+          throw err;
+        }
+        const name = path.basename(command.source);
+        // The peer reads only .torrent and .magnet files from its folder.
+        target = path.join(folder, /\.torrent$/i.test(name) ? name : `${name}.torrent`);
+        await writeTorrentFile(target, data, false, 'remove it first to replace it, or rename the file being added');
+      }
+      output.stdout(`added ${target}`);
+      output.stdout(`info hash: ${infoHashHex}`);
       return;
     }
     case 'set-announce': {
@@ -294,7 +366,7 @@ export async function main(argv: string[], output: CommandOutput): Promise<numbe
       output.stderr(`${PROGRAM}: ${err.reason} (see npm run torrent -- --help)`);
       return 2;
     }
-    if (err instanceof MetainfoError || err instanceof TorrentCommandError) {
+    if (err instanceof MetainfoError || err instanceof MagnetError || err instanceof TorrentCommandError) {
       output.stderr(`${PROGRAM}: ${printable(err.message)}`);
     } else {
       // Not an expected failure, so likely a bug; still one line, as the contract asks.

@@ -1,10 +1,11 @@
 /**
  * One open peer-wire connection after the handshake: the socket, the parser, the four
- * choke/interest flags, the pieces the peer has, what its extension handshake said, and the
- * bytes moved. It keeps its own state: the swarm tells it what the peer said and what we want,
- * and it sends a CHOKE or an INTERESTED only when that changes something. Decisions (what to
- * request, whom to unchoke) are the swarm's; our requests to the peer are the request
- * pipeline's (request-pipeline.ts), the peer's requests to us the uploader's (uploader.ts).
+ * choke/interest flags, the pieces the peer has, what its extension handshake said, the
+ * allowed-fast sets and suggestions of BEP 6 both ways, and the bytes moved. It keeps its own
+ * state: the swarm tells it what the peer said and what we want, and it sends a CHOKE or an
+ * INTERESTED only when that changes something. Decisions (what to request, whom to unchoke)
+ * are the swarm's; our requests to the peer are the request pipeline's (request-pipeline.ts),
+ * the peer's requests to us the uploader's (uploader.ts).
  */
 import type { Socket } from 'node:net';
 import type { FairLimiter } from '../net/fair-limiter.js';
@@ -12,9 +13,10 @@ import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import { Bitfield } from '../wire/bitfield.js';
 import { encodeMessage, encodePieceHeader, encodeRequests } from '../wire/wire-codec.js';
-import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
+import { isFastMessage, supportsExtensionProtocol, supportsFast, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import { encodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
+import { allowedFastSet } from './allowed-fast.js';
 import { isShoalClient, PexSender } from './pex-broadcast.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
@@ -32,7 +34,8 @@ export interface PeerHandler {
 export interface ConnectionSetup {
   /** We dialled it. */
   outgoing: boolean;
-  pieceCount: number;
+  /** The torrent's pieces; null while a magnet's metadata is being fetched and nobody knows how many. */
+  pieceCount: number | null;
   remoteIp: string;
   remotePort: number;
   settings: Settings;
@@ -42,6 +45,8 @@ export interface ConnectionSetup {
    * from its trackers only, so ut_pex is neither offered in our extension handshake nor sent.
    */
   pexAllowed: boolean;
+  /** Bytes of the info dictionary we give out with ut_metadata (BEP 9); absent while we lack it ourselves. */
+  metadataSize?: number;
 }
 
 /** The peer's pieces as the swarm may read them; the connection alone changes them. */
@@ -81,6 +86,14 @@ export class PeerConnection {
   private prepaid = 0;
   private closed = false;
   private handler: PeerHandler | null = null;
+  /** Both handshakes set BEP 6's Fast bit (ours always does), so the Fast messages may be used. */
+  readonly fast: boolean;
+  /** The allowed-fast set we give the peer (BEP 6): pieces it is served while we choke it. */
+  private readonly fastSetForPeer: ReadonlySet<number>;
+  /** Pieces the peer lets us request while it chokes us (its ALLOWED_FAST messages). */
+  private readonly fastSetFromPeer = new Set<number>();
+  /** The peer's latest SUGGEST_PIECEs, newest first, at most settings.maxSuggestions. */
+  private readonly suggestions: number[] = [];
 
   readonly outgoing: boolean;
   readonly remoteIp: string;
@@ -88,6 +101,7 @@ export class PeerConnection {
   private readonly settings: Settings;
   private readonly clock: Clock;
   private readonly pexAllowed: boolean;
+  private readonly metadataSize: number | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -95,15 +109,19 @@ export class PeerConnection {
     readonly handshake: Handshake,
     setup: ConnectionSetup,
   ) {
-    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock, pexAllowed: this.pexAllowed } = setup);
+    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock, pexAllowed: this.pexAllowed, metadataSize: this.metadataSize } = setup);
     const now = this.clock.now();
     this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
-    this.pieces = new Bitfield(setup.pieceCount);
+    this.pieces = new Bitfield(setup.pieceCount ?? 0);
     this.port = this.outgoing ? this.remotePort : undefined;
     this.downloadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.uploadRate = new RateMeter(this.settings.rateWindowMs, this.settings.rateBucketMs);
     this.requestGate = new RequestGate(now, this.settings);
-    parser.setPieceCount(setup.pieceCount);
+    this.fast = supportsFast(handshake);
+    const fastSet = this.fast && setup.pieceCount !== null ? allowedFastSet(this.remoteIp, handshake.infoHash, setup.pieceCount, this.settings.allowedFastCount) : [];
+    this.fastSetForPeer = new Set(fastSet);
+    if (setup.pieceCount === null) parser.parseWithoutPieceCount();
+    else parser.setPieceCount(setup.pieceCount);
   }
 
   /** Whether we choke the peer: its requests are not served. */
@@ -131,6 +149,26 @@ export class PeerConnection {
   /** Its BEP 10 handshake, once it sent one. */
   get extensions(): ExtensionHandshake | null {
     return this.extensionHandshake;
+  }
+
+  /** Whether the peer is served blocks of `index` while we choke it: the piece is in its allowed-fast set. */
+  weAllowFast(index: number): boolean {
+    return this.fastSetForPeer.has(index);
+  }
+
+  /** Whether we may request blocks of `index` while the peer chokes us: it sent ALLOWED_FAST for it. */
+  peerAllowsFast(index: number): boolean {
+    return this.fastSetFromPeer.has(index);
+  }
+
+  /** Whether the peer lets us request any piece while it chokes us. */
+  get peerAllowsAnyFast(): boolean {
+    return this.fastSetFromPeer.size > 0;
+  }
+
+  /** The pieces the peer suggested (SUGGEST_PIECE), newest first: the likeliest still in its cache. */
+  get suggestedPieces(): readonly number[] {
+    return this.suggestions;
   }
 
   /** What we have told the peer of our peer list (ut_pex), when it speaks ut_pex and the torrent is not private. */
@@ -223,19 +261,33 @@ export class PeerConnection {
         this.close('a second handshake');
         return;
       }
+      if (!this.fast && isFastMessage(event)) {
+        this.close(`it sent a ${event.kind} message (BEP 6) without setting the Fast extension bit in its handshake`);
+        return;
+      }
       this.handler?.onMessage(this, event);
     }
     if (result.error && !this.closed) this.close(result.error.message);
   }
 
   /**
-   * The first messages after the handshake: our pieces, when we have any (BEP 3: a bitfield is
-   * only ever the first message), then our BEP 10 handshake, when the peer speaks BEP 10; its `m`
-   * leaves ut_pex out unless pexAllowed.
+   * The first messages after the handshake: our pieces (`bitfield`, null when we have none); then
+   * our BEP 10 handshake, when the peer speaks BEP 10, whose `m` leaves ut_pex out unless
+   * pexAllowed; then, to a Fast peer, ALLOWED_FAST for the pieces of its allowed-fast set that we
+   * have. Our pieces go first, as BEP 3 and BEP 6 ask: to a Fast peer as HAVE_ALL, HAVE_NONE or
+   * a bitfield (BEP 6 wants exactly one of them); to another peer as a bitfield, or nothing.
    */
   greet(bitfield: Buffer | null, listenPort: number): void {
-    if (bitfield) this.send({ kind: 'bitfield', bits: bitfield });
-    if (!supportsExtensionProtocol(this.handshake)) return;
+    const ours = new Bitfield(this.pieces.length, bitfield ?? undefined);
+    // HAVE_NONE first: while a magnet's metadata is fetched there are no pieces, which is also "all" of them.
+    if (this.fast && ours.count === 0) this.send({ kind: 'have-none' });
+    else if (this.fast && ours.isComplete()) this.send({ kind: 'have-all' });
+    else if (ours.count > 0) this.send({ kind: 'bitfield', bits: ours.toBuffer() });
+    if (supportsExtensionProtocol(this.handshake)) this.sendExtensionHandshake(listenPort);
+    for (const index of this.fastSetForPeer) if (ours.has(index)) this.send({ kind: 'allowed-fast', index });
+  }
+
+  private sendExtensionHandshake(listenPort: number): void {
     const m: Record<string, number> = { ...LOCAL_EXTENSION_IDS };
     if (!this.pexAllowed) delete m.ut_pex;
     const payload = encodeExtensionHandshake({
@@ -243,6 +295,7 @@ export class PeerConnection {
       p: listenPort,
       v: this.settings.clientName,
       reqq: this.settings.maxIncomingRequests,
+      metadata_size: this.metadataSize,
     });
     this.send({ kind: 'extended', extId: 0, payload });
   }
@@ -281,6 +334,15 @@ export class PeerConnection {
     this.peerInterestedInUs = interested;
   }
 
+  /**
+   * We have a new piece: HAVE, and to a Fast peer whose allowed-fast set holds it, ALLOWED_FAST,
+   * since we can serve it now (greet offered only the pieces we had then).
+   */
+  announcePiece(index: number): void {
+    this.send({ kind: 'have', index });
+    if (this.fastSetForPeer.has(index)) this.send({ kind: 'allowed-fast', index });
+  }
+
   /** The peer sent HAVE; returns whether the piece is new to what we knew of it. */
   peerHasPiece(index: number): boolean {
     if (this.pieces.has(index)) return false;
@@ -294,10 +356,23 @@ export class PeerConnection {
    * Returns the pieces it now has that it had not, and those it no longer has.
    */
   applyBitfield(bits: Buffer): { gained: number[]; lost: number[] } {
+    return this.replacePieces((i) => (bits[i >> 3] & (0x80 >> (i & 7))) !== 0);
+  }
+
+  /**
+   * The peer sent HAVE_ALL (`all`) or HAVE_NONE (BEP 6). Like a bitfield they belong first, and
+   * like a late bitfield (applyBitfield) a late one is taken rather than refused: it replaces what
+   * we knew of the peer's pieces.
+   */
+  applyHaveAllOrNone(all: boolean): { gained: number[]; lost: number[] } {
+    return this.replacePieces(() => all);
+  }
+
+  private replacePieces(hasPiece: (index: number) => boolean): { gained: number[]; lost: number[] } {
     const gained: number[] = [];
     const lost: number[] = [];
     for (let i = 0; i < this.pieces.length; i++) {
-      const has = (bits[i >> 3] & (0x80 >> (i & 7))) !== 0;
+      const has = hasPiece(i);
       if (has === this.pieces.has(i)) continue;
       if (has) {
         this.pieces.set(i);
@@ -317,6 +392,27 @@ export class PeerConnection {
   extensionsReceived(extensions: ExtensionHandshake): void {
     this.extensionHandshake = extensions;
     if (extensions.m.ut_pex && this.pexAllowed) this.pexSender = new PexSender({ shoalPeer: isShoalClient(extensions.v), settings: this.settings });
+  }
+
+  /** The peer sent ALLOWED_FAST: we may request the piece while it chokes us. */
+  allowedFastReceived(index: number): void {
+    this.fastSetFromPeer.add(index);
+  }
+
+  /**
+   * The peer rejected a request of ours for a block of `index`. While it chokes us, that is how
+   * BEP 6 lets it take back an allowed-fast piece (libtorrent does the same): we stop asking.
+   */
+  requestRejected(index: number): void {
+    if (this.peerChokingUs) this.fastSetFromPeer.delete(index);
+  }
+
+  /** The peer sent SUGGEST_PIECE; the oldest suggestion goes when more than settings.maxSuggestions are kept. */
+  suggestionReceived(index: number): void {
+    const known = this.suggestions.indexOf(index);
+    if (known >= 0) this.suggestions.splice(known, 1);
+    this.suggestions.unshift(index);
+    if (this.suggestions.length > this.settings.maxSuggestions) this.suggestions.pop();
   }
 
   /** The port the peer said it accepts connections on (BEP 10 `p`). */

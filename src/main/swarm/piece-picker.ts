@@ -1,9 +1,10 @@
 /**
  * Which blocks to request next. Pure bookkeeping, no I/O: pieces we have, how many peers have
  * each piece, and the state of every block of the pieces being downloaded. Partial pieces are
- * finished before new ones are started; the first few pieces are picked at random (a new peer
- * needs something to trade soon, and the rarest pieces are slow to get), then rarest first with
- * ties at random. When every missing block is already requested, the end game begins: the
+ * finished before new ones are started; then the pieces the peer suggested (BEP 6: likely in its
+ * read cache, so served soonest); the first few pieces are picked at random (a new peer needs
+ * something to trade soon, and the rarest pieces are slow to get), then rarest first with ties
+ * at random. When every missing block is already requested, the end game begins: the
  * request pipeline may then ask an idle peer for a block requested elsewhere (request-pipeline.ts).
  */
 import type { PieceGeometry } from '../../io/piece-geometry.js';
@@ -101,22 +102,38 @@ export class PiecePicker {
   /**
    * Up to `count` blocks from the peer's pieces, marked as requested. A new piece is started only
    * if `reserve(index)` agrees (its memory is available): when it does not, picking stops there.
+   * New pieces come from `preferred` first (the peer's suggestions, in order), when it has them.
    */
-  pick(peerHas: (index: number) => boolean, count: number, reserve: (index: number) => boolean = () => true): BlockRef[] {
+  pick(
+    peerHas: (index: number) => boolean,
+    count: number,
+    reserve: (index: number) => boolean = () => true,
+    preferred: readonly number[] = [],
+  ): BlockRef[] {
     const out: BlockRef[] = [];
     for (const [index, partial] of this.partials) {
       if (out.length >= count) return out;
       if (peerHas(index)) this.takeBlocks(index, partial, count, out);
     }
+    for (const index of preferred) {
+      if (out.length >= count) return out;
+      if (this.have[index] || this.started[index] || !peerHas(index)) continue;
+      if (!reserve(index)) return out;
+      this.startPiece(index, count, out);
+    }
     while (out.length < count) {
       const index = this.rarestNewPiece(peerHas);
       if (index < 0 || !reserve(index)) break;
-      const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
-      this.partials.set(index, partial);
-      this.started[index] = 1;
-      this.takeBlocks(index, partial, count, out);
+      this.startPiece(index, count, out);
     }
     return out;
+  }
+
+  private startPiece(index: number, count: number, out: BlockRef[]): void {
+    const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
+    this.partials.set(index, partial);
+    this.started[index] = 1;
+    this.takeBlocks(index, partial, count, out);
   }
 
   private takeBlocks(index: number, partial: PartialPiece, count: number, out: BlockRef[]): void {

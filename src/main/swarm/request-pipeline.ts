@@ -1,8 +1,10 @@
 /**
  * One swarm's download requests: which blocks each peer is asked for and how many at a time,
- * where each block lands in the slab, and what becomes of requests that a choke, a departure, a
- * time-out or the end game leaves unanswered. The swarm passes on the peers' messages and acts on
- * what it is told: it verifies the pieces reported complete and closes peers that break the rules.
+ * where each block lands in the slab, and what becomes of requests that a choke, a REJECT (BEP 6),
+ * a departure, a time-out or the end game leaves unanswered. A Fast peer that chokes us is still
+ * asked for the pieces it allows fast, and its suggestions are started first. The swarm passes
+ * on the peers' messages and acts on what it is told: it verifies the pieces reported complete
+ * and closes peers that break the rules.
  */
 import type { BlockSlab, SlabPiece } from '../../io/block-slab.js';
 import { copyBytes } from '../../io/byte-copy.js';
@@ -19,6 +21,11 @@ import type { SmartBan } from './smart-ban.js';
 export interface RequestPeer {
   readonly peerPieces: { has(index: number): boolean };
   readonly peerChoking: boolean;
+  /** Whether we may request blocks of the piece while the peer chokes us (its ALLOWED_FAST, BEP 6). */
+  peerAllowsFast(index: number): boolean;
+  readonly peerAllowsAnyFast: boolean;
+  /** Pieces the peer suggested (SUGGEST_PIECE), best first: new pieces are started from these first. */
+  readonly suggestedPieces: readonly number[];
   readonly amInterested: boolean;
   readonly isClosed: boolean;
   /** Its BEP 10 handshake, whose `reqq` caps the requests it takes. */
@@ -114,7 +121,8 @@ export class RequestPipeline<P extends RequestPeer> {
    * nobody was asked for; in the end game, an idle peer gets a block asked of another one.
    */
   fill(peer: P): void {
-    if (!this.isDownloading() || peer.peerChoking || !peer.amInterested || peer.isClosed) return;
+    if (!this.isDownloading() || !peer.amInterested || peer.isClosed) return;
+    if (peer.peerChoking && !peer.peerAllowsAnyFast) return;
     const requests = this.of(peer);
     const now = this.clock.now();
     const depth = requests.depth(peer.downloadRate.rate(now), this.picker.geometry.blockLength, peer.extensions?.reqq);
@@ -132,9 +140,12 @@ export class RequestPipeline<P extends RequestPeer> {
     peer.sendRequests(blocks);
   }
 
-  /** The peer's part of its pieces: what it has, less the pieces smart ban keeps for another peer. */
+  /**
+   * The peer's part of its pieces: what it has, less the pieces smart ban keeps for another peer,
+   * and while it chokes us, only those it allows fast.
+   */
   private peerHas(peer: P): (index: number) => boolean {
-    return (index) => peer.peerPieces.has(index) && this.ban.mayDownload(index, peer);
+    return (index) => peer.peerPieces.has(index) && this.ban.mayDownload(index, peer) && (!peer.peerChoking || peer.peerAllowsFast(index));
   }
 
   /** Up to `count` blocks nobody was asked for, of the peer's pieces, while memory allows new pieces. */
@@ -145,7 +156,7 @@ export class RequestPipeline<P extends RequestPeer> {
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
-    return this.picker.pick(this.peerHas(peer), count, reserve);
+    return this.picker.pick(this.peerHas(peer), count, reserve, peer.suggestedPieces);
   }
 
   /**
@@ -224,10 +235,37 @@ export class RequestPipeline<P extends RequestPeer> {
     return { kind: 'accepted', piece: this.slab.piece(this.pieceSlots.get(index)!, geometry.pieceSize(index)) };
   }
 
-  /** The peer choked us: its requests will not be answered. */
+  /**
+   * The peer choked us. Without BEP 6 its requests will not be answered. A Fast peer's choke
+   * rejects nothing: the peer answers each request with a REJECT or the block. Still, every
+   * request not of a piece it allows fast is released at once, as if rejected, so that other
+   * peers are asked now rather than when (or if) the REJECTs come: a peer need not keep serving
+   * whom it chokes. Those requests are remembered as abandoned, so that a block the peer sends
+   * anyway is dropped as late, never taken for an unrequested one (which closes the connection),
+   * and their REJECTs find nothing outstanding and are ignored. Requests of allowed-fast pieces
+   * stay outstanding, and more of them are asked for: the peer serves them while it chokes us.
+   */
   choked(peer: P): void {
-    this.release(peer, this.of(peer));
+    this.release(peer, this.of(peer), (request) => !peer.peerAllowsFast(request.index));
     this.restartHeldPieces(peer);
+    this.fill(peer);
+  }
+
+  /**
+   * The peer rejected a request (BEP 6). Its block is released at once and other peers may be
+   * asked for it now; this peer is asked again at its next top-up (a block it sends, its unchoke,
+   * the swarm's tick), never in answer to its own REJECT, so that a peer rejecting everything
+   * cannot hold us in a loop. Returns false, changing nothing, for a REJECT of no outstanding
+   * request: one given up on (a choke, a time-out, a cancel), or one never made.
+   */
+  rejected(peer: P, block: BlockRef): boolean {
+    const requests = this.of(peer);
+    const key = blockKey(block.index, block.begin);
+    const request = requests.outstanding.get(key);
+    if (!request || request.length !== block.length) return false;
+    requests.outstanding.delete(key);
+    if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
+    return true;
   }
 
   peerLeft(peer: P): void {
@@ -319,13 +357,14 @@ export class RequestPipeline<P extends RequestPeer> {
     for (const index of this.ban.heldBy(peer)) this.restartPiece(index);
   }
 
-  /** Gives a peer's outstanding requests back to the picker, so other peers can be asked. */
-  private release(peer: P, requests: PeerRequests): void {
+  /** Gives a peer's outstanding requests (those `which` selects) back to the picker, so other peers can be asked. */
+  private release(peer: P, requests: PeerRequests, which: (request: BlockRef) => boolean = () => true): void {
     for (const [key, request] of requests.outstanding) {
+      if (!which(request)) continue;
+      requests.outstanding.delete(key);
       requests.abandon(key);
       if (!this.askedElsewhere(peer, key)) this.picker.releaseBlock(request.index, request.begin);
     }
-    requests.outstanding.clear();
   }
 
   /** Whether another peer also has the block requested (end game): then it stays requested. */

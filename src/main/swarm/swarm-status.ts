@@ -23,6 +23,8 @@ export interface SwarmStatus {
   announcer: boolean;
   /** A private torrent (BEP 27): peers from its trackers only, no ut_pex. */
   private: boolean;
+  /** False while a magnet link's info dictionary is being fetched: `pieces` and `size` are 0 then. */
+  metadata: boolean;
   pieces: number;
   have: number;
   size: number;
@@ -48,8 +50,11 @@ export interface SwarmStatus {
   tracker?: TrackerStatus;
   /** Every tracker of the torrent (BEP 12 tiers), each with its status and counts; this peer's own URL has status "self". */
   trackers: TrackerEntry[];
-  /** How the pieces had at start were known: fast resume, resume data after a crash plus a check, or a full check. */
-  startedFrom: StartedFrom;
+  /**
+   * How the pieces had at start were known: fast resume, resume data after a crash plus a check,
+   * or a full check; null while a magnet link's metadata is being fetched.
+   */
+  startedFrom: StartedFrom | null;
   /**
    * The storage error holding the swarm up (disk full, read-only, a missing file, other I/O):
    * it requests nothing until the cause is gone, then resumes by itself; null when there is none.

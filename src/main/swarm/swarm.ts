@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
 import { torrentTiers } from '../tracker/tracker-tiers.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
+import { decodeMetadataMessage, encodeMetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePex, type PexPeer } from '../wire/ut-pex.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
@@ -34,6 +35,7 @@ import { ChangedData } from './changed-data.js';
 import { describeSwarmEvent, type SwarmEvent } from './swarm-events.js';
 import type { SwarmContext, SwarmOptions } from './swarm-context.js';
 import type { SwarmStatus } from './swarm-status.js';
+import { MetadataServer } from './metadata-server.js';
 import { SmartBan } from './smart-ban.js';
 import { StorageWatch } from './storage-check.js';
 import { Uploader } from './uploader.js';
@@ -62,6 +64,8 @@ export class Swarm implements PeerHandler {
   private readonly storage: StorageWatch;
   /** Pieces whose data changed on disk under us, withheld from uploading (changed-data.ts). */
   private readonly changed: ChangedData;
+  /** Our info dictionary, for the peers that ask with ut_metadata. */
+  private readonly metadata: MetadataServer<PeerConnection>;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
@@ -81,6 +85,7 @@ export class Swarm implements PeerHandler {
   ) {
     this.data = data;
     this.picker = new PiecePicker(data.geometry);
+    this.metadata = new MetadataServer(meta.infoBytes);
     const log = (this.log = context.log.child(meta.name));
     const settings = (this.settings = context.settings);
     const clock = (this.clock = context.clock);
@@ -221,7 +226,7 @@ export class Swarm implements PeerHandler {
     const limit = admissionLimit(handshake.peerId, ip, this.peers, this.settings);
     if (limit) return refuse(limit.reason, limit.admission);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
-    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private });
+    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private, metadataSize: this.metadata.size });
     parser.setBlockDestination((index, begin, length) => this.pipeline.slotFor(peer, index, begin, length));
     this.peers.add(peer);
     this.pipeline.join(peer);
@@ -249,13 +254,28 @@ export class Swarm implements PeerHandler {
       case 'not-interested':
         peer.peerInterestChanged(message.kind === 'interested');
         this.uploader.interestChanged();
+        if (message.kind === 'interested') this.uploader.suggest(peer);
         return;
       case 'have':
         if (peer.peerHasPiece(message.index)) this.picker.peerHasPiece(message.index);
         this.updateInterest(peer);
         return;
       case 'bitfield':
-        this.onBitfield(peer, message.bits);
+        this.onPieces(peer, peer.applyBitfield(message.bits));
+        return;
+      case 'have-all':
+      case 'have-none':
+        this.onPieces(peer, peer.applyHaveAllOrNone(message.kind === 'have-all'));
+        return;
+      case 'reject':
+        this.onReject(peer, message);
+        return;
+      case 'allowed-fast':
+        peer.allowedFastReceived(message.index);
+        this.pipeline.fill(peer);
+        return;
+      case 'suggest':
+        peer.suggestionReceived(message.index);
         return;
       case 'request':
         this.uploader.request(peer, message);
@@ -269,12 +289,13 @@ export class Swarm implements PeerHandler {
       case 'extended':
         if (message.extId === 0) this.onExtensionHandshake(peer, message.payload);
         else if (message.extId === LOCAL_EXTENSION_IDS.ut_pex) this.onPex(peer, message.payload);
+        else if (message.extId === LOCAL_EXTENSION_IDS.ut_metadata) this.onMetadataRequest(peer, message.payload);
         return;
     }
   }
 
-  private onBitfield(peer: PeerConnection, bits: Buffer): void {
-    const { gained, lost } = peer.applyBitfield(bits);
+  /** The peer told all its pieces at once: a bitfield, or BEP 6's HAVE_ALL or HAVE_NONE. */
+  private onPieces(peer: PeerConnection, { gained, lost }: { gained: number[]; lost: number[] }): void {
     for (const index of gained) this.picker.peerHasPiece(index);
     for (const index of lost) this.picker.peerLostPiece(index);
     if (this.role === 'seeder' && peer.peerPieces.isComplete()) return peer.close('both sides are seeders');
@@ -317,6 +338,28 @@ export class Swarm implements PeerHandler {
     this.learnPeers(added);
   }
 
+  /** A peer's ut_metadata message (BEP 9): requests are answered; we asked for nothing, so anything else is ignored. */
+  private onMetadataRequest(peer: PeerConnection, payload: Buffer): void {
+    let message: ReceivedMetadataMessage;
+    try {
+      message = decodeMetadataMessage(payload);
+    } catch (error) {
+      return peer.close((error as Error).message);
+    }
+    const id = peer.extensions?.m.ut_metadata;
+    if (message.type !== 'request' || !id) return;
+    peer.send({ kind: 'extended', extId: id, payload: encodeMetadataMessage(this.metadata.answer(peer, message.piece)) });
+  }
+
+  /** A Fast peer rejected a request of ours: the other peers may be asked for the block at once. */
+  private onReject(peer: PeerConnection, message: { index: number; begin: number; length: number }): void {
+    peer.requestRejected(message.index);
+    if (!this.pipeline.rejected(peer, message)) {
+      return this.log.debug(`ignored a REJECT_REQUEST from ${peer.address} for piece ${message.index} offset ${message.begin}: no such request outstanding`);
+    }
+    for (const other of this.peers) if (other !== peer) this.pipeline.fill(other);
+  }
+
   onWritable(peer: PeerConnection): void {
     this.uploader.serve(peer);
   }
@@ -345,7 +388,7 @@ export class Swarm implements PeerHandler {
     this.resume.markDirty();
     if (this.stopped) return;
     for (const peer of this.peers) {
-      peer.send({ kind: 'have', index });
+      peer.announcePiece(index);
       this.updateInterest(peer);
     }
     if (this.picker.complete) await this.roles.becomeSeeder();
@@ -417,6 +460,7 @@ export class Swarm implements PeerHandler {
       role: this.role,
       announcer: this.options.announcer,
       private: this.meta.private,
+      metadata: true,
       pieces: this.meta.pieceCount,
       have: this.picker.piecesHad,
       size: this.meta.totalLength,

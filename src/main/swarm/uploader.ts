@@ -4,6 +4,9 @@
  * peer, and served oldest first under the upload limit, which every swarm's peers share fairly
  * (fair-limiter.ts). Blocks come from the read cache, and a cache miss reads ahead the next
  * pieces the peer asked for, so that one worker task reads them all.
+ * With a Fast peer (BEP 6) every request gets exactly one answer, the block or a REJECT_REQUEST;
+ * the pieces of its allowed-fast set are served even while it is choked; and when it becomes
+ * interested it is told (SUGGEST_PIECE) of pieces in the read cache that it lacks.
  */
 import type { PieceGeometry } from '../../io/piece-geometry.js';
 import type { PieceReader, ReadCache } from '../../io/read-cache.js';
@@ -12,6 +15,7 @@ import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import type { FairLimiter } from '../net/fair-limiter.js';
 import { checkRequest } from '../wire/message-rules.js';
+import type { WireMessage } from '../wire/wire-messages.js';
 import type { ChokeDecision, Choker, ChokerPeer } from './choker.js';
 import type { BlockRef } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
@@ -33,6 +37,13 @@ export interface UploadPeer {
   /** Whether its socket takes more data now. */
   readonly writable: boolean;
   readonly requestGate: Pick<RequestGate, 'judge'>;
+  /** Both sides speak BEP 6: a request we do not serve is answered with a REJECT_REQUEST. */
+  readonly fast: boolean;
+  /** Whether the piece is in the allowed-fast set we give the peer: it is served while choked. */
+  weAllowFast(index: number): boolean;
+  readonly peerPieces: { has(index: number): boolean };
+  /** Sends REJECT_REQUEST and SUGGEST_PIECE. */
+  send(message: WireMessage): void;
   /** Send CHOKE or UNCHOKE unless the peer is in that state already; return whether they did. */
   choke(): boolean;
   unchoke(): boolean;
@@ -59,7 +70,7 @@ export interface UploaderSetup<P> {
    * disk): the request is dropped, and the swarm checks the file again (swarm.ts).
    */
   readFailed(index: number, error: Error): void;
-  /** Pieces we announced but no longer serve, their data having changed on disk: requests for them are dropped. */
+  /** Pieces we announced but no longer serve, their data having changed on disk: requests for them are dropped (rejected, for a Fast peer). */
   withheld(index: number): boolean;
   readCache: Pick<ReadCache, 'has' | 'lease' | 'prefetch'>;
   /** --upload-limit, shared by every swarm. */
@@ -77,17 +88,26 @@ class Queue {
   readonly reading = new Set<BlockRef>();
   /** Set while serving waits for its turn under the upload limit. */
   waiting = false;
+  /** Whether the peer was sent its suggestions: once per connection, when it first becomes interested. */
+  suggested = false;
 }
 
 /** Reads of blocks under way for one peer at a time. */
 export const MAX_READS_PER_PEER = 4;
 /** Requests of a peer's queue looked through for pieces to read ahead: a few pieces' worth. */
 const READ_AHEAD_SCAN = 256;
-
+/**
+ * Pieces last read for uploading, newest last: where suggestions are looked for. The read cache
+ * cannot list what it holds, and a scan of every piece for each new peer would cost the main
+ * thread as much as the torrent is large; the pieces read last are the likeliest to be cached.
+ */
+const RECENT_READS = 32;
 export class Uploader<P extends UploadPeer> {
   /** Every connected peer, in the order it joined. */
   private readonly queues = new Map<P, Queue>();
   private uploadedBytes = 0;
+  /** RECENT_READS pieces last read, oldest first. */
+  private readonly recentReads: number[] = [];
   /** Payload bytes per second sent, all peers together. */
   readonly rate: RateMeter;
 
@@ -138,37 +158,112 @@ export class Uploader<P extends UploadPeer> {
   private applyChoking(decision: ChokeDecision): void {
     for (const [peer, queue] of this.queues) {
       if (decision.unchoke.has(peer.id)) peer.unchoke();
-      // BEP 3: a choke discards the requests the peer had queued at us.
-      else if (peer.choke()) queue.requests.length = 0;
+      else if (peer.choke()) this.dropOnChoke(peer, queue);
     }
   }
 
-  /** The peer asked for a block: it is queued, ignored, or the peer is closed for breaking the rules. */
+  /**
+   * BEP 3: a choke discards the requests the peer had queued at us. BEP 6 takes that away: a Fast
+   * peer is sent a REJECT for each request we will not serve now, queued or being read (a read
+   * rejected here is not sent when it ends), and keeps those of its allowed-fast set.
+   */
+  private dropOnChoke(peer: P, queue: Queue): void {
+    if (!peer.fast) {
+      queue.requests.length = 0;
+      return;
+    }
+    const kept: BlockRef[] = [];
+    for (const request of queue.requests) {
+      if (peer.weAllowFast(request.index)) kept.push(request);
+      else this.reject(peer, request);
+    }
+    queue.requests.splice(0, queue.requests.length, ...kept);
+    for (const read of [...queue.reading]) {
+      if (peer.weAllowFast(read.index)) continue;
+      queue.reading.delete(read);
+      this.reject(peer, read);
+    }
+  }
+
+  /**
+   * The peer asked for a block: it is queued, ignored, rejected (a Fast peer), or the peer is
+   * closed for breaking the rules. A Fast peer is rejected where another peer would be closed for
+   * a piece we lack: it has the REJECT to learn of it, and such a request costs us no more than
+   * the REJECT.
+   */
   request(peer: P, request: BlockRef): void {
     const { geometry, settings } = this.setup;
     const problem = checkRequest(request, geometry, settings.maxRequestLength);
     if (problem) return peer.close(`bad request: ${problem}`);
-    if (!this.setup.hasPiece(request.index)) return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
-    // No REJECT without the fast extension: the peer is told nothing and asks someone else.
-    if (this.setup.withheld(request.index)) return;
+    if (!this.setup.hasPiece(request.index)) {
+      if (peer.fast) return this.reject(peer, request);
+      return peer.close(`requested piece ${request.index}, which we never announced (we do not have it)`);
+    }
+    // Without a REJECT (no BEP 6), the peer is told nothing and asks someone else.
+    if (this.setup.withheld(request.index)) return peer.fast ? this.reject(peer, request) : undefined;
     const queue = this.of(peer);
-    const verdict = peer.requestGate.judge(peer.amChoking, queue.requests.length, this.setup.clock.now());
-    if (verdict.action === 'drop') return peer.close(verdict.reason);
-    if (verdict.action === 'ignore') return;
-    queue.requests.push({ index: request.index, begin: request.begin, length: request.length });
-    this.serve(peer);
+    const choked = peer.amChoking && !peer.weAllowFast(request.index);
+    const verdict = peer.requestGate.judge(choked, queue.requests.length, this.setup.clock.now(), peer.fast);
+    switch (verdict.action) {
+      case 'drop':
+        return peer.close(verdict.reason);
+      case 'ignore':
+        return;
+      case 'reject':
+        return this.reject(peer, request);
+      case 'serve':
+        queue.requests.push({ index: request.index, begin: request.begin, length: request.length });
+        this.serve(peer);
+    }
   }
 
-  /** The peer withdrew a request it had queued. */
+  /**
+   * The peer withdrew a request. Queued, it is dropped; being read, its block is not sent when
+   * the read ends: in the end game the peer cancels the copy it got elsewhere, and sending it
+   * anyway would waste the bytes the cancel saves. BEP 6 wants every request answered once, a
+   * cancelled one included, so a Fast peer is sent a REJECT for it (libtorrent does the same).
+   */
   cancel(peer: P, request: BlockRef): void {
-    const requests = this.of(peer).requests;
+    const { requests, reading } = this.of(peer);
     const same = (r: BlockRef): boolean => r.index === request.index && r.begin === request.begin && r.length === request.length;
     const at = requests.findIndex(same);
-    if (at >= 0) return void requests.splice(at, 1);
-    // A block still being read is not sent once its read ends: in the end game the peer cancels
-    // the copy it got elsewhere, and sending it anyway would waste the bytes the cancel saves.
-    const { reading } = this.of(peer);
-    for (const read of reading) if (same(read)) return void reading.delete(read);
+    let withdrawn: BlockRef | undefined;
+    if (at >= 0) [withdrawn] = requests.splice(at, 1);
+    else withdrawn = [...reading].find(same);
+    if (withdrawn === undefined) return;
+    reading.delete(withdrawn);
+    if (peer.fast) this.reject(peer, withdrawn);
+  }
+
+  /**
+   * A Fast peer became interested: up to settings.maxSuggestions SUGGEST_PIECEs name pieces it
+   * lacks that are in our read cache, which we can serve without reading the disk. Once per
+   * connection: a peer that flips its interest gets no more.
+   */
+  suggest(peer: P): void {
+    const queue = this.of(peer);
+    if (!peer.fast || queue.suggested) return;
+    queue.suggested = true;
+    let sent = 0;
+    for (let i = this.recentReads.length - 1; i >= 0 && sent < this.setup.settings.maxSuggestions; i--) {
+      const index = this.recentReads[i];
+      if (peer.peerPieces.has(index) || this.setup.withheld(index) || !this.setup.readCache.has(this.readKey(index))) continue;
+      peer.send({ kind: 'suggest', index });
+      sent++;
+    }
+  }
+
+  private reject(peer: P, request: BlockRef): void {
+    peer.send({ kind: 'reject', index: request.index, begin: request.begin, length: request.length });
+  }
+
+  /** Notes a piece read for uploading, for suggest(). */
+  private readRecently(index: number): void {
+    if (this.recentReads.at(-1) === index) return;
+    const known = this.recentReads.indexOf(index);
+    if (known >= 0) this.recentReads.splice(known, 1);
+    this.recentReads.push(index);
+    if (this.recentReads.length > RECENT_READS) this.recentReads.shift();
   }
 
   /** Serves the peer's queue while it is unchoked, its socket takes more and the upload limit allows. */
@@ -196,38 +291,44 @@ export class Uploader<P extends UploadPeer> {
     this.setup.limiter.forget(this);
   }
 
+  /** While the peer is choked its queue holds only pieces of its allowed-fast set (dropOnChoke). */
   private canServe(peer: P, queue: Queue): boolean {
-    return queue.requests.length > 0 && queue.reads < MAX_READS_PER_PEER && peer.writable && !peer.amChoking;
+    if (queue.requests.length === 0 || queue.reads >= MAX_READS_PER_PEER || !peer.writable) return false;
+    return !peer.amChoking || peer.weAllowFast(queue.requests[0].index);
   }
 
   /** Reads the peer's oldest request (through the read cache) and sends the block. */
   private serveOne(peer: P, queue: Queue): void {
     const { readCache, limiter, geometry } = this.setup;
     const request = queue.requests.shift()!;
-    if (this.setup.withheld(request.index)) return;
+    if (this.setup.withheld(request.index)) return peer.fast ? this.reject(peer, request) : undefined;
     limiter.take(request.length);
     queue.reads++;
     queue.reading.add(request);
     const key = this.readKey(request.index);
     const miss = !readCache.has(key);
+    this.readRecently(request.index);
     readCache
       .lease(key, geometry.pieceSize(request.index), request.begin, request.length, this.pieceReader(request.index))
       .then((lease) => {
         queue.reads--;
-        const cancelled = !queue.reading.delete(request);
-        if (cancelled || peer.isClosed || peer.amChoking) return lease.release();
+        // Cancelled, or rejected when the peer was choked (a Fast peer), or choked meanwhile.
+        const withdrawn = !queue.reading.delete(request);
+        if (withdrawn || peer.isClosed || (peer.amChoking && !peer.weAllowFast(request.index))) return lease.release();
         peer.sendBlock(request.index, request.begin, lease.views, lease.release);
         this.uploadedBytes += request.length;
         this.rate.add(request.length, this.setup.clock.now());
         this.serve(peer);
       })
       .catch((error: Error) => {
-        // Nothing is sent of a piece that could not be read or fails its hash; the peer's other
-        // requests are still served.
+        // Nothing is sent of a piece that could not be read or fails its hash (a Fast peer is
+        // told so); the peer's other requests are still served.
         queue.reads--;
-        queue.reading.delete(request);
+        const pending = queue.reading.delete(request);
         this.setup.readFailed(request.index, error);
-        if (!peer.isClosed) this.serve(peer);
+        if (peer.isClosed) return;
+        if (pending && peer.fast) this.reject(peer, request);
+        this.serve(peer);
       });
     if (miss) this.readAhead(queue, request.index);
   }

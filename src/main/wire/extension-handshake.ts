@@ -18,16 +18,18 @@ export interface ExtensionHandshake {
   reqq?: number;
   /** Our address as the sender sees it (4 or 16 bytes). */
   yourip?: Buffer;
+  /** Bytes of the torrent's info dictionary, which the sender gives out with ut_metadata (BEP 9). */
+  metadata_size?: number;
 }
 
 /** The ids under which we accept each extension message (our handshake's `m`). */
-export const LOCAL_EXTENSION_IDS = { ut_pex: 1 } as const;
+export const LOCAL_EXTENSION_IDS = { ut_pex: 1, ut_metadata: 2 } as const;
 
 const MAX_EXTENSION_ID = 255;
 const MAX_PORT = 65535;
 
 export function encodeExtensionHandshake(h: ExtensionHandshake): Buffer {
-  return encodeBencode({ m: h.m, p: h.p, v: h.v, reqq: h.reqq, yourip: h.yourip });
+  return encodeBencode({ m: h.m, p: h.p, v: h.v, reqq: h.reqq, yourip: h.yourip, metadata_size: h.metadata_size });
 }
 
 function inRange(v: BencodeValue | undefined, min: number, max: number): number | undefined {
@@ -70,5 +72,8 @@ export function decodeExtensionHandshake(payload: Buffer): ExtensionHandshake {
   const yourip = asBytes(dict.yourip);
   // Copied: the payload may be a view on a received chunk.
   if (yourip !== undefined && (yourip.length === 4 || yourip.length === 16)) out.yourip = Buffer.from(yourip);
+  // Any positive size is kept here; whether it is acceptable is the metadata fetch's to judge.
+  const metadataSize = inRange(dict.metadata_size, 1, Number.MAX_SAFE_INTEGER);
+  if (metadataSize !== undefined) out.metadata_size = metadataSize;
   return out;
 }

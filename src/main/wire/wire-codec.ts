@@ -2,6 +2,8 @@
 import {
   EXTENSION_PROTOCOL_BIT,
   EXTENSION_PROTOCOL_BYTE,
+  FAST_EXTENSION_BIT,
+  FAST_EXTENSION_BYTE,
   HANDSHAKE_LENGTH,
   MessageId,
   PROTOCOL_NAME,
@@ -12,6 +14,7 @@ const HASH_LENGTH = 20;
 /** Length prefix, id, index, begin. */
 export const PIECE_HEADER_LENGTH = 4 + 1 + 4 + 4;
 
+/** Our handshake: we speak BEP 10 and BEP 6 (the Fast extension) with every peer. */
 export function encodeHandshake(infoHash: Buffer, peerId: Buffer): Buffer {
   if (infoHash.length !== HASH_LENGTH) throw new RangeError(`info hash must be 20 bytes, got ${infoHash.length}`);
   if (peerId.length !== HASH_LENGTH) throw new RangeError(`peer id must be 20 bytes, got ${peerId.length}`);
@@ -20,6 +23,7 @@ export function encodeHandshake(infoHash: Buffer, peerId: Buffer): Buffer {
   out.write(PROTOCOL_NAME, 1, 'latin1');
   const reserved = 1 + PROTOCOL_NAME.length;
   out[reserved + EXTENSION_PROTOCOL_BYTE] = EXTENSION_PROTOCOL_BIT;
+  out[reserved + FAST_EXTENSION_BYTE] = FAST_EXTENSION_BIT;
   infoHash.copy(out, reserved + 8);
   peerId.copy(out, reserved + 8 + HASH_LENGTH);
   return out;
@@ -33,7 +37,14 @@ function frame(id: number, bodyLength: number): Buffer {
   return out;
 }
 
-/** request and cancel share their layout. */
+/** have, suggest and allowed-fast: a piece index alone. */
+function pieceIndex(id: number, index: number): Buffer {
+  const out = frame(id, 4);
+  out.writeUInt32BE(index, 5);
+  return out;
+}
+
+/** request, cancel and reject share their layout. */
 function blockReference(id: number, index: number, begin: number, length: number): Buffer {
   const out = frame(id, 12);
   out.writeUInt32BE(index, 5);
@@ -82,11 +93,8 @@ export function encodeMessage(msg: WireMessage): Buffer {
       return frame(MessageId.interested, 0);
     case 'not-interested':
       return frame(MessageId.notInterested, 0);
-    case 'have': {
-      const out = frame(MessageId.have, 4);
-      out.writeUInt32BE(msg.index, 5);
-      return out;
-    }
+    case 'have':
+      return pieceIndex(MessageId.have, msg.index);
     case 'bitfield': {
       const out = frame(MessageId.bitfield, msg.bits.length);
       msg.bits.copy(out, 5);
@@ -107,6 +115,16 @@ export function encodeMessage(msg: WireMessage): Buffer {
       out.writeUInt16BE(msg.port, 5);
       return out;
     }
+    case 'suggest':
+      return pieceIndex(MessageId.suggest, msg.index);
+    case 'have-all':
+      return frame(MessageId.haveAll, 0);
+    case 'have-none':
+      return frame(MessageId.haveNone, 0);
+    case 'reject':
+      return blockReference(MessageId.reject, msg.index, msg.begin, msg.length);
+    case 'allowed-fast':
+      return pieceIndex(MessageId.allowedFast, msg.index);
     case 'extended': {
       const out = frame(MessageId.extended, 1 + msg.payload.length);
       out.writeUInt8(msg.extId, 5);

@@ -1,6 +1,7 @@
 /**
- * The messages of the peer wire protocol (BEP 3, with BEP 10's extended message) and the one
- * table of their lengths, which the parser consults before it reads a body.
+ * The messages of the peer wire protocol (BEP 3, with BEP 6's Fast extension and BEP 10's
+ * extended message) and the one table of their lengths, which the parser consults before it
+ * reads a body.
  */
 import { defaultSettings } from '../../io/settings.js';
 
@@ -15,6 +16,11 @@ export const MessageId = {
   piece: 7,
   cancel: 8,
   port: 9,
+  suggest: 13,
+  haveAll: 14,
+  haveNone: 15,
+  reject: 16,
+  allowedFast: 17,
   extended: 20,
 } as const;
 
@@ -34,7 +40,19 @@ export type WireMessage =
   | { kind: 'piece'; index: number; begin: number; block: Buffer }
   | { kind: 'cancel'; index: number; begin: number; length: number }
   | { kind: 'port'; port: number }
+  | { kind: 'suggest'; index: number }
+  | { kind: 'have-all' }
+  | { kind: 'have-none' }
+  | { kind: 'reject'; index: number; begin: number; length: number }
+  | { kind: 'allowed-fast'; index: number }
   | { kind: 'extended'; extId: number; payload: Buffer };
+
+/** BEP 6's messages: legal only on a connection where both handshakes set the Fast bit. */
+const FAST_MESSAGE_KINDS: ReadonlySet<WireMessage['kind']> = new Set(['suggest', 'have-all', 'have-none', 'reject', 'allowed-fast']);
+
+export function isFastMessage(message: WireMessage): boolean {
+  return FAST_MESSAGE_KINDS.has(message.kind);
+}
 
 export interface Handshake {
   /** 8 bytes of feature bits. */
@@ -55,14 +73,24 @@ export function supportsExtensionProtocol(h: Handshake): boolean {
   return (h.reserved[EXTENSION_PROTOCOL_BYTE] & EXTENSION_PROTOCOL_BIT) !== 0;
 }
 
+/** BEP 6: the Fast extension is bit 0x04 of reserved byte 7. */
+export const FAST_EXTENSION_BYTE = 7;
+export const FAST_EXTENSION_BIT = 0x04;
+
+export function supportsFast(h: Handshake): boolean {
+  return (h.reserved[FAST_EXTENSION_BYTE] & FAST_EXTENSION_BIT) !== 0;
+}
+
 export type WireErrorReason =
   | 'bad-handshake'
   | 'frame-too-long'
   | 'bad-length'
   | 'bad-bitfield'
   | 'bad-have'
+  | 'bad-piece-index'
   | 'bad-extension-handshake'
-  | 'bad-pex';
+  | 'bad-pex'
+  | 'bad-metadata';
 
 /** A breach of the protocol by the remote peer: the caller closes that connection only. */
 export class WireProtocolError extends Error {
@@ -101,6 +129,11 @@ export const MESSAGE_LENGTH_RULES: Readonly<Partial<Record<number, LengthRule>>>
   [MessageId.piece]: { name: 'piece', min: 1 + 8, max: 1 + 8 + defaultSettings.maxRequestLength },
   [MessageId.cancel]: exactly('cancel', 1 + 12),
   [MessageId.port]: exactly('port', 1 + 2),
+  [MessageId.suggest]: exactly('suggest-piece', 1 + 4),
+  [MessageId.haveAll]: exactly('have-all', 1),
+  [MessageId.haveNone]: exactly('have-none', 1),
+  [MessageId.reject]: exactly('reject-request', 1 + 12),
+  [MessageId.allowedFast]: exactly('allowed-fast', 1 + 4),
   [MessageId.extended]: { name: 'extended', min: 1 + 1, max: 1 + defaultSettings.maxExtendedMessageLength },
 };
 

@@ -195,6 +195,8 @@ const CHOKE: WireMessage = Object.freeze({ kind: 'choke' });
 const UNCHOKE: WireMessage = Object.freeze({ kind: 'unchoke' });
 const INTERESTED: WireMessage = Object.freeze({ kind: 'interested' });
 const NOT_INTERESTED: WireMessage = Object.freeze({ kind: 'not-interested' });
+const HAVE_ALL: WireMessage = Object.freeze({ kind: 'have-all' });
+const HAVE_NONE: WireMessage = Object.freeze({ kind: 'have-none' });
 
 function describeRule(rule: LengthRule): string {
   return rule.min === rule.max ? `exactly ${rule.min}` : `between ${rule.min} and ${rule.max}`;
@@ -235,6 +237,15 @@ export class WireParser {
   setPieceCount(count: number): void {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`piece count must be a non-negative integer, got ${count}`);
     this.pieceCount = count;
+    if (this.state === 'paused') this.state = 'prefix';
+  }
+
+  /**
+   * Parses on without the bitfield and have checks: for a torrent whose metadata is still being
+   * fetched (a magnet), whose piece count nobody knows yet.
+   */
+  parseWithoutPieceCount(): void {
+    this.pieceCount = undefined;
     if (this.state === 'paused') this.state = 'prefix';
   }
 
@@ -419,6 +430,20 @@ export class WireParser {
       }
       case MessageId.port:
         return { kind: 'port', port: queue.readUint16() };
+      case MessageId.suggest: {
+        const index = this.readIndex('suggest-piece');
+        return typeof index === 'number' ? { kind: 'suggest', index } : index;
+      }
+      case MessageId.haveAll:
+        return HAVE_ALL;
+      case MessageId.haveNone:
+        return HAVE_NONE;
+      case MessageId.reject:
+        return { kind: 'reject', index: queue.readUint32(), begin: queue.readUint32(), length: queue.readUint32() };
+      case MessageId.allowedFast: {
+        const index = this.readIndex('allowed-fast');
+        return typeof index === 'number' ? { kind: 'allowed-fast', index } : index;
+      }
       case MessageId.extended: {
         const extId = queue.readUint8();
         return { kind: 'extended', extId, payload: queue.take(length - 1) };
@@ -427,5 +452,15 @@ export class WireParser {
         // The length table only lets known ids reach this point.
         throw new Error(`no reader for message id ${this.id}`);
     }
+  }
+
+  /** The piece index of a BEP 6 suggest-piece or allowed-fast message, which must exist. */
+  private readIndex(name: string): number | WireProtocolError {
+    const index = this.queue.readUint32();
+    if (this.pieceCount === undefined || index < this.pieceCount) return index;
+    return new WireProtocolError(
+      'bad-piece-index',
+      `The peer sent ${name} for piece ${index}, but the torrent has ${this.pieceCount} pieces (0 to ${this.pieceCount - 1}); the peer breaks the protocol, so the connection is closed.`,
+    );
   }
 }
