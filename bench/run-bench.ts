@@ -13,6 +13,7 @@ import { formatSize } from '../src/main/cli/torrent-command.js';
 import { MiB } from '../src/io/settings.js';
 import { renderTable, timed, type BenchOptions, type Benchmark, type TargetCheck } from './benchmark.js';
 import { manyBenchmark } from './many.js';
+import { rc4Benchmark } from './rc4.js';
 import { metainfoReadBenchmark } from './metainfo-read.js';
 import { piecePickerBenchmark } from './piece-picker.js';
 import { recheckBenchmark } from './recheck.js';
@@ -29,6 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   wireEncoderBenchmark,
   piecePickerBenchmark,
   metainfoReadBenchmark,
+  rc4Benchmark,
   recheckBenchmark,
   swarmBenchmark,
   manyBenchmark,

@@ -74,7 +74,8 @@ export class PeerRun extends SampledProcess {
       ...nodeArgs,
       SHOAL,
       ...['--port', String(port), '--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache],
-      ...['--workers', String(WORKERS), '--quiet', ...peerArgs],
+      // A benchmark measures the swarm it builds on loopback: no DHT, no multicast on the LAN.
+      ...['--workers', String(WORKERS), '--quiet', '--no-dht', '--no-lsd', ...peerArgs],
     ]);
   }
 

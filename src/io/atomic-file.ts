@@ -14,6 +14,8 @@ export interface AtomicWriteOptions {
    * with EEXIST: the hard link that publishes the file refuses to replace it.
    */
   overwrite?: boolean;
+  /** Permissions of a new file (default 0o666 less the umask); 0o600 keeps a secret from other users. */
+  mode?: number;
 }
 
 export async function writeFileAtomic(file: string, data: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
@@ -21,7 +23,7 @@ export async function writeFileAtomic(file: string, data: string | Buffer, optio
   const temporary = path.join(folder, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await mkdir(folder, { recursive: true });
-    const handle = await open(temporary, 'wx');
+    const handle = await open(temporary, 'wx', options.mode ?? 0o666);
     try {
       await handle.writeFile(data);
       await handle.sync();

@@ -28,6 +28,11 @@ export interface MagnetLink {
   announceList: string[][];
   /** `x.pe`: peers to dial at once. */
   peers: MagnetPeer[];
+  /**
+   * `so` (BEP 53): the indices of the files to download (every file of the info dictionary
+   * counts, pad files included), sorted; absent when the link selects none: all are wanted.
+   */
+  select?: number[];
   /** What the link held that was dropped, and why, for a person reading `torrent info`. */
   ignored?: string[];
 }
@@ -106,6 +111,23 @@ function peerOf(text: string): MagnetPeer | undefined {
   return { ip: ip.toLowerCase(), port };
 }
 
+/** Files a link's `so` may name at most: far more than any torrent a peer would join has. */
+const MAX_SELECTED_FILES = 100_000;
+
+/** BEP 53's `so`: indices and ranges (`0,2,4-6`); undefined when malformed or naming too many. */
+function fileIndices(text: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const match = /^(\d{1,9})(?:-(\d{1,9}))?$/.exec(part.trim());
+    if (!match) return undefined;
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    if (last < first || out.length + (last - first + 1) > MAX_SELECTED_FILES) return undefined;
+    for (let index = first; index <= last; index++) out.push(index);
+  }
+  return out;
+}
+
 /** The key without a BEP 9 style index (`tr.1`, `x.pe.2`), lower case. */
 function baseKey(key: string): string {
   return key.toLowerCase().replace(/^(xt|dn|tr|x\.pe)\.\d+$/, '$1');
@@ -122,6 +144,7 @@ export function parseMagnet(uri: string): MagnetLink {
   let name: string | undefined;
   const trackers = new Set<string>();
   const peers = new Map<string, MagnetPeer>();
+  const select = new Set<number>();
   const ignored: string[] = [];
   for (const field of text.slice(PREFIX.length).split('&')) {
     if (field === '') continue;
@@ -170,8 +193,14 @@ export function parseMagnet(uri: string): MagnetLink {
         else peers.set(`${peer.ip}:${peer.port}`, peer);
         break;
       }
+      case 'so': {
+        const indices = value === undefined ? undefined : fileIndices(value);
+        if (indices === undefined) ignored.push(`so ${shown(value ?? raw)}: not a list of file indices such as 0,2,4-6`);
+        else for (const index of indices) select.add(index);
+        break;
+      }
       default:
-      // Other parameters (ws, as, xs, kt, so, ...) name things shoal does not use.
+      // Other parameters (ws, as, xs, kt, ...) name things shoal does not use.
     }
   }
   if (infoHash === undefined) {
@@ -189,6 +218,7 @@ export function parseMagnet(uri: string): MagnetLink {
     ...(name !== undefined && { name }),
     announceList: [...trackers].map((url) => [url]),
     peers: [...peers.values()],
+    ...(select.size > 0 && { select: [...select].sort((a, b) => a - b) }),
     ...(ignored.length > 0 && { ignored }),
   };
 }
@@ -201,29 +231,47 @@ function encoded(value: string): string {
   return encodeURIComponent(value).replace(/%(3A|2F|40|5B|5D)/g, (escape) => decodeURIComponent(escape));
 }
 
-/** The canonical URI: hex info hash, then `dn`, each tracker as `tr`, each peer as `x.pe`. */
+/** `so` as BEP 53 writes it: runs of consecutive indices as ranges. */
+function formatIndices(indices: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < indices.length; i++) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j] + 1) j++;
+    parts.push(j > i ? `${indices[i]}-${indices[j]}` : `${indices[i]}`);
+    i = j;
+  }
+  return parts.join(',');
+}
+
+/** The canonical URI: hex info hash, then `dn`, each tracker as `tr`, each peer as `x.pe`, then `so`. */
 export function formatMagnet(link: MagnetLink): string {
   const fields = [`xt=${BTIH}${link.infoHashHex}`];
   if (link.name !== undefined) fields.push(`dn=${encoded(link.name)}`);
   for (const url of new Set(link.announceList.flat())) fields.push(`tr=${encoded(url)}`);
   for (const { ip, port } of link.peers) fields.push(`x.pe=${encoded(isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`)}`);
+  if (link.select !== undefined) fields.push(`so=${formatIndices(link.select)}`);
   return `${PREFIX}${fields.join('&')}`;
 }
 
 const MAGNET_EXTENSION = '.magnet';
 
-/**
- * The name of the link's file in torrents/: its `dn` made safe for any file system, else its info
- * hash. Separators, control characters and the characters Windows refuses become "_"; leading
- * dots go, as a hidden file is easily missed (and atomic-file.ts's temporaries start with one);
- * the name is cut to fit NAME_MAX with the extension.
- */
+/** The name of the link's file in torrents/: its `dn` made safe (safeFileName), else its info hash. */
 export function magnetFileName(link: MagnetLink): string {
-  const cleaned = (link.name ?? '')
+  return safeFileName(link.name, link.infoHashHex, MAGNET_EXTENSION);
+}
+
+/**
+ * A name from a stranger made safe for a file in torrents/, with `extension`; `fallback` when
+ * nothing is left of it. Separators, control characters and the characters Windows refuses
+ * become "_"; leading dots go, as a hidden file is easily missed (and atomic-file.ts's
+ * temporaries start with one); the name is cut to fit NAME_MAX with the extension.
+ */
+export function safeFileName(name: string | undefined, fallback: string, extension: string): string {
+  const cleaned = (name ?? '')
     .replace(/[\u0000-\u001f\u007f-\u009f/\\:*?"<>|]/g, '_')
     .trim()
     .replace(/^\.+/, '');
-  const limit = defaultSettings.maxFileNameBytes - MAGNET_EXTENSION.length;
+  const limit = defaultSettings.maxFileNameBytes - Buffer.byteLength(extension, 'utf8');
   let stem = '';
   let bytes = 0;
   for (const character of cleaned) {
@@ -232,7 +280,7 @@ export function magnetFileName(link: MagnetLink): string {
     stem += character;
   }
   stem = stem.trim();
-  return `${stem === '' ? link.infoHashHex : stem}${MAGNET_EXTENSION}`;
+  return `${stem === '' ? fallback : stem}${extension}`;
 }
 
 /** Reads a .magnet file: its first non-empty line is the link. Errors name the file. */

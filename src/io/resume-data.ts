@@ -26,6 +26,8 @@ export interface ResumeData {
   files: ResumeFile[];
   cleanStop: boolean;
   savedAt: string;
+  /** With `location` cache: files complete and wanted (others skipped), moved into shareable/ alone. */
+  shareableFiles?: string[];
 }
 
 export function decodePieces(encoded: string, count: number): number[] {
@@ -52,7 +54,8 @@ export async function readResumeData(file: string, infoHashHex: string, pieceCou
   if (typeof data.pieces !== 'string' || Buffer.from(data.pieces, 'base64').length !== Math.ceil(pieceCount / 8)) return null;
   if (!Array.isArray(data.files) || typeof data.cleanStop !== 'boolean') return null;
   const filesOk = data.files.every((f) => typeof f?.path === 'string' && Number.isSafeInteger(f.size) && typeof f.mtimeMs === 'number');
-  return filesOk ? (data as ResumeData) : null;
+  const movedOk = data.shareableFiles === undefined || (Array.isArray(data.shareableFiles) && data.shareableFiles.every((f) => data.files!.some((file) => file.path === f)));
+  return filesOk && movedOk ? (data as ResumeData) : null;
 }
 
 export function writeResumeData(file: string, data: ResumeData): Promise<void> {

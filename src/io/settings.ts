@@ -172,6 +172,15 @@ const defaults = {
   httpHeadersTimeoutMs: 10_000,
   /** Time for a client to take its response once the headers are in; one that does not read is closed. */
   httpRequestTimeoutMs: 30_000,
+  /**
+   * Files served at once by GET /files/... (streams that wait for pieces hold their request this
+   * long); one more is answered 503. Each holds at most `fileStreamAheadPieces` pieces urgent.
+   */
+  maxFileStreams: 8,
+  /** Pieces ahead of a stream's position made urgent, so that a player reading on rarely waits. */
+  fileStreamAheadPieces: 8,
+  /** Sequential mode draws the next piece among this many first candidates, so that the swarm still spreads pieces. */
+  sequentialWindowPieces: 4,
 
   /** Largest .torrent file read. */
   maxTorrentFileLength: 16 * MiB,
@@ -258,16 +267,100 @@ const defaults = {
   udpTrackerMaxRetries: 8,
   /** A connection id from a UDP tracker is used this long after it came (BEP 15: one minute). */
   udpConnectionIdLifetimeMs: 60_000,
+
+  // Discovery beyond the tracker (DESIGN.md): the DHT (BEP 5) on the UDP port and local service
+  // discovery (BEP 14) on a multicast socket of its own, both for torrents that are not private.
+  /**
+   * Whether the DHT runs when the command line does not say (--no-dht turns it off). Tests that
+   * start processes may set it false in SHOAL_TEST_SETTINGS: no test may reach the public routers.
+   */
+  dhtEnabled: true,
+  /** What --dht-bootstrap defaults to: the public routers every mainstream client starts from. */
+  dhtBootstrapNodes: 'router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881',
+  /**
+   * A bootstrap node that does not resolve or answer, while the routing table is empty, is tried
+   * again after this delay, doubling up to the maximum: a peer started offline joins the DHT
+   * soon after the network comes back, without hammering a resolver meanwhile.
+   */
+  dhtBootstrapRetryBaseMs: 30_000,
+  dhtBootstrapRetryMaxMs: 1_800_000,
+  /**
+   * Each swarm's get_peers and announce_peer are repeated this often. BEP 5 nodes drop peers
+   * not announced again within about half an hour; libtorrent re-announces every 15 minutes.
+   */
+  dhtAnnounceIntervalMs: 900_000,
+  /**
+   * While a swarm wants peers (a leecher, a magnet waiting for its metadata), get_peers is also
+   * repeated this often between announces; a lookup that found no peer, or an announce that
+   * failed, is repeated sooner: after the retry delay, doubling up to the interval, since the
+   * first peers of a new swarm often announce a little after we first looked.
+   */
+  dhtLookupIntervalMs: 300_000,
+  dhtLookupRetryBaseMs: 15_000,
+  /** Lookups running at once, all swarms together: a peer with hundreds of torrents does not flood the DHT at start. */
+  dhtMaxConcurrentLookups: 4,
+  /** Peers handed to a swarm from one lookup; the rest are ignored (a node may answer with thousands). */
+  dhtMaxPeersPerLookup: 500,
+  /** Peers announced to us by others, all info hashes together: the store's bound whatever strangers announce. */
+  dhtMaxStoredPeers: 5_000,
+  /** A peer announced to us is forgotten after this long unless announced again (BEP 5 leaves it to the node; 30 minutes, as libtorrent). */
+  dhtStoredPeerLifetimeMs: 1_800_000,
+  /**
+   * Largest reply we send: a get_peers reply with more stored peers is cut to fit. One datagram
+   * under a common MTU, so that a reply is never fragmented and a forged query cannot make us
+   * send much more than it cost.
+   */
+  dhtMaxReplyBytes: 1_400,
+  /**
+   * Queries answered per second, from everyone and from one IP address; more are dropped
+   * unanswered. A flood then costs us a bounded reply rate (libtorrent limits its DHT upload to
+   * 8000 bytes per second by default; 50 small replies are about that).
+   */
+  dhtMaxQueriesPerSecond: 50,
+  dhtMaxQueriesPerSourcePerSecond: 5,
+  /** IP addresses whose query rate is tracked; the least recent are forgotten beyond this, so a spoofed flood cannot grow the table. */
+  dhtMaxRateSources: 1_024,
+  /**
+   * Our queries awaiting a reply, and how long one waits: a reply that answers no query of ours
+   * (unsolicited, late or forged) is dropped before the DHT engine sees it. k-rpc gives up on a
+   * query after about 2 s; the margin covers a slow network.
+   */
+  dhtMaxOutstandingQueries: 2_048,
+  dhtQueryLifetimeMs: 10_000,
+  /** Longest token accepted in a reply: it is echoed in our announce_peer (libtorrent's are 4 bytes, ours 20). */
+  dhtMaxTokenBytes: 64,
+  /** Longest transaction id accepted in a query: it is echoed in our reply (BEP 5: typically 2 bytes). */
+  dhtMaxTransactionIdBytes: 16,
+  /**
+   * The routing table is saved in cache/ this often and at stop, keeping at most dhtSavedNodes
+   * nodes heard from within dhtGoodNodeMs (a "good" node in BEP 5's words: 15 minutes).
+   */
+  dhtSaveIntervalMs: 300_000,
+  dhtSavedNodes: 200,
+  dhtGoodNodeMs: 900_000,
+  /**
+   * Whether local service discovery runs when the command line does not say (--no-lsd turns it
+   * off); tests set it false in SHOAL_TEST_SETTINGS so that peers of different tests never meet.
+   */
+  lsdEnabled: true,
+  /** BEP 14: each swarm is announced every 5 minutes, and no more than one announcement goes out per minute. */
+  lsdAnnounceIntervalMs: 300_000,
+  lsdMinPacketIntervalMs: 60_000,
+  /** BEP 14: an announcement with several info hashes stays under 1400 bytes (no fragmentation). */
+  lsdMaxPacketBytes: 1_400,
+  /**
+   * Time to live of our announcements: above 1, as BEP 14 suggests, so that they cross the
+   * routers of an organisation's network; the group is administratively scoped and stays inside.
+   */
+  lsdMulticastTtl: 16,
 } as const;
 
 type Defaults = typeof defaults;
-/** The settings with their types widened (a number, not the literal default), so that a peer may run with others. */
-export type Settings = { readonly [K in keyof Defaults]: Defaults[K] extends number ? number : Defaults[K] };
+/** The settings with their types widened (a number or a string, not the literal default), so that a peer may run with others. */
+export type Settings = { readonly [K in keyof Defaults]: Defaults[K] extends number ? number : Defaults[K] extends string ? string : Defaults[K] extends boolean ? boolean : Defaults[K] };
 
-/** The names of the numeric settings: those that may be replaced. */
-export type NumericSetting = { [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings];
-
-export type SettingOverrides = Partial<Record<NumericSetting, number>>;
+/** Settings to replace, each with a value of its default's type (a number, a string, a boolean). */
+export type SettingOverrides = { [K in keyof Settings]?: Settings[K] };
 
 export const defaultSettings: Settings = Object.freeze({ ...defaults });
 
@@ -280,23 +373,28 @@ export class SettingsError extends Error {
 }
 
 /**
- * `base` with the numeric settings named in `overrides` replaced. Throws a SettingsError, with
- * the reason, on an unknown name or a value that is not a non-negative finite number.
+ * `base` with the settings named in `overrides` replaced. Throws a SettingsError, with the
+ * reason, on an unknown name or a value of another type than the default's; a numeric setting
+ * takes only a non-negative finite number.
  */
 export function withOverrides(overrides: Readonly<Record<string, unknown>>, base: Settings = defaultSettings): Settings {
   const merged: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(overrides)) {
     if (!(name in defaults)) throw new SettingsError(`there is no setting "${name}"`);
-    if (typeof merged[name] !== 'number') throw new SettingsError(`"${name}" is not a numeric setting`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    const type = typeof merged[name];
+    if (type === 'number' && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
       throw new SettingsError(`"${name}" must be a non-negative number, got ${JSON.stringify(value)}`);
     }
+    if (typeof value !== type) throw new SettingsError(`"${name}" must be a ${type}, got ${JSON.stringify(value)}`);
     merged[name] = value;
   }
   return Object.freeze(merged) as Settings;
 }
 
-/** Environment variable that overrides numeric settings of a peer process, as JSON: for tests that start processes and cannot wait minutes for a time-out. */
+/**
+ * Environment variable that overrides settings of a peer process, as JSON: for tests that start
+ * processes and cannot wait minutes for a time-out, or must keep a peer off the public DHT.
+ */
 export const TEST_SETTINGS_VARIABLE = 'SHOAL_TEST_SETTINGS';
 
 /** The settings of a process whose environment may hold SHOAL_TEST_SETTINGS; throws a SettingsError naming the variable. */
@@ -309,7 +407,7 @@ export function settingsFromEnvironment(json: string | undefined): Settings {
     throw new SettingsError(`${TEST_SETTINGS_VARIABLE} is not JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SettingsError(`${TEST_SETTINGS_VARIABLE} must be a JSON object of setting names and numbers`);
+    throw new SettingsError(`${TEST_SETTINGS_VARIABLE} must be a JSON object of setting names and values`);
   }
   try {
     return withOverrides(parsed as Record<string, unknown>);

@@ -28,6 +28,11 @@ export class TorrentData {
   readonly geometry: PieceGeometry;
   readonly layout: FileLayout;
   private where: DataLocation = 'cache';
+  /**
+   * While the torrent as a whole is in cache/: the files that are complete and were wanted (some
+   * files skipped), moved into shareable/ alone (docs/architecture.md, Disk). Relative paths.
+   */
+  private readonly inShareable = new Set<string>();
   /** Set while the data moves between folders; reads wait for it. */
   private moving: Promise<void> | null = null;
   /** Reads under way; the move waits for them, since it renames the files they read. */
@@ -64,12 +69,21 @@ export class TorrentData {
     return where === 'shareable' ? this.folders.shareable : this.cacheRoot;
   }
 
+  /** Where one of the torrent's files is, the torrent being `where`: a file moved alone is in shareable/. */
+  private filePath(relativePath: string, where: DataLocation): string {
+    return path.join(this.inShareable.has(relativePath) ? this.folders.shareable : this.root(where), relativePath);
+  }
+
+  /** Whether a file (relative path) is in shareable/ already, alone or with the whole torrent. */
+  isInShareable(relativePath: string): boolean {
+    return this.where === 'shareable' || this.inShareable.has(relativePath);
+  }
+
   /** Where piece `index` lies on disk under the given folder. */
   pieceLocation(index: number, where: DataLocation = this.where): PieceLocation {
     const length = this.geometry.pieceSize(index);
-    const root = this.root(where);
     const spans = this.layout.spans(index * this.geometry.pieceLength, length).map((span) => ({
-      path: span.file.pad ? '' : path.join(root, span.file.relativePath),
+      path: span.file.pad ? '' : this.filePath(span.file.relativePath, where),
       fileOffset: span.fileOffset,
       length: span.length,
       fileLength: span.file.length,
@@ -95,6 +109,7 @@ export class TorrentData {
     const resume = await readResumeData(this.resumeFile, this.meta.infoHashHex, this.geometry.pieceCount);
     if (resume) {
       const saved = decodePieces(resume.pieces, this.geometry.pieceCount);
+      if (resume.location === 'cache') for (const relativePath of resume.shareableFiles ?? []) this.inShareable.add(relativePath);
       const files = await this.fileStates(resume.location);
       const unchanged = sameFiles(files, resume.files, true);
       if (previousRunClean && resume.cleanStop && unchanged) {
@@ -120,7 +135,7 @@ export class TorrentData {
   private async fileStates(where: DataLocation): Promise<(ResumeFile | null)[]> {
     return Promise.all(
       this.layout.dataFiles.map(async (file) => {
-        const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
+        const info = await stat(this.filePath(file.relativePath, where)).catch(() => null);
         return info?.isFile() ? { path: file.relativePath, size: info.size, mtimeMs: info.mtimeMs } : null;
       }),
     );
@@ -142,11 +157,13 @@ export class TorrentData {
       files: files.map((f, i) => f ?? { path: this.layout.dataFiles[i].relativePath, size: -1, mtimeMs: 0 }),
       cleanStop,
       savedAt: new Date().toISOString(),
+      ...(this.where === 'cache' && this.inShareable.size > 0 && { shareableFiles: [...this.inShareable] }),
     });
   }
 
   private async flushData(): Promise<void> {
     for (const file of this.layout.dataFiles) {
+      if (this.inShareable.has(file.relativePath)) continue;
       const handle = await openFile(path.join(this.cacheRoot, file.relativePath), 'r+').catch(() => null);
       if (!handle) continue;
       try {
@@ -158,6 +175,8 @@ export class TorrentData {
   }
 
   private async fullCheck(): Promise<number[]> {
+    // Files moved alone are checked with the others, and come back into shareable/ once complete (FileSelection).
+    this.inShareable.clear();
     const inShareable = await this.presentFiles('shareable');
     if (inShareable.length === this.layout.dataFiles.length) {
       const good = await this.check('shareable', inShareable);
@@ -185,7 +204,7 @@ export class TorrentData {
   private async presentFiles(where: DataLocation): Promise<string[]> {
     const present: string[] = [];
     for (const file of this.layout.dataFiles) {
-      const info = await stat(path.join(this.root(where), file.relativePath)).catch(() => null);
+      const info = await stat(this.filePath(file.relativePath, where)).catch(() => null);
       if (info?.isFile()) present.push(file.relativePath);
     }
     return present;
@@ -197,7 +216,7 @@ export class TorrentData {
    * spend as much time passing tasks as hashing.
    */
   private async check(where: DataLocation, present: string[], wanted: (index: number) => boolean = () => true): Promise<number[]> {
-    const presentSet = new Set(present.map((relativePath) => path.join(this.root(where), relativePath)));
+    const presentSet = new Set(present.map((relativePath) => this.filePath(relativePath, where)));
     type Run = { indices: number[]; locations: PieceLocation[] };
     const runs: Run[] = [];
     let run: Run = { indices: [], locations: [] };
@@ -282,28 +301,57 @@ export class TorrentData {
 
   /** Moves the complete data from cache/ into shareable/ and seeds it from there. */
   moveToShareable(): Promise<void> {
-    this.moving = this.doMoveToShareable().finally(() => {
-      this.moving = null;
-    });
-    return this.moving;
+    return this.afterMoves(() => this.doMoveToShareable());
   }
 
   private async doMoveToShareable(): Promise<void> {
-    if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
-    this.readsDrained = null;
-    for (const file of this.layout.dataFiles) {
-      const from = path.join(this.cacheRoot, file.relativePath);
-      const to = path.join(this.folders.shareable, file.relativePath);
-      // Zero-length files are never written to, so they may not exist yet.
-      if (file.length === 0 && !(await stat(from).catch(() => null))) {
-        await mkdir(path.dirname(to), { recursive: true });
-        await writeFile(to, '');
-      } else {
-        await moveFile(from, to);
-      }
-    }
+    await this.readsSettled();
+    for (const file of this.layout.dataFiles) if (!this.inShareable.has(file.relativePath)) await this.moveOne(file);
     await rm(this.cacheRoot, { recursive: true, force: true });
     this.where = 'shareable';
+    this.inShareable.clear();
+  }
+
+  /**
+   * Moves one complete file into shareable/ while the rest of the torrent stays in cache/ (some
+   * files skipped, docs/architecture.md, Disk); reads wait for the move, as for the whole torrent's.
+   */
+  moveFileToShareable(relativePath: string): Promise<void> {
+    const file = this.layout.dataFiles.find((f) => f.relativePath === relativePath);
+    if (!file || this.isInShareable(relativePath)) return Promise.resolve();
+    return this.afterMoves(async () => {
+      // The whole torrent may have moved while this move waited for its turn.
+      if (this.isInShareable(relativePath)) return;
+      await this.readsSettled();
+      await this.moveOne(file);
+      this.inShareable.add(relativePath);
+    });
+  }
+
+  /** Runs a move once the moves under way are done; reads wait for all of them. */
+  private afterMoves(move: () => Promise<void>): Promise<void> {
+    const moving: Promise<void> = (this.moving ?? Promise.resolve()).catch(() => undefined).then(move).finally(() => {
+      if (this.moving === moving) this.moving = null;
+    });
+    this.moving = moving;
+    return moving;
+  }
+
+  private async readsSettled(): Promise<void> {
+    if (this.readsInFlight > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+    this.readsDrained = null;
+  }
+
+  private async moveOne(file: { relativePath: string; length: number }): Promise<void> {
+    const from = path.join(this.cacheRoot, file.relativePath);
+    const to = path.join(this.folders.shareable, file.relativePath);
+    // Zero-length files are never written to, so they may not exist yet.
+    if (file.length === 0 && !(await stat(from).catch(() => null))) {
+      await mkdir(path.dirname(to), { recursive: true });
+      await writeFile(to, '');
+    } else {
+      await moveFile(from, to);
+    }
   }
 
   /** Waits for a move under way, so that nothing is left half done at exit. */

@@ -1,3 +1,7 @@
+import type { EncryptionPolicy } from './net/mse/encryption-policy.js';
+
+import type { HostAndPort } from './dht/bootstrap-nodes.js';
+
 /**
  * What a session is told to run with: its folders, port and limits. The command line
  * (cli/options.ts) builds these from argv and adds what only it needs; tests build them
@@ -18,6 +22,14 @@ export interface SessionOptions {
   bufferMemory: number;
   /** Interval our tracker gives to the peers announcing to it, in seconds. */
   announceInterval: number | undefined;
+  /** Whether the DHT (BEP 5) runs on the UDP port (--no-dht turns it off). */
+  dht: boolean;
+  /** Nodes the DHT joins through while its routing table is empty (--dht-bootstrap). */
+  dhtBootstrap: HostAndPort[];
+  /** Whether local service discovery (BEP 14) runs (--no-lsd turns it off). */
+  lsd: boolean;
+  /** --encryption: MSE/PE for incoming and outgoing peer connections (docs/architecture.md, Encrypted connections). */
+  encryption: EncryptionPolicy;
 }
 
 /** Where the port came from: --port, the configuration saved in cache/ by an earlier run, or the default. */

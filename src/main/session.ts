@@ -1,9 +1,7 @@
 /**
  * One running peer: every swarm it takes part in, its one port, its tracker and its status.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import type { Metainfo } from '../io/metainfo.js';
 import { BlockSlab } from '../io/block-slab.js';
 import { readPeerConfig, writePeerConfig } from '../io/peer-config.js';
@@ -19,8 +17,11 @@ import { requireFolder, requireWritable } from './startup-checks.js';
 import { serveHttp } from './http-routes.js';
 import { SelfAddress } from './net/self-address.js';
 import { ConnectionBudget } from './net/connection-budget.js';
-import { addressTowards, firstLanAddress } from './net/local-address.js';
+import { addressTowardsTrackers, firstLanAddress } from './net/local-address.js';
+import { parseAddresses, unmapIpv4 } from './net/peer-address.js';
+import { newPeerId } from './peer-id.js';
 import { PortListener } from './net/port-listener.js';
+import type { PeerSocket } from './net/peer-socket.js';
 import { UdpPort } from './net/udp-port.js';
 import { FairLimiter } from './net/fair-limiter.js';
 import { rateLimiter } from './net/token-bucket.js';
@@ -30,35 +31,25 @@ import { tcpDialler, type Dialler } from './net/dialler.js';
 import { mayConnect } from './swarm/connection-shares.js';
 import { SlabShares } from './swarm/slab-shares.js';
 import type { SwarmContext } from './swarm/swarm-context.js';
-import type { SwarmStatus } from './swarm/swarm-status.js';
+import type { StatusDocument } from './status-document.js';
 import { Swarm } from './swarm/swarm.js';
-import { TrackerRegistry } from './tracker/tracker-registry.js';
-import { trackerIpAddresses } from './tracker/tracker-tiers.js';
+import type { TrackerRegistry } from './tracker/tracker-registry.js';
+import { trackerOfSwarms } from './tracker/served-swarms.js';
 import { selfAddressFor, UdpTrackerServer } from './tracker/udp-tracker-server.js';
-import { piecesDoNotFit, TorrentFolder, type SkippedTorrent } from './torrent-folder.js';
+import { piecesDoNotFit, TorrentFolder } from './torrent-folder.js';
+import { TorrentControl } from './control/torrent-control.js';
 import type { MagnetLink } from '../io/magnet-link.js';
 import { loadMetadata, saveMetadata } from '../io/metadata-store.js';
 import { MagnetSwarm } from './swarm/magnet-swarm.js';
+import type { PeerSource } from './swarm/peer-list.js';
 import type { PeerAddress } from './tracker/announce-client.js';
+import { DhtNode } from './dht/dht-node.js';
+import { DhtSwarms } from './dht/dht-swarms.js';
+import { LocalDiscovery } from './discovery/local-discovery.js';
 import type { Handshake } from './wire/wire-messages.js';
 import type { WireParser } from './wire/wire-parser.js';
 
-export interface StatusDocument {
-  peerId: string;
-  /** The address other peers reach this one at (--host, else the interface towards the announce host). */
-  host: string;
-  port: number;
-  workers: number;
-  eventLoopDelayP99Ms: number;
-  /**
-   * Open connections: `peers` the peer-wire ones (at most settings.maxConnections), `pending`
-   * incoming ones not yet identified, `http` tracker and status requests.
-   */
-  connections: { peers: number; pending: number; http: number };
-  swarms: SwarmStatus[];
-  /** The .torrent files in torrents/ that were not joined, each with why (torrent-folder.ts). */
-  skipped: SkippedTorrent[];
-}
+export type { StatusDocument };
 
 /** How often the configuration (known peers above all) is saved while running. */
 const CONFIG_SAVE_INTERVAL_MS = 30_000;
@@ -78,14 +69,6 @@ export interface SessionEnvironment {
   onAllComplete?: () => void;
 }
 
-const PEER_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-/** An Azureus-style peer id, printable so that it reads well in /status. */
-function newPeerId(prefix: string): Buffer {
-  const random = [...randomBytes(20 - prefix.length)].map((b) => PEER_ID_ALPHABET[b % PEER_ID_ALPHABET.length]);
-  return Buffer.from(prefix + random.join(''), 'latin1');
-}
-
 export class Session {
   peerId: Buffer;
   /** Our port: --port, else the one saved in cache/, else the default. */
@@ -95,12 +78,18 @@ export class Session {
   private readonly magnets = new Map<string, MagnetSwarm>();
   private readonly listener: PortListener;
   private tracker: TrackerRegistry | null = null;
-  /** The UDP port of the same number (BEP 15 tracker; the DHT later), bound once the TCP port listens. */
+  /** The UDP port of the same number (BEP 15 tracker and the DHT), bound once the TCP port listens. */
   private udp: UdpPort | null = null;
+  /** The DHT node on the UDP port and the schedule of its searches, unless --no-dht. */
+  private dht: { node: DhtNode; swarms: DhtSwarms } | null = null;
+  /** Local service discovery's multicast socket, unless --no-lsd (or it could not be bound). */
+  private lsd: LocalDiscovery | null = null;
   /** Known peers saved by the last run, by swarm, to be given to each swarm once it starts. */
   private savedKnown: Record<string, string[]> = {};
   private configTimer: NodeJS.Timeout | null = null;
   private readonly torrents: TorrentFolder;
+  /** The control API: add, remove, pause, resume (control/torrent-control.ts). */
+  private readonly control: TorrentControl;
   private readSlabBytes = 0;
   /** Whether the previous run left no run marker (run-marker.ts). */
   private previousRunClean = false;
@@ -145,7 +134,7 @@ export class Session {
         this.joinsInProgress++;
         try {
           if (torrent.meta) await this.joinTorrent(torrent.meta, listed);
-          else if (torrent.magnet) this.fetchMetadata(torrent.magnet, listed);
+          else if (torrent.magnet) await this.fetchMetadata(torrent.magnet, listed);
         } finally {
           this.joinsInProgress--;
         }
@@ -153,6 +142,7 @@ export class Session {
       },
       cachedMetadata: (link) => loadMetadata(this.options.cache, link, this.settings),
       leave: async (infoHash) => {
+        this.control.forget(infoHash);
         const swarm = this.swarms.get(infoHash) ?? this.magnets.get(infoHash);
         this.swarms.delete(infoHash);
         this.magnets.delete(infoHash);
@@ -161,28 +151,27 @@ export class Session {
       pieceFits: (pieceLength) => this.pieceFits(pieceLength),
       isStopping: () => this.stopping !== null,
     });
+    this.control = new TorrentControl({
+      settings: this.settings, torrentsFolder: options.torrents, cacheFolder: options.cache, folder: this.torrents, log,
+      swarmOf: (infoHash) => this.swarms.get(infoHash) ?? this.magnets.get(infoHash),
+      pieceFits: (pieceLength) => this.pieceFits(pieceLength),
+      rejoin: (infoHash) => this.rejoin(infoHash),
+      readCache: () => this.readCache,
+    });
     this.listener = new PortListener({
       onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
-      onHttpRequest: (req, res) => serveHttp(req, res, { tracker: () => this.tracker, status: () => this.status() }),
+      onHttpRequest: (req, res) => serveHttp(req, res, { tracker: () => this.tracker, status: () => this.status(), control: this.control }),
       log,
       settings: this.settings,
+      encryption: options.encryption,
+      infoHashes: () => this.infoHashes(),
     });
   }
 
-  private makeTracker(): TrackerRegistry {
-    const intervalS = this.options.announceInterval ?? this.settings.trackerIntervalS;
-    return new TrackerRegistry({
-      served: (infoHashHex) => {
-        const swarm = this.swarms.get(infoHashHex);
-        return swarm ? { selfPort: this.port, selfComplete: swarm.role === 'seeder' } : null;
-      },
-      allServed: () => this.swarms.keys(),
-      selfPeerId: this.peerId,
-      settings: this.settings,
-      intervalS,
-      minIntervalS: Math.min(this.settings.trackerMinIntervalS, intervalS),
-      onNewPeer: (infoHashHex, ip, port) => this.swarms.get(infoHashHex)?.learnPeers([{ ip, port }]),
-    });
+  /** Every torrent's info hash, magnets included: those an incoming encrypted handshake may name. */
+  private *infoHashes(): Iterable<Buffer> {
+    for (const swarm of this.swarms.values()) yield swarm.meta.infoHash;
+    for (const magnet of this.magnets.values()) yield magnet.link.infoHash;
   }
 
   /**
@@ -205,7 +194,10 @@ export class Session {
     }
     const { port, origin } = choosePort(this.options.port, saved?.port, this.settings.defaultPort);
     this.port = this.self.port = port;
-    this.tracker = this.makeTracker();
+    const token = await this.control.open(port, (name) => this.self.isOwnHostName(name)).catch((error: Error) => {
+      throw new StartupError(error.message);
+    });
+    this.tracker = trackerOfSwarms(this.swarms, { port: this.port, peerId: this.peerId }, this.settings, this.options.announceInterval);
     await this.listener.listen(this.port, this.options.host);
     this.udp = await UdpPort.open(this.port, this.options.host, { log: this.log, settings: this.settings });
     const udp = this.udp;
@@ -218,6 +210,10 @@ export class Session {
       settings: this.settings,
     });
     udp.onTrackerRequest = (packet, from) => udpTracker.handle(packet, from);
+    if (this.options.dht) await this.startDht(udp);
+    if (this.options.lsd) {
+      this.lsd = await LocalDiscovery.open({ peerPort: this.port, host: this.options.host, settings: this.settings, clock: this.clock, log: this.log });
+    }
     await this.saveConfig();
     this.previousRunClean = await previousRunWasClean(this.options.cache);
     await markRunning(this.options.cache);
@@ -225,11 +221,11 @@ export class Session {
     this.configTimer = setInterval(() => void this.saveConfig(), CONFIG_SAVE_INTERVAL_MS);
     this.configTimer.unref();
     const trackers = found.map(({ meta, magnet }) => meta ?? { announceList: magnet?.announceList ?? [] });
-    this.host = this.options.host ?? (await this.addressTowardsAnnouncer(trackers)) ?? firstLanAddress();
+    this.host = this.options.host ?? (await addressTowardsTrackers(trackers)) ?? firstLanAddress();
     const skipped = this.torrents.skipped().length;
     const torrents = `${found.length} torrent(s)${skipped > 0 ? `, ${skipped} skipped` : ''}`;
     const dashboard = `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
-    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} (${describePortOrigin(origin)}) with ${torrents}; dashboard at ${dashboard}`);
+    this.log.info(`peer ${this.peerId.toString('latin1')} at ${this.host}:${this.port} (${describePortOrigin(origin)}) with ${torrents}; dashboard at ${dashboard}#token=${token}`);
     // Each slab must hold at least the largest piece, or that torrent could never move.
     const largestPiece = Math.max(this.settings.blockLength, ...metas.map((meta) => meta.pieceLength));
     this.slab = new BlockSlab(0, Math.max(this.options.bufferMemory, largestPiece));
@@ -260,11 +256,14 @@ export class Session {
    * Joins the swarm of a torrent: checks its data, then makes it reachable (tracker, incoming
    * peers), unless its file left torrents/ (`listed`) or the session stops meanwhile.
    */
-  private async joinTorrent(meta: Metainfo, listed: () => boolean): Promise<void> {
+  private async joinTorrent(meta: Metainfo, listed: () => boolean, resumed = false): Promise<void> {
     if (!this.workers || !this.slab || !this.readCache) throw new Error('torrents are joined only after the shared buffers exist');
     const folders = { shareable: this.options.shareable, cache: this.options.cache };
     const data = new TorrentData(meta, folders, this.workers);
-    const swarm = new Swarm(meta, data, this.swarmContext(), { announcer: this.self.isAnnouncer(meta) });
+    const { paused, priorities, sequential } = await this.control.stateFor(meta.infoHashHex);
+    // A swarm paused in this run stopped cleanly: its resume data is trusted, whatever the last run did.
+    const context = { ...this.swarmContext(), previousRunClean: this.previousRunClean || resumed };
+    const swarm = new Swarm(meta, data, context, { announcer: this.self.isAnnouncer(meta), paused, priorities, sequential });
     await swarm.start();
     if (this.stopping || !listed()) {
       await swarm.stop();
@@ -272,7 +271,7 @@ export class Session {
     }
     this.magnets.delete(meta.infoHashHex);
     this.swarms.set(meta.infoHashHex, swarm);
-    swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []));
+    swarm.learnPeers(parseAddresses(this.savedKnown[meta.infoHashHex] ?? []), 'saved');
   }
 
   /** Whether pieces of this length fit the block buffers made at start-up. */
@@ -281,28 +280,61 @@ export class Session {
   }
 
   /** Joins a magnet link's swarm to fetch its metadata (BEP 9); the torrent's own swarm follows. */
-  private fetchMetadata(link: MagnetLink, listed: () => boolean): void {
+  private async fetchMetadata(link: MagnetLink, listed: () => boolean): Promise<void> {
     const magnet: MagnetSwarm = new MagnetSwarm({
       link,
       context: this.swarmContext(),
       onMetadata: (info, peers) => void this.metadataArrived(magnet, info, peers, listed),
     });
     this.magnets.set(link.infoHashHex, magnet);
+    // Paused, it is listed and fetches nothing until resumed.
+    if ((await this.control.stateFor(link.infoHashHex)).paused) return;
     magnet.start();
-    magnet.learnPeers(parseAddresses(this.savedKnown[link.infoHashHex] ?? []));
+    magnet.learnPeers(parseAddresses(this.savedKnown[link.infoHashHex] ?? []), 'saved');
+  }
+
+  /** Joins a paused torrent's swarm again (the control API's resume): a new swarm replaces the stopped one. */
+  private async rejoin(infoHashHex: string): Promise<void> {
+    const listed = (): boolean => this.torrents.isListed(infoHashHex);
+    const stopped = this.swarms.get(infoHashHex) ?? this.magnets.get(infoHashHex);
+    const known = parseAddresses(stopped?.knownAddresses() ?? []);
+    if (stopped instanceof Swarm) await this.joinTorrent(stopped.meta, listed, true);
+    else if (stopped) await this.fetchMetadata(stopped.link, listed);
+    // The peers met before the pause (a magnet's x.pe, ut_pex, the DHT) are dialled again.
+    (this.swarms.get(infoHashHex) ?? this.magnets.get(infoHashHex))?.learnPeers(known, 'saved');
+  }
+
+  /**
+   * The DHT node on the UDP port (DESIGN.md, Discovery beyond the tracker): it takes the port's
+   * DHT datagrams, and its searches for the swarms are scheduled by DhtSwarms.
+   */
+  private async startDht(udp: UdpPort): Promise<void> {
+    const node = await DhtNode.open({
+      datagrams: udp,
+      peerPort: this.port,
+      bootstrap: this.options.dhtBootstrap,
+      cacheFolder: this.options.cache,
+      settings: this.settings,
+      clock: this.clock,
+      log: this.log,
+    });
+    udp.onDhtPacket = (packet, from) => node.receive(packet, from);
+    this.dht = { node, swarms: new DhtSwarms(node, this.settings, this.clock, this.log) };
   }
 
   /** Keeps the metadata in cache/ (a restart does not fetch it again) and joins the torrent's swarm. */
-  private async metadataArrived(magnet: MagnetSwarm, info: Buffer, peers: PeerAddress[], listed: () => boolean): Promise<void> {
+  private async metadataArrived(magnet: MagnetSwarm, info: Buffer, peers: (PeerAddress & { source: PeerSource })[], listed: () => boolean): Promise<void> {
     const infoHashHex = magnet.link.infoHashHex;
     await magnet.stop();
     if (this.magnets.get(infoHashHex) !== magnet || this.stopping) return;
     this.joinsInProgress++;
     try {
       const meta = await saveMetadata(this.options.cache, magnet.link, info);
+      await this.control.selectFromLink(magnet.link, meta);
       if (!this.pieceFits(meta.pieceLength)) throw new Error(piecesDoNotFit(meta.pieceLength));
       await this.joinTorrent(meta, listed);
-      this.swarms.get(infoHashHex)?.learnPeers(peers);
+      const swarm = this.swarms.get(infoHashHex);
+      for (const peer of peers) swarm?.learnPeers([peer], peer.source);
     } catch (error) {
       this.torrents.failed(infoHashHex, null, (error as Error).message);
     } finally {
@@ -312,27 +344,13 @@ export class Session {
     this.checkAllComplete();
   }
 
-  /**
-   * Our address on the route to the first tracker named by an IP address: of the torrents in
-   * order, every tracker URL (`announce`, then each `announce-list` tier; http, https or udp). A
-   * tracker with no route from here is passed over for the next.
-   */
-  private async addressTowardsAnnouncer(metas: Pick<Metainfo, 'announce' | 'announceList'>[]): Promise<string | undefined> {
-    for (const meta of metas) {
-      for (const { host, port } of trackerIpAddresses(meta.announce, meta.announceList)) {
-        const address = await addressTowards(host, port);
-        if (address !== undefined) return address;
-      }
-    }
-    return undefined;
-  }
-
   private swarmContext(): SwarmContext {
     if (!this.slab || !this.slabShares || !this.readCache) throw new Error('swarms are made only after the shared buffers');
     return {
       settings: this.settings,
       clock: this.clock,
       dial: this.dial,
+      encryption: this.options.encryption,
       slabShares: this.slabShares,
       readCache: this.readCache,
       uploadLimiter: this.uploadLimiter,
@@ -343,6 +361,8 @@ export class Session {
       isSelf: (ip: string, port: number) => this.self.isSelf(ip, port),
       isSelfTracker: (url: string) => this.self.isSelfTracker(url),
       udp: this.udp,
+      dht: this.dht && { add: (swarm) => this.dht!.swarms.add(swarm), addNode: (host, port) => this.dht!.node.addNode(host, port) },
+      lsd: this.lsd,
       connections: this.connections,
       hasConnectionRoom: (swarmConnections) => mayConnect(this.connections.count, swarmConnections, this.swarms.size, this.settings.maxConnections),
       previousRunClean: this.previousRunClean,
@@ -353,13 +373,13 @@ export class Session {
   private checkAllComplete(): void {
     // While torrents are still being joined, "every torrent" is not known yet.
     if (!this.options.exitWhenDone || this.joinsInProgress > 0 || this.magnets.size > 0) return;
-    for (const swarm of this.swarms.values()) if (swarm.role !== 'seeder') return;
+    for (const swarm of this.swarms.values()) if (!swarm.done) return;
     this.log.info('every torrent is complete (--exit-when-done)');
     this.onAllComplete();
   }
 
   /** An incoming connection whose handshake is complete: to its swarm, if it has room. */
-  private acceptPeer(socket: Socket, parser: WireParser, handshake: Handshake): void {
+  private acceptPeer(socket: PeerSocket, parser: WireParser, handshake: Handshake): void {
     const ip = unmapIpv4(socket.remoteAddress ?? '');
     const port = socket.remotePort ?? 0;
     const refuse = (reason: string): void => {
@@ -392,8 +412,9 @@ export class Session {
       workers: this.options.workers,
       eventLoopDelayP99Ms: this.loop.p99Ms(),
       connections: { peers: this.connections.count, pending: this.listener.pendingCount, http: this.listener.httpCount },
-      swarms: [...this.swarms.values(), ...this.magnets.values()].map((swarm) => swarm.status()),
+      swarms: [...this.swarms.values(), ...this.magnets.values()].map((swarm) => this.control.decorate(swarm.status())),
       skipped: this.torrents.skipped(),
+      dht: { enabled: this.dht !== null, nodes: this.dht?.node.nodes ?? 0 },
     };
   }
 
@@ -405,6 +426,10 @@ export class Session {
       await Promise.all([...this.swarms.values(), ...this.magnets.values()].map((swarm) => swarm.stop()));
       if (this.tracker) await this.saveConfig();
       await this.listener.close();
+      // The DHT saves its routing table as it closes, before the port it speaks through.
+      this.dht?.swarms.stop();
+      await this.dht?.node.close();
+      await this.lsd?.close();
       await this.udp?.close();
       await this.workers?.destroy();
       this.loop.stop();
@@ -418,16 +443,4 @@ export class Session {
     })();
     return this.stopping;
   }
-}
-
-function parseAddresses(addresses: string[]): { ip: string; port: number }[] {
-  return addresses.map((address) => {
-    const at = address.lastIndexOf(':');
-    return { ip: address.slice(0, at), port: Number(address.slice(at + 1)) };
-  });
-}
-
-/** '::ffff:127.0.0.1' as '127.0.0.1': the listener takes IPv4 peers on a dual-stack socket. */
-export function unmapIpv4(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -9,7 +9,7 @@
  * changes at once; a periodic rescan catches what it misses (some file systems report nothing).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MagnetError, readMagnetFile, type MagnetLink } from '../io/magnet-link.js';
 import { MetainfoError, readMetainfoFile, type Metainfo } from '../io/metainfo.js';
@@ -112,6 +112,58 @@ export class TorrentFolder {
     this.skip(name, version ?? this.versions.get(name) ?? '', `cannot join its swarm: ${reason}`);
   }
 
+  /**
+   * A file the control API just wrote into the folder: read and joined now rather than at the next
+   * scan, so that the API can answer with its info hash. Returns the reason when it is skipped.
+   * The join (its data checked) goes on after this returns.
+   */
+  async add(name: string): Promise<{ infoHashHex: string } | { reason: string }> {
+    const torrent = await this.examine(name, true);
+    if (!torrent) return { reason: this.skips.get(name)?.reason ?? `${name} left ${this.folder} as it was added` };
+    // A rescan that saw the file first joined it already.
+    if (this.joined.has(name)) return { infoHashHex: torrent.infoHashHex };
+    this.log.info(`${name} was added to ${this.folder} (control API): joining its swarm`);
+    void this.join(torrent);
+    return { infoHashHex: torrent.infoHashHex };
+  }
+
+  /**
+   * Removes the file a torrent was joined from and leaves its swarm (the control API's remove;
+   * the data stays). Returns the file's name, or null when no file of the folder joined it.
+   */
+  async remove(infoHashHex: string): Promise<string | null> {
+    const name = this.fileOf(infoHashHex);
+    if (name === undefined) return null;
+    this.joined.delete(name);
+    try {
+      await unlink(path.join(this.folder, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.joined.set(name, infoHashHex);
+        throw error;
+      }
+    }
+    await this.left(name, infoHashHex);
+    return name;
+  }
+
+  /** Whether a file of the folder joins this torrent now. */
+  isListed(infoHashHex: string): boolean {
+    return this.fileOf(infoHashHex) !== undefined;
+  }
+
+  private fileOf(infoHashHex: string): string | undefined {
+    return [...this.joined].find(([, joined]) => joined === infoHashHex)?.[0];
+  }
+
+  /** A joined file is gone: its swarm is left, and a second copy of the torrent may take its place. */
+  private async left(name: string, infoHashHex: string): Promise<void> {
+    this.versions.delete(name);
+    await this.host.leave(infoHashHex);
+    this.log.info(`${name} was removed from ${this.folder}: left its swarm`);
+    for (const [other, skip] of this.skips) if (skip.copyOf === name) this.skips.delete(other);
+  }
+
   /** The files skipped, by name, as /status lists them. */
   skipped(): SkippedTorrent[] {
     return [...this.skips].map(([file, { reason }]) => ({ file, reason })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -155,12 +207,10 @@ export class TorrentFolder {
       if (!names) return;
       const present = new Set(names);
       for (const [name, infoHash] of [...this.joined]) {
-        if (present.has(name)) continue;
+        // Gone meanwhile through remove() too: left once.
+        if (present.has(name) || this.joined.get(name) !== infoHash) continue;
         this.joined.delete(name);
-        await this.host.leave(infoHash);
-        this.log.info(`${name} was removed from ${this.folder}: left its swarm`);
-        // A second copy of that torrent may take its place.
-        for (const [other, skip] of this.skips) if (skip.copyOf === name) this.skips.delete(other);
+        await this.left(name, infoHash);
       }
       for (const name of [...this.skips.keys()]) {
         if (present.has(name)) continue;
@@ -171,7 +221,8 @@ export class TorrentFolder {
         if (this.joined.has(name) || this.host.isStopping()) continue;
         const wasSkipped = this.skips.has(name);
         const torrent = await this.examine(name, true);
-        if (!torrent) continue;
+        // Joined meanwhile by the control API's add().
+        if (!torrent || this.joined.has(name)) continue;
         this.log.info(`${name} ${wasSkipped ? 'changed' : 'appeared'} in ${this.folder}: joining its swarm`);
         await this.join(torrent);
       }
@@ -209,7 +260,7 @@ export class TorrentFolder {
     }
     const { infoHashHex, meta } = torrent;
     // A swarm runs only while the file it was joined from is listed here: one file per torrent.
-    const owner = [...this.joined].find(([, infoHash]) => infoHash === infoHashHex)?.[0];
+    const owner = [...this.joined].find(([other, infoHash]) => infoHash === infoHashHex && other !== name)?.[0];
     if (owner !== undefined) {
       this.skip(name, version, `a second copy of torrent ${infoHashHex}, which is joined from ${owner}`, owner);
       return null;

@@ -29,6 +29,8 @@ export interface InProcessPeerSetup {
   port: number;
   /** Command-line arguments besides the folders and --port (--workers 1 comes first, so that these win). */
   args?: string[];
+  /** The DHT and local discovery arguments: none of either (NO_DISCOVERY) unless given. */
+  discovery?: string[];
   /** Settings replaced for this peer only. */
   settings?: SettingOverrides;
   /** Called when --exit-when-done is given and every torrent is complete (even during start()). */
@@ -59,7 +61,7 @@ export class InProcessPeer {
 
   private newSession(portFlag: boolean): Session {
     const portArgs = portFlag ? ['--port', String(this.port)] : [];
-    const options = parsePeerOptions([...folderArgs(this.dirs), ...portArgs, '--workers', '1', ...(this.setup.args ?? [])]);
+    const options = parsePeerOptions([...folderArgs(this.dirs, this.setup.discovery), ...portArgs, '--workers', '1', ...(this.setup.args ?? [])]);
     const log = createLogger('verbose', (line) => {
       this.lines.push(line);
       if (this.lines.length > KEPT_LOG_LINES) this.lines.splice(0, this.lines.length - KEPT_LOG_LINES);

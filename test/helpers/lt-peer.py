@@ -3,10 +3,11 @@
 
 usage: lt-peer.py TORRENT|MAGNET_URI SAVE_DIR LISTEN_PORT [--seed] [--connect HOST:PORT]... [--download-limit B/S]
                   [--linger S] [--timeout S] [--show-trackers] [--show-fast]
+                  [--encryption forced] [--dht-bootstrap HOST:PORT,...] [--listen ADDRESS]
 
 Leecher (default): downloads into SAVE_DIR and exits 0 once complete (after --linger seconds).
 Given a magnet URI instead of a .torrent file, it first fetches the metadata from peers (BEP 9:
-the --connect peers and the link's own x.pe and tr) and prints `metadata received` when it has it.
+the --connect peers, the link's own x.pe and tr, and the DHT when on) and prints `metadata received` when it has it.
 --seed: SAVE_DIR already holds the data; checks it and seeds until killed.
 Prints one line per state change, `peer IP:PORT pex` the first time it is connected to a peer it
 learned of from ut_pex, and at the end `traffic IP:PORT down N up M` per peer (payload bytes over
@@ -23,6 +24,13 @@ the first time a peer is seen with libtorrent's seed flag (peer_info.seed). With
 sampled every 0.01 s: over loopback a whole download from a seed can take less than 0.1 s, and
 libtorrent drops the seed as soon as it is one itself.
 DHT, LSD, UPnP, NAT-PMP and uTP are off, so it talks only to the tracker and peers it is given.
+--dht-bootstrap HOST:PORT,...: the DHT on instead, joining through those nodes (never the public
+routers), tuned for a test DHT on loopback: many nodes share 127.0.0.0/8, so the checks that
+would take them for one attacker are off, and each torrent is announced every 5 s.
+--listen ADDRESS: the address to listen on (TCP, and UDP for the DHT), 127.0.0.1 by default; any
+of 127.0.0.0/8, so that each libtorrent of a test DHT is a host of its own.
+--encryption forced: MSE/PE both ways, RC4 only (out_enc_policy and in_enc_policy pe_forced,
+allowed_enc_level pe_rc4); without it, libtorrent's default (encryption enabled, not forced).
 """
 import sys
 import time
@@ -72,11 +80,16 @@ def main() -> int:
     download_limit = int(args[args.index('--download-limit') + 1]) if '--download-limit' in args else 0
     linger = float(args[args.index('--linger') + 1]) if '--linger' in args else 0.0
     show_trackers = '--show-trackers' in args
+    forced = '--encryption' in args and args[args.index('--encryption') + 1] == 'forced'
     show_fast = '--show-fast' in args
+    dht_bootstrap = args[args.index('--dht-bootstrap') + 1] if '--dht-bootstrap' in args else ''
+    listen = args[args.index('--listen') + 1] if '--listen' in args else '127.0.0.1'
 
     session = lt.session({
-        'listen_interfaces': f'127.0.0.1:{port}',
-        'enable_dht': False,
+        'listen_interfaces': f'{listen}:{port}',
+        'enable_dht': bool(dht_bootstrap),
+        **({'dht_bootstrap_nodes': dht_bootstrap, 'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
+            'dht_ignore_dark_internet': False, 'dht_announce_interval': 5} if dht_bootstrap else {}),
         'enable_lsd': False,
         'enable_upnp': False,
         'enable_natpmp': False,
@@ -85,6 +98,8 @@ def main() -> int:
         'allow_multiple_connections_per_ip': True,
         'announce_to_all_trackers': True,
         'download_rate_limit': download_limit,
+        **({'out_enc_policy': int(lt.enc_policy.forced), 'in_enc_policy': int(lt.enc_policy.forced),
+            'allowed_enc_level': int(lt.enc_level.rc4)} if forced else {}),
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
         | (lt.alert.category_t.tracker_notification | lt.alert.category_t.connect_notification if show_trackers else 0)
         | (lt.alert.category_t.peer_log_notification if show_fast else 0),

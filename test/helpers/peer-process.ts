@@ -107,7 +107,7 @@ export function httpGet(url: string, timeoutMs = 5_000): Promise<{ status: numbe
 }
 
 /** Settings a test peer runs with instead of the defaults (SHOAL_TEST_SETTINGS), to shrink time-outs and limits. */
-export type TestSettings = Record<string, number>;
+export type TestSettings = Record<string, number | string | boolean>;
 
 /**
  * Starts a peer through the command line on `port`. With `portFlag` false, --port is not given
@@ -120,8 +120,16 @@ export function startPeer(args: string[], port: number, portFlag = true, testSet
   return new PeerProcess(child, port);
 }
 
-export function folderArgs(folders: PeerFolders): string[] {
-  return ['--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache];
+/**
+ * What a test peer finds peers through besides trackers and ut_pex: nothing, unless the test
+ * says otherwise. The DHT would reach the public routers, and local discovery's multicast would
+ * let the peers of tests running side by side find each other.
+ */
+export const NO_DISCOVERY: readonly string[] = ['--no-dht', '--no-lsd'];
+
+/** A peer's folders as arguments, with `discovery` (NO_DISCOVERY unless a test of the DHT or of local discovery gives its own). */
+export function folderArgs(folders: PeerFolders, discovery: readonly string[] = NO_DISCOVERY): string[] {
+  return ['--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache, ...discovery];
 }
 
 /** Runs a compiled script of ours with node to completion and collects its output. */

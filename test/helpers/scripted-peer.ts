@@ -16,6 +16,8 @@ export interface ScriptedPeerOptions {
    * written for BEP 3 (a choked peer that requests, no HAVE_NONE) means what it says.
    */
   fast?: boolean;
+  /** Set the DHT bit (BEP 5) in the handshake: we run a DHT node, send us PORT. */
+  dht?: boolean;
 }
 
 export function randomPeerId(): Buffer {
@@ -82,7 +84,7 @@ export class ScriptedPeer {
       socket.once('error', reject);
     });
     const peer = new ScriptedPeer(socket, pieceCount, peerId);
-    const handshake = encodeHandshake(infoHash, peerId);
+    const handshake = encodeHandshake(infoHash, peerId, { dht: options.dht });
     if (!options.fast) handshake[1 + PROTOCOL_NAME.length + FAST_EXTENSION_BYTE] &= ~FAST_EXTENSION_BIT;
     socket.write(handshake);
     return peer;

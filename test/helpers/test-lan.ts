@@ -4,8 +4,8 @@
  * root namespace) can reach every host's /status. Everything is removed by destroy(), which
  * tolerates a half-built LAN.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { SHOAL, PeerProcess } from './peer-process.js';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { SHOAL, PeerProcess, type TestSettings } from './peer-process.js';
 
 export interface LanHost {
   name: string;
@@ -60,11 +60,18 @@ export class TestLan {
   }
 
   /** Runs the peer's command line inside a host; its /status is reached at the host's address. */
-  startPeer(host: LanHost, args: string[], port = 6881): PeerProcess {
+  startPeer(host: LanHost, args: string[], port = 6881, testSettings?: TestSettings): PeerProcess {
+    const env = testSettings ? { ...process.env, SHOAL_TEST_SETTINGS: JSON.stringify(testSettings) } : process.env;
     const child = spawn('ip', ['netns', 'exec', host.namespace, process.execPath, SHOAL, '--port', String(port), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     return new PeerProcess(child, port, host.address);
+  }
+
+  /** Runs `node -e script ...args` inside a host (a listener a test scripts), its output piped. */
+  runScript(host: LanHost, script: string, args: string[] = []): ChildProcess {
+    return spawn('ip', ['netns', 'exec', host.namespace, process.execPath, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   destroy(): void {

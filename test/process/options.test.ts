@@ -14,6 +14,8 @@ const SAMPLE_VALUES: Record<string, string> = {
   'download-limit': '1M',
   'buffer-memory': '8M',
   'announce-interval': '30',
+  'dht-bootstrap': '127.0.0.1:6881',
+  encryption: 'require',
 };
 
 function helpLine(help: string, name: string): string {
@@ -38,11 +40,28 @@ describe('--help', () => {
     const help = usage();
     const shown = (name: string): string => /\(default: ([^)]+)\)$/.exec(helpLine(help, name))![1];
     const none = parsePeerOptions([], '/project');
-    for (const name of ['upload-limit', 'download-limit', 'buffer-memory', 'torrents', 'shareable', 'cache'] as const) {
+    for (const name of ['upload-limit', 'download-limit', 'buffer-memory', 'torrents', 'shareable', 'cache', 'dht-bootstrap'] as const) {
       expect(parsePeerOptions([`--${name}`, shown(name)], '/project')).toEqual(none);
     }
     expect(shown('announce-interval')).toBe('60');
     expect(shown('workers')).toContain(String(none.workers));
+  });
+
+  test('the DHT and local discovery are on unless --no-dht and --no-lsd say otherwise; the settings give the defaults', () => {
+    const none = parsePeerOptions([]);
+    expect(none).toMatchObject({ dht: true, lsd: true });
+    expect(none.dhtBootstrap.map(({ host }) => host)).toEqual(['router.bittorrent.com', 'dht.transmissionbt.com', 'router.utorrent.com']);
+    expect(parsePeerOptions(['--no-dht', '--no-lsd'])).toMatchObject({ dht: false, lsd: false });
+    expect(parsePeerOptions(['--dht-bootstrap', '127.0.0.1:7000,10.0.0.1:7001']).dhtBootstrap).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '10.0.0.1', port: 7001 },
+    ]);
+    const testing = { dhtEnabled: false, dhtBootstrapNodes: '127.0.0.1:9', lsdEnabled: false };
+    expect(parsePeerOptions([], '/project', testing)).toMatchObject({ dht: false, lsd: false, dhtBootstrap: [{ host: '127.0.0.1', port: 9 }] });
+    // Naming bootstrap nodes asks for the DHT.
+    expect(parsePeerOptions(['--dht-bootstrap', '127.0.0.1:7000'], '/project', testing).dht).toBe(true);
+    expect(() => parsePeerOptions(['--no-dht', '--dht-bootstrap', '127.0.0.1:7000'])).toThrow('--no-dht and --dht-bootstrap cannot be used together');
+    expect(() => parsePeerOptions(['--dht-bootstrap', '[::1]:7000'])).toThrow(/--dht-bootstrap "\[::1\]:7000": the DHT speaks IPv4 only/);
   });
 
   test('npm start -- --help prints it and exits 0', async () => {

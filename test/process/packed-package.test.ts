@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setAnnounce } from '../../src/io/torrent-maker.js';
 import { runMarkerFile } from '../../src/io/run-marker.js';
-import { AGE_TORRENT, AGE_TXT, expectSuccess, freePort, PROJECT_ROOT, runProgram, type ProgramResult } from '../helpers/peer-process.js';
+import { AGE_TORRENT, AGE_TXT, expectSuccess, freePort, NO_DISCOVERY, PROJECT_ROOT, runProgram, type ProgramResult } from '../helpers/peer-process.js';
 
 /**
  * Without jest's NODE_OPTIONS, and without the node_modules/.bin folders that `npm test` puts on
@@ -85,7 +85,7 @@ describe('the packed package', () => {
     await mkdir(path.join(here, 'shareable'));
     await writeFile(path.join(here, 'torrents', 'age.torrent'), setAnnounce(await readFile(AGE_TORRENT), `http://127.0.0.1:${port}/announce`));
     await writeFile(path.join(here, 'shareable', 'age.txt'), await readFile(AGE_TXT));
-    const result = await run(shoal, ['--port', String(port), '--workers', '1', '--exit-when-done'], here, 20_000);
+    const result = await run(shoal, ['--port', String(port), '--workers', '1', '--exit-when-done', ...NO_DISCOVERY], here, 20_000);
     expectSuccess(result, 'shoal --exit-when-done');
     expect(result.stdout).toMatch(/\[age\.txt\] joined as seeder/);
     const config = JSON.parse(await readFile(path.join(here, 'cache', 'config.json'), 'utf8')) as { port: number };

@@ -11,7 +11,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMetainfo } from '../../src/io/metainfo.js';
-import { defaultSettings } from '../../src/io/settings.js';
+import { defaultSettings, TEST_SETTINGS_VARIABLE } from '../../src/io/settings.js';
 import { setAnnounce } from '../../src/io/torrent-maker.js';
 import { PEER_OPTIONS } from '../../src/main/cli/options.js';
 import type { StatusDocument } from '../../src/main/session.js';
@@ -34,6 +34,7 @@ type Runner = typeof HERE | Elsewhere;
 
 const ci = (...needles: string[]): Elsewhere => ({ file: '.ci/run', needles });
 const packed = (...needles: string[]): Elsewhere => ({ file: 'test/process/packed-package.test.ts', needles });
+const ctl = (...needles: string[]): Elsewhere => ({ file: 'test/process/ctl.test.ts', needles });
 
 /** Every command line of the README's shell blocks, and who runs it. */
 const COMMANDS: Record<string, Runner[]> = {
@@ -50,6 +51,13 @@ const COMMANDS: Record<string, Runner[]> = {
   "npm run torrent -- add 'magnet:?xt=urn:btih:dbe6b4d20a41c163a059a968e101ddadcb42bae0&dn=age.txt&x.pe=127.0.0.1:6881'": [
     { file: 'test/process/torrent-command.test.ts', needles: ["['add', uri", 'magnet:?xt=urn:btih:', '&x.pe='] },
   ],
+  // Controlling a running peer.
+  'npm run ctl -- list': [ctl("ctl('list')")],
+  "npm run ctl -- add 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Other'": [ctl("ctl('add', magnet)", "const OTHER = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a'", '&dn=Other')],
+  'npm run ctl -- pause age.txt': [ctl("ctl('pause', 'age.txt')")],
+  'npm run ctl -- resume age.txt': [ctl("ctl('resume', ")],
+  'npm run ctl -- files age.txt --priorities high --sequential on': [ctl("ctl('files', 'age.txt', '--priorities', 'high', '--sequential', 'on')")],
+  'npm run ctl -- remove age.txt': [ctl("ctl('remove', 'age.txt')")],
   // Several machines of a LAN.
   'npm run torrent -- set-announce torrents/age.torrent http://192.168.1.10:6881/announce': [
     HERE,
@@ -84,10 +92,16 @@ function readmeCommand(key: string): string {
   return key;
 }
 
-/** The environment of a user's shell: without jest's NODE_OPTIONS. */
+/**
+ * The environment of a user's shell: without jest's NODE_OPTIONS. The README's commands run as
+ * written, so what keeps their peers off the public DHT and the LAN's multicast is
+ * SHOAL_TEST_SETTINGS: the DHT bootstraps from a closed loopback port instead of the public
+ * routers (--dht-bootstrap's default), and local discovery is off (--no-lsd's default).
+ */
 function userEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  env[TEST_SETTINGS_VARIABLE] = JSON.stringify({ dhtBootstrapNodes: '127.0.0.1:1', lsdEnabled: false });
   return env;
 }
 

@@ -48,7 +48,7 @@ test('stop() ends the pool threads and releases the port and every descriptor', 
   const threadsBefore = await count('/proc/self/task');
   const descriptorsBefore = await descriptors();
 
-  const options = parsePeerOptions(['--port', String(port), '--workers', '3', ...['--torrents', dirs.torrents, '--shareable', dirs.shareable, '--cache', dirs.cache]]);
+  const options = parsePeerOptions(['--port', String(port), '--workers', '3', ...folderArgs(dirs)]);
   const session = new Session(options, createLogger('quiet', () => undefined));
   await session.start();
   expect(session.status()).toMatchObject({ workers: 3, swarms: [{ role: 'seeder' }] });
@@ -69,7 +69,7 @@ test('a restarted session keeps its peer id, its port and its known peers (cache
   // The torrent's tracker is dead: known peers can only come from the saved configuration.
   const torrent = setAnnounce(await readFile(path.join(PROJECT_ROOT, 'torrents', 'age.torrent')), 'http://127.0.0.1:1/announce');
   await writeFile(path.join(dirs.torrents, 'age.torrent'), torrent);
-  const folderFlags = ['--workers', '1', '--torrents', dirs.torrents, '--shareable', dirs.shareable, '--cache', dirs.cache];
+  const folderFlags = ['--workers', '1', ...folderArgs(dirs)];
   const quiet = createLogger('quiet', () => undefined);
 
   const first = new Session(parsePeerOptions(['--port', String(port), ...folderFlags]), quiet);

@@ -70,16 +70,22 @@ describe('a seeder refuses bad requests, one connection at a time', () => {
     expect(await stranger.closedWithin(5_000)).toBe(true);
   });
 
-  test('a connection that starts with neither 19 nor HTTP is closed at once', async () => {
-    const socket = net.connect({ host: '127.0.0.1', port: seeder.ours.port });
-    socket.on('error', () => undefined);
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(Buffer.from([0x8a, 0x11, 0x00, 0x42]));
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => (timer = setTimeout(() => r('open'), 5_000)))]);
-    clearTimeout(timer);
-    socket.destroy();
-    expect(outcome).toBe('closed');
+  test('with --encryption off, a connection that starts with neither 19 nor HTTP is closed at once', async () => {
+    // Under the default (prefer) such bytes are the start of an encrypted handshake (MSE), answered.
+    const plainOnly = await oursWithAge(true, ['--encryption', 'off']);
+    try {
+      const socket = net.connect({ host: '127.0.0.1', port: plainOnly.ours.port });
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(Buffer.from([0x8a, 0x11, 0x00, 0x42]));
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => (timer = setTimeout(() => r('open'), 5_000)))]);
+      clearTimeout(timer);
+      socket.destroy();
+      expect(outcome).toBe('closed');
+    } finally {
+      await plainOnly.cleanup();
+    }
   });
 });
 

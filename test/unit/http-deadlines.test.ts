@@ -26,6 +26,13 @@ async function harness(): Promise<Harness> {
   const large = Buffer.alloc(64 * 1024 * 1024, 0x61);
   const server = http.createServer({ headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
     deadlines.requestStarted(req, res);
+    if (req.url === '/stream') {
+      // A file streamed as its pieces arrive: the client takes each part, then waits on us.
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('first');
+      setTimeout(() => res.end('-last'), 3 * REQUEST_TIMEOUT_MS);
+      return;
+    }
     res.end(req.url === '/large' ? large : 'ok');
   });
   const sockets = new Set<net.Socket>();
@@ -112,5 +119,14 @@ describe('HTTP deadlines', () => {
     c.write('GET /large HTTP/1.1\r\nHost: x\r\n\r\n');
     await server.emptied();
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+  });
+
+  test('a response under way whose bytes the client has all taken is not cut off while the server is slow (issue 18, streams)', async () => {
+    const c = client();
+    c.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    const deadline = Date.now() + WAIT_MS;
+    while (!c.received.endsWith('first-last') && !c.isClosed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(c.received).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nfirst-last$/);
+    expect(c.isClosed).toBe(false);
   });
 });

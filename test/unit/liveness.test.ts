@@ -1,6 +1,6 @@
 /** Keep-alives and idle peers, on a fake clock. */
 import { defaultSettings as settings } from '../../src/io/settings.js';
-import { livenessAction } from '../../src/main/swarm/liveness.js';
+import { livenessAction, tendLiveness } from '../../src/main/swarm/liveness.js';
 
 const T0 = 5_000_000;
 
@@ -21,4 +21,17 @@ test('a peer silent for idleTimeoutMs is dropped, whatever we sent', () => {
   const now = T0 + settings.idleTimeoutMs;
   expect(livenessAction(T0, now, now)).toBe('drop');
   expect(livenessAction(T0 + 1, now, now)).toBe('none');
+});
+
+test('tendLiveness sends keep-alives where due and closes the idle peers, saying for how long', () => {
+  const log: string[] = [];
+  const peer = (name: string, lastReceivedAt: number, lastSentAt: number) => ({
+    lastReceivedAt,
+    lastSentAt,
+    send: () => log.push(`${name} keep-alive`),
+    close: (reason: string) => log.push(`${name} closed: ${reason}`),
+  });
+  const now = T0 + settings.idleTimeoutMs;
+  tendLiveness([peer('quiet', T0, T0), peer('talking', now, T0), peer('fresh', now, now)], now);
+  expect(log).toEqual(['talking keep-alive', `quiet closed: nothing received for ${settings.idleTimeoutMs / 1000} s (idleTimeoutMs)`]);
 });

@@ -106,7 +106,7 @@ describe('parseMagnet: the hints', () => {
   });
 
   test('other parameters are ignored quietly', () => {
-    const link = parseMagnet(`magnet:?xt=urn:btih:${HEX}&ws=http://seed.example/file&kt=a+b&&so=0,2`);
+    const link = parseMagnet(`magnet:?xt=urn:btih:${HEX}&ws=http://seed.example/file&kt=a+b&&as=x`);
     expect(link).toEqual({ infoHash: Buffer.from(HEX, 'hex'), infoHashHex: HEX, announceList: [], peers: [] });
   });
 });
@@ -208,4 +208,16 @@ describe('readMagnetFile', () => {
     expect((await readError(path.join(tmp, 'missing.magnet'))).message).toMatch(/missing\.magnet: cannot read: .*ENOENT/);
     expect((await readError(tmp)).message).toMatch(/not a regular file/);
   });
+});
+
+test('so (BEP 53) selects files by index and ranges, kept in the canonical form; a malformed one is ignored with a note', () => {
+  const link = parseMagnet(`magnet:?xt=urn:btih:${'ab'.repeat(20)}&so=4-6,0,2,5`);
+  expect(link.select).toEqual([0, 2, 4, 5, 6]);
+  expect(formatMagnet(link)).toBe(`magnet:?xt=urn:btih:${'ab'.repeat(20)}&so=0,2,4-6`);
+  expect(parseMagnet(formatMagnet(link)).select).toEqual([0, 2, 4, 5, 6]);
+  for (const bad of ['x', '3-1', '1,,2', '-1', '0-99999999']) {
+    const parsed = parseMagnet(`magnet:?xt=urn:btih:${'ab'.repeat(20)}&so=${bad}`);
+    expect(parsed.select).toBeUndefined();
+    expect(parsed.ignored).toEqual([expect.stringContaining('not a list of file indices')]);
+  }
 });

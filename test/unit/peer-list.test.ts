@@ -57,7 +57,7 @@ function dialAll(list: PeerList, now: number, open: Set<OpenConnection> = new Se
 function learnMany(list: PeerList, count: number, ip?: string): string[] {
   return Array.from({ length: count }, (_, i) => {
     const [peerIp, port] = ip ? [ip, 7000 + i] : [`10.1.0.${i + 1}`, 7000];
-    list.learn(peerIp, port);
+    list.learn(peerIp, port, 'tracker');
     return `${peerIp}:${port}`;
   });
 }
@@ -70,24 +70,37 @@ function known(list: PeerList, address: string): KnownPeer {
 describe('learning peers', () => {
   test('a new peer is learned once, in order, and logged', () => {
     const { list, debug } = setup();
-    expect(list.learn('10.1.0.1', 7000)).toBe(true);
-    expect(list.learn('10.1.0.2', 7000)).toBe(true);
-    expect(list.learn('10.1.0.1', 7000)).toBe(false);
+    expect(list.learn('10.1.0.1', 7000, 'tracker')).toBe(true);
+    expect(list.learn('10.1.0.2', 7000, 'tracker')).toBe(true);
+    expect(list.learn('10.1.0.1', 7000, 'tracker')).toBe(false);
     expect(list.addresses()).toEqual(['10.1.0.1:7000', '10.1.0.2:7000']);
-    expect(debug).toEqual(['learned of peer 10.1.0.1:7000', 'learned of peer 10.1.0.2:7000']);
+    expect(debug).toEqual(['learned of peer 10.1.0.1:7000 (tracker)', 'learned of peer 10.1.0.2:7000 (tracker)']);
+  });
+
+  test('each peer keeps where it was first heard of', () => {
+    const { list } = setup();
+    list.learn('10.1.0.1', 7000, 'dht');
+    list.learn('10.1.0.2', 7000, 'lsd');
+    list.learn('10.1.0.1', 7000, 'pex');
+    list.learn('10.1.0.3', 7000, 'incoming');
+    expect(list.sources()).toEqual([
+      { address: '10.1.0.1:7000', source: 'dht' },
+      { address: '10.1.0.2:7000', source: 'lsd' },
+      { address: '10.1.0.3:7000', source: 'incoming' },
+    ]);
   });
 
   test('this peer itself is never learned; the same IP at another port is', () => {
     const { list } = setup();
-    expect(list.learn(SELF.ip, SELF.port)).toBe(false);
-    expect(list.learn(SELF.ip, SELF.port + 1)).toBe(true);
+    expect(list.learn(SELF.ip, SELF.port, 'tracker')).toBe(false);
+    expect(list.learn(SELF.ip, SELF.port + 1, 'tracker')).toBe(true);
     expect(list.addresses()).toEqual([`${SELF.ip}:${SELF.port + 1}`]);
   });
 
   test('a banned address is not learned', () => {
     const { list } = setup({ banned: ['10.1.0.9:7000'] });
-    expect(list.learn('10.1.0.9', 7000)).toBe(false);
-    expect(list.learn('10.1.0.9', 7001)).toBe(true);
+    expect(list.learn('10.1.0.9', 7000, 'tracker')).toBe(false);
+    expect(list.learn('10.1.0.9', 7001, 'tracker')).toBe(true);
     expect(list.addresses()).toEqual(['10.1.0.9:7001']);
   });
 
@@ -97,7 +110,7 @@ describe('learning peers', () => {
     expect(list.addresses()).toEqual(learned.slice(0, 3));
     expect(list.remove(learned[0])).toBe(true);
     expect(list.remove(learned[0])).toBe(false);
-    expect(list.learn('10.1.0.4', 7000)).toBe(true);
+    expect(list.learn('10.1.0.4', 7000, 'tracker')).toBe(true);
     expect(list.addresses()).toEqual([learned[1], learned[2], learned[3]]);
   });
 });
@@ -134,7 +147,7 @@ describe('which peers to dial', () => {
   test('no more than maxPeersPerAddress to one IP, counting open connections and dials under way', () => {
     const { list } = setup({ settings: { maxPeersPerAddress: 3 } });
     const sameIp = learnMany(list, 6, '10.2.0.1');
-    list.learn('10.2.0.2', 7000);
+    list.learn('10.2.0.2', 7000, 'tracker');
     const dialled = dialAll(list, T0, connections('10.2.0.1:9999'));
     expect(dialled).toEqual([sameIp[0], sameIp[1], '10.2.0.2:7000']);
     // Dials under way count too: nothing more for that IP until one ends.
@@ -263,8 +276,8 @@ describe('the ut_pex broadcast', () => {
 
   test('each peer that speaks ut_pex hears of the list, without its own address', () => {
     const { list } = setup();
-    list.learn('10.4.0.1', 7000);
-    list.learn('10.4.0.2', 7000);
+    list.learn('10.4.0.1', 7000, 'tracker');
+    list.learn('10.4.0.2', 7000, 'tracker');
     const a = new Recipient('10.4.0.1', 7000);
     const b = new Recipient('10.4.0.3', undefined);
     const mute = new Recipient('10.4.0.4', 7000, false);

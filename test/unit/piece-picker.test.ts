@@ -1,5 +1,5 @@
 import { PieceGeometry } from '../../src/io/piece-geometry.js';
-import { PiecePicker, RANDOM_FIRST_PIECES } from '../../src/main/swarm/piece-picker.js';
+import { HIGH, NORMAL, PiecePicker, RANDOM_FIRST_PIECES, SKIP, URGENT } from '../../src/main/swarm/piece-picker.js';
 
 const KiB = 1024;
 
@@ -160,5 +160,82 @@ describe('PiecePicker end game', () => {
     expect(picker.inEndgame()).toBe(true);
     picker.releaseBlock(blocks[2].index, blocks[2].begin);
     expect(picker.inEndgame()).toBe(false);
+  });
+});
+
+describe('PiecePicker priorities (issue 18)', () => {
+  const KiB16 = 16 * 1024;
+  // 8 pieces of one block each.
+  const geometry = new PieceGeometry(KiB16, 8 * KiB16, KiB16);
+  const all = (): boolean => true;
+  const picked = (picker: PiecePicker, count = 8, peerHas: (i: number) => boolean = all): number[] => picker.pick(peerHas, count).map((b) => b.index);
+
+  test('skipped pieces are never picked nor wanted, and leave the bytes left and completeness', () => {
+    const picker = new PiecePicker(geometry, seeded(3));
+    for (const i of [0, 1, 5, 6, 7]) picker.setPriority(i, SKIP);
+    expect(picker.bytesLeft()).toBe(3 * KiB16);
+    expect(picked(picker).sort()).toEqual([2, 3, 4]);
+    expect(picker.wants((i) => i === 6)).toBe(false);
+    expect(picker.wants((i) => i === 3)).toBe(true);
+    for (const i of [2, 3, 4]) {
+      picker.blockReceived(i, 0);
+      picker.markHave(i);
+    }
+    expect(picker.wantedComplete).toBe(true);
+    expect(picker.complete).toBe(false);
+    expect(picker.bytesLeft()).toBe(0);
+    // Wanted again: left and completeness follow.
+    picker.setPriority(6, NORMAL);
+    expect([picker.wantedComplete, picker.bytesLeft()]).toEqual([false, KiB16]);
+  });
+
+  test('high pieces come before normal ones, rarest first among them', () => {
+    for (let seed = 1; seed < 30; seed++) {
+      const picker = new PiecePicker(geometry, seeded(seed));
+      for (let i = 0; i < RANDOM_FIRST_PIECES; i++) picker.markHave(i);
+      for (let i = 0; i < 8; i++) picker.peerHasPiece(i);
+      picker.peerHasPiece(5);
+      picker.setPriority(5, HIGH);
+      picker.setPriority(6, HIGH);
+      // 6 is rarer than 5; both come before 4 and 7.
+      expect(picked(picker, 3)).toEqual([6, 5, expect.any(Number)]);
+      const fresh = new PiecePicker(geometry, seeded(seed));
+      fresh.setPriority(6, HIGH);
+      fresh.setPriority(2, HIGH);
+      expect(picked(fresh, 2).sort()).toEqual([2, 6]);
+    }
+  });
+
+  test('urgent pieces come first, strictly in order, and fall back to the others when the peer lacks them', () => {
+    const picker = new PiecePicker(geometry, seeded(5));
+    picker.setPriority(6, URGENT);
+    picker.setPriority(5, URGENT);
+    picker.setPriority(1, HIGH);
+    expect(picked(picker, 3)).toEqual([5, 6, 1]);
+    const other = new PiecePicker(geometry, seeded(5));
+    other.setPriority(6, URGENT);
+    expect(picked(other, 1, (i) => i !== 6)).not.toEqual([6]);
+  });
+
+  test('sequential mode takes pieces in order, drawn among a small window, so peers still differ', () => {
+    const seen = new Set<number>();
+    for (let seed = 1; seed < 60; seed++) {
+      const picker = new PiecePicker(geometry, seeded(seed));
+      picker.setSequential(3);
+      const first = picked(picker, 1)[0];
+      expect(first).toBeLessThan(3);
+      seen.add(first);
+      // The order holds as pieces are taken: the last piece is not among the next four.
+      expect(picked(picker, 4)).not.toContain(7);
+    }
+    expect([...seen].sort()).toEqual([0, 1, 2]);
+  });
+
+  test('the end game counts wanted pieces only', () => {
+    const picker = new PiecePicker(geometry, seeded(1));
+    for (let i = 2; i < 8; i++) picker.setPriority(i, SKIP);
+    expect(picker.inEndgame()).toBe(false);
+    picked(picker);
+    expect(picker.inEndgame()).toBe(true);
   });
 });

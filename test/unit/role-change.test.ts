@@ -83,3 +83,12 @@ test.each<[string, boolean, 'cache' | 'shareable', boolean, string]>([
   expect(steps).toEqual(moved ? ['move'] : []);
   expect(role.role).toBe(expected);
 });
+
+test('calls that all see the last piece in make one change, and a seeder is not made one again', async () => {
+  const { role, steps } = setup();
+  await Promise.all([role.becomeSeeder(), role.becomeSeeder(), role.becomeSeeder()]);
+  await role.becomeSeeder();
+  expect(steps.filter((step) => step === 'move')).toEqual(['move']);
+  expect(steps.filter((step) => step === 'completed')).toEqual(['completed']);
+  expect(role.role).toBe('seeder');
+});

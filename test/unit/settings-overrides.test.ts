@@ -13,6 +13,13 @@ test('named numeric settings are replaced, the others kept', () => {
   expect(merged.handshakeTimeoutMs).toBe(defaultSettings.handshakeTimeoutMs);
 });
 
+test('text and switch settings take values of their own type', () => {
+  const merged = settingsFromEnvironment('{"dhtBootstrapNodes": "127.0.0.1:9", "lsdEnabled": false}');
+  expect(merged.dhtBootstrapNodes).toBe('127.0.0.1:9');
+  expect(merged.lsdEnabled).toBe(false);
+  expect(merged.dhtEnabled).toBe(true);
+});
+
 test('overrides make a new value and leave the defaults and the base as they were', () => {
   const base = withOverrides({ requestTimeoutMs: 500 });
   const derived = withOverrides({ maxConnections: 3 }, base);
@@ -27,7 +34,8 @@ test.each([
   ['not JSON', '{idle', /SHOAL_TEST_SETTINGS is not JSON/],
   ['not an object', '[1, 2]', /must be a JSON object/],
   ['an unknown name', '{"idleTimeout": 5}', /SHOAL_TEST_SETTINGS: there is no setting "idleTimeout"/],
-  ['a setting that is not a number', '{"clientName": 5}', /"clientName" is not a numeric setting/],
+  ['a number for a text setting', '{"clientName": 5}', /"clientName" must be a string, got 5/],
+  ['text for a switch', '{"dhtEnabled": "no"}', /"dhtEnabled" must be a boolean, got "no"/],
   ['a string for a number', '{"maxConnections": "12"}', /must be a non-negative number, got "12"/],
   ['a negative number', '{"maxConnections": -1}', /non-negative/],
 ])('%s is refused with the reason', (_what, json, reason) => {

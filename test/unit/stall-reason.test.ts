@@ -85,3 +85,7 @@ describe('stallReason', () => {
     expect(stallReason(leecher({ error: null, peers: [PEER], downloadRate: 5000 }))).toBe('');
   });
 });
+
+test('a swarm paused by its user is not stuck (issue 18)', () => {
+  expect(stallReason({ role: 'leecher', announcer: false, left: 100, downloadRate: 0, peers: [], known: [], banned: [], tracker: undefined, paused: true })).toBe('');
+});

@@ -94,6 +94,31 @@ describe('the UDP port', () => {
     }
   });
 
+  test('hands DHT messages to the DHT with their source once it has one, tracker requests still to the tracker', async () => {
+    const port = await UdpPort.open(0, '127.0.0.1', options);
+    const client = await rawSocket();
+    const dht: { text: string; port: number }[] = [];
+    let trackerRequests = 0;
+    try {
+      port.onTrackerRequest = () => trackerRequests++;
+      port.onDhtPacket = (packet, from) => dht.push({ text: packet.toString('latin1'), port: from.port });
+      await sendRaw(client, Buffer.from('d1:q4:pinge'), port.port);
+      await sendRaw(client, encodeRequest({ action: 'connect', transactionId: 1 }), port.port);
+      await until(() => port.counters.received === 2, 'two datagrams');
+      expect(dht).toEqual([{ text: 'd1:q4:pinge', port: client.address().port }]);
+      expect(trackerRequests).toBe(1);
+      expect(port.counters.dropped.dht).toBe(0);
+      port.onDhtPacket = () => {
+        throw new Error('boom');
+      };
+      await sendRaw(client, Buffer.from('d1:q4:pinge'), port.port);
+      await until(() => port.counters.dropped.handlerError === 1, 'a failing DHT handler to be counted, not thrown');
+    } finally {
+      await closeRaw(client);
+      await port.close();
+    }
+  });
+
   test('a tracker handler that throws is counted, never thrown', async () => {
     const port = await UdpPort.open(0, '127.0.0.1', options);
     const client = await rawSocket();

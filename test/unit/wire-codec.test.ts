@@ -5,6 +5,7 @@ import {
   HANDSHAKE_LENGTH,
   WireProtocolError,
   isFastMessage,
+  supportsDht,
   supportsExtensionProtocol,
   supportsFast,
   type WireMessage,
@@ -104,6 +105,16 @@ describe('handshake', () => {
     expect(supportsExtensionProtocol({ ...first.handshake, reserved: hex('ffffffffffefffff') })).toBe(false);
     expect(supportsFast(first.handshake)).toBe(true);
     expect(supportsFast({ ...first.handshake, reserved: hex('fffffffffffffffb') })).toBe(false);
+  });
+
+  test('with the DHT on, the DHT bit (BEP 5) is set too, and seen', () => {
+    const withDht = encodeHandshake(infoHash, peerId, { dht: true });
+    expect(withDht.subarray(20, 28)).toEqual(hex('0000000000100005'));
+    const parsed = new WireParser({ expectHandshake: true }).push(withDht).events[0];
+    if (parsed.kind !== 'handshake') throw new Error('expected a handshake');
+    expect(supportsDht(parsed.handshake)).toBe(true);
+    expect(supportsFast(parsed.handshake)).toBe(true);
+    expect(supportsDht({ ...parsed.handshake, reserved: hex('0000000000100004') })).toBe(false);
   });
 
   test('refuses hashes and ids that are not 20 bytes', () => {

@@ -2,8 +2,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultSettings } from '../../io/settings.js';
+import { defaultSettings, type Settings } from '../../io/settings.js';
+import { parseBootstrapNodes, type HostAndPort } from '../dht/bootstrap-nodes.js';
 import type { LogLevel } from '../logger.js';
+import { ENCRYPTION_POLICIES, type EncryptionPolicy } from '../net/mse/encryption-policy.js';
 import type { SessionOptions } from '../session-options.js';
 
 /** The options of `npm start`: what the session runs with, and what only the command line uses. */
@@ -45,6 +47,10 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   { name: 'exit-when-done', text: 'exit 0 once every torrent is complete', default: 'off: keep seeding' },
   { name: 'buffer-memory', value: 'SIZE', text: 'shared memory for blocks being downloaded, k/M/G suffixes', default: `${defaultSettings.blockBufferBytes / 1024 / 1024}M` },
   { name: 'announce-interval', value: 'S', text: 're-announce interval our tracker asks of peers, in seconds', default: `${defaultSettings.trackerIntervalS}` },
+  { name: 'encryption', value: ENCRYPTION_POLICIES.join('|'), text: 'encrypted peer connections (MSE/PE): tried first and answered, required, or refused', default: 'prefer' },
+  { name: 'no-dht', text: 'no DHT (BEP 5): peers come from trackers, ut_pex and local discovery only', default: 'the DHT runs on the UDP port' },
+  { name: 'dht-bootstrap', value: 'HOST:PORT,...', text: 'nodes the DHT joins through while it knows none', default: defaultSettings.dhtBootstrapNodes },
+  { name: 'no-lsd', text: 'no local service discovery (BEP 14 multicast on the LAN)', default: 'announced on every IPv4 interface' },
   { name: 'quiet', text: 'log only warnings; no live progress lines', default: 'off' },
   { name: 'verbose', text: 'log peer-level detail too', default: 'off' },
   { name: 'version', text: 'print the version and exit' },
@@ -92,13 +98,36 @@ function parseInteger(text: string, flag: string, min: number, max: number): num
   return value;
 }
 
+function parseEncryption(text: string, flag: string): EncryptionPolicy {
+  const policy = ENCRYPTION_POLICIES.find((name) => name === text);
+  if (!policy) throw new UsageError(`${flag} expects one of ${ENCRYPTION_POLICIES.join(', ')}, got "${text}"`);
+  return policy;
+}
+
+function parseBootstrap(text: string, flag: string): HostAndPort[] {
+  try {
+    return parseBootstrapNodes(text);
+  } catch (error) {
+    throw new UsageError(`${flag} ${(error as Error).message}`);
+  }
+}
+
 function parseArgsOptions(): Record<string, { type: 'string' | 'boolean'; short?: string }> {
   return Object.fromEntries(
     PEER_OPTIONS.map((option) => [option.name, { type: option.value ? 'string' : 'boolean', ...(option.short ? { short: option.short } : {}) }]),
   );
 }
 
-export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): PeerOptions {
+/**
+ * `settings` holds what the discovery flags default to (dhtEnabled, dhtBootstrapNodes,
+ * lsdEnabled), which a test's SHOAL_TEST_SETTINGS may change so that no peer reaches the public
+ * routers or the LAN.
+ */
+export function parsePeerOptions(
+  argv: string[],
+  cwd: string = process.cwd(),
+  settings: Pick<Settings, 'dhtEnabled' | 'dhtBootstrapNodes' | 'lsdEnabled'> = defaultSettings,
+): PeerOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -119,6 +148,7 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
   const flag = (name: string): boolean => values[name] === true;
   const host = text('host');
   if (flag('quiet') && flag('verbose')) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (flag('no-dht') && text('dht-bootstrap') !== undefined) throw new UsageError('--no-dht and --dht-bootstrap cannot be used together');
   if (host !== undefined && !/^[\w.:-]+$/.test(host)) throw new UsageError(`--host expects an address, got "${host}"`);
   const given = <T>(name: string, parse: (value: string, flag: string) => T, fallback: T): T => {
     const value = text(name);
@@ -136,6 +166,11 @@ export function parsePeerOptions(argv: string[], cwd: string = process.cwd()): P
     exitWhenDone: flag('exit-when-done'),
     bufferMemory: given('buffer-memory', parseSize, defaultSettings.blockBufferBytes),
     announceInterval: given<number | undefined>('announce-interval', (value, name) => parseInteger(value, name, 1, 86_400), undefined),
+    // Naming bootstrap nodes asks for the DHT, whatever the setting says.
+    dht: !flag('no-dht') && (settings.dhtEnabled || text('dht-bootstrap') !== undefined),
+    dhtBootstrap: given('dht-bootstrap', parseBootstrap, parseBootstrap(settings.dhtBootstrapNodes, 'the setting dhtBootstrapNodes')),
+    lsd: settings.lsdEnabled && !flag('no-lsd'),
+    encryption: given('encryption', parseEncryption, 'prefer'),
     logLevel: flag('quiet') ? 'quiet' : flag('verbose') ? 'verbose' : 'normal',
     help: flag('help'),
     version: flag('version'),

@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   }
   let options;
   try {
-    options = parsePeerOptions(process.argv.slice(2));
+    options = parsePeerOptions(process.argv.slice(2), process.cwd(), settings);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`shoal: ${error.message} (see --help)\n`);

@@ -5,10 +5,8 @@
  * Parsing, running and formatting are plain functions so tests can call them; the process entry
  * at the bottom only wires them to argv, stdout, stderr and the exit code.
  */
-import { realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { MagnetError, formatMagnet, magnetFileName, parseMagnet, readMagnetFile, type MagnetLink } from '../../io/magnet-link.js';
@@ -31,6 +29,7 @@ import {
   targetMaxPieceCount,
 } from '../../io/torrent-maker.js';
 import { KiB, defaultSettings } from '../../io/settings.js';
+import { runIfStarted, type CommandOutput } from './command-entry.js';
 
 const PROGRAM = 'shoal torrent';
 
@@ -273,10 +272,6 @@ async function writeTorrentFile(target: string, data: string | Buffer, overwrite
   }
 }
 
-export interface CommandOutput {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
 
 /** Carries out a command; relative paths are taken from the current directory. */
 export async function runTorrentCommand(command: TorrentCommand, output: CommandOutput): Promise<void> {
@@ -376,19 +371,4 @@ export async function main(argv: string[], output: CommandOutput): Promise<numbe
   }
 }
 
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
-  const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`);
-  void main(process.argv.slice(2), { stdout: lineTo(process.stdout), stderr: lineTo(process.stderr) }).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfStarted(import.meta.url, main);

@@ -67,7 +67,9 @@ export class LocalPeer {
 
   static start(label: string, port: number, folders: PeerFolders, extraArgs: string[]): LocalPeer {
     const log = createWriteStream(folders.log);
-    const args = [SHOAL, '--port', String(port), '--host', '127.0.0.1', '--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache, ...extraArgs];
+    // A swarm on loopback has no use for the public DHT or multicast on the LAN.
+    const discovery = ['--no-dht', '--no-lsd'];
+    const args = [SHOAL, '--port', String(port), '--host', '127.0.0.1', '--torrents', folders.torrents, '--shareable', folders.shareable, '--cache', folders.cache, ...discovery, ...extraArgs];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });

@@ -1,13 +1,13 @@
-/** Waits for a peer's BitTorrent handshake on a fresh socket, with a time-out. */
-import type { Socket } from 'node:net';
+/** Waits for a peer's BitTorrent handshake on a fresh socket (or the encrypted stream over one), with a time-out. */
 import type { Handshake } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
+import type { PeerSocket } from './peer-socket.js';
 
 /**
  * Resolves with the handshake and leaves the socket paused, so that no byte after it is
  * lost before the connection's owner attaches its own listener; the parser keeps those bytes.
  */
-export function readHandshake(socket: Socket, parser: WireParser, timing: { leftMs: number; limitMs: number }, firstChunk?: Buffer): Promise<Handshake> {
+export function readHandshake(socket: PeerSocket, parser: WireParser, timing: { leftMs: number; limitMs: number }, firstChunk?: Buffer): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`no complete handshake within ${timing.limitMs} ms (handshakeTimeoutMs)`)), Math.max(0, timing.leftMs));
     let done = false;

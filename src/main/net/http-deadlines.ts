@@ -7,7 +7,9 @@
  * The headers of each request must be in within `headersTimeoutMs` of the connection being
  * handed over, or of the previous response on a kept-alive connection; a client too slow is
  * answered 408 and cut off. The response must then be taken within `requestTimeoutMs`, so that
- * a client that never reads a large /status cannot pin it either.
+ * a client that never reads a large /status cannot pin it either. A response under way whose
+ * every byte the client has taken (a file streamed as its pieces arrive, GET /files/...) waits on
+ * us, not on the client: its time starts again; the number of such streams is bounded apart.
  */
 import type http from 'node:http';
 import type net from 'node:net';
@@ -37,7 +39,11 @@ export class HttpDeadlines {
   requestStarted(req: http.IncomingMessage, res: http.ServerResponse): void {
     const socket = req.socket;
     if (!this.timers.has(socket)) return;
-    this.arm(socket, this.limits.requestTimeoutMs, () => socket.destroy());
+    const expire = (): void => {
+      if (res.headersSent && !res.writableEnded && socket.writableLength === 0) return this.arm(socket, this.limits.requestTimeoutMs, expire);
+      socket.destroy();
+    };
+    this.arm(socket, this.limits.requestTimeoutMs, expire);
     res.once('finish', () => {
       if (!socket.destroyed) this.awaitHeaders(socket);
     });

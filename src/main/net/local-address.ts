@@ -6,6 +6,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
+import type { Metainfo } from '../../io/metainfo.js';
+import { trackerIpAddresses } from '../tracker/tracker-tiers.js';
 
 export async function addressTowards(host: string, port: number): Promise<string | undefined> {
   if (!net.isIP(host)) return undefined;
@@ -29,4 +31,19 @@ export function firstLanAddress(): string {
     for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * Our address on the route to the first tracker named by an IP address: of the torrents in
+ * order, every tracker URL (`announce`, then each `announce-list` tier; http, https or udp). A
+ * tracker with no route from here is passed over for the next.
+ */
+export async function addressTowardsTrackers(metas: Pick<Metainfo, 'announce' | 'announceList'>[]): Promise<string | undefined> {
+  for (const meta of metas) {
+    for (const { host, port } of trackerIpAddresses(meta.announce, meta.announceList)) {
+      const address = await addressTowards(host, port);
+      if (address !== undefined) return address;
+    }
+  }
+  return undefined;
 }

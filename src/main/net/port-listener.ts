@@ -1,11 +1,14 @@
 /**
- * The one TCP port of a peer (docs/architecture.md, One port per peer): the first byte of a
- * connection decides its protocol. 19 is the length of "BitTorrent protocol": the peer wire. An
- * ASCII capital letter starts an HTTP method: tracker, status. Anything else (an encrypted MSE
- * handshake, say) is closed at once, so that the remote client retries in plain.
+ * The one TCP port of a peer (docs/architecture.md, One port per peer): the first bytes of a
+ * connection decide its protocol (connection-kind.ts). 19 and "BitTorrent protocol" is the plain
+ * peer wire; an HTTP method is HTTP: tracker, status. Anything else is taken for an encrypted
+ * handshake (MSE/PE, mse/), answered under `--encryption prefer` or `require` and closed at once
+ * under `off`; `require` closes plain handshakes too. An encrypted handshake names its torrent by
+ * a hash of the info hash, looked up among the session's (`infoHashes`); the BitTorrent handshake
+ * inside it must name the same one.
  *
- * Until a connection has shown what it is (a complete handshake, or the first bytes of an HTTP
- * request) it is pending: it has `handshakeTimeoutMs` in all, and at most
+ * Until a connection has shown what it is (a complete handshake, encrypted or not, or the first
+ * bytes of an HTTP request) it is pending: it has `handshakeTimeoutMs` in all, and at most
  * `maxPendingConnections` are pending at once, the oldest closed to make room for a newcomer,
  * so that a flood of silent or half-open connections cannot lock out real peers or /status.
  * HTTP connections are bounded apart (`maxHttpConnections`); peer-wire connections are the
@@ -17,17 +20,28 @@ import type { Logger } from '../logger.js';
 import type { Settings } from '../../io/settings.js';
 import type { Handshake } from '../wire/wire-messages.js';
 import { WireParser } from '../wire/wire-parser.js';
+import { connectionKind } from './connection-kind.js';
 import { readHandshake } from './handshake-exchange.js';
 import { HttpDeadlines } from './http-deadlines.js';
+import { allowsMse, allowsPlain, cryptoSelect, type EncryptionPolicy } from './mse/encryption-policy.js';
+import { exchangeMse, payloadStream } from './mse/mse-exchange.js';
+import { MseReceiver } from './mse/mse-handshake.js';
+import { Req2Index } from './mse/mse-keys.js';
+import type { PeerSocket } from './peer-socket.js';
 
 export interface PortHandlers {
   /** A connection that sent a complete BitTorrent handshake; `parser` holds any bytes after it. */
-  onPeerConnection(socket: net.Socket, parser: WireParser, handshake: Handshake): void;
+  onPeerConnection(socket: PeerSocket, parser: WireParser, handshake: Handshake): void;
   onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void;
   log: Logger;
   settings: Settings;
+  /** --encryption: whether encrypted handshakes are answered and plain ones taken. */
+  encryption: EncryptionPolicy;
+  /** The info hashes of every torrent of the session, magnets included: those an encrypted handshake may name. */
+  infoHashes(): Iterable<Buffer>;
 }
 
+/** The length of "BitTorrent protocol", the first byte of a plain handshake. */
 const HANDSHAKE_FIRST_BYTE = 19;
 
 export class ListenError extends Error {
@@ -47,6 +61,7 @@ export class PortListener {
   private readonly httpSockets = new Set<net.Socket>();
   private readonly httpDeadlines: HttpDeadlines;
   private readonly settings: Settings;
+  private readonly req2Index = new Req2Index();
 
   constructor(private readonly handlers: PortHandlers) {
     this.settings = handlers.settings;
@@ -84,24 +99,34 @@ export class PortListener {
     });
     socket.on('error', () => socket.destroy());
     const startedAt = Date.now();
+    const timing = (): { leftMs: number; limitMs: number } => ({ leftMs: this.settings.handshakeTimeoutMs - (Date.now() - startedAt), limitMs: this.settings.handshakeTimeoutMs });
     const deadline = setTimeout(() => close(`no handshake within ${this.settings.handshakeTimeoutMs} ms (handshakeTimeoutMs)`), this.settings.handshakeTimeoutMs);
     socket.once('close', () => clearTimeout(deadline));
-    socket.once('data', (chunk: Buffer) => {
+    const policy = this.handlers.encryption;
+    /** A peer-wire connection whose BitTorrent handshake is read: to the session, unless closed meanwhile. */
+    const identified = (stream: PeerSocket, parser: WireParser, handshake: Handshake): void => {
+      this.pending.delete(socket);
+      if (!socket.destroyed) this.handlers.onPeerConnection(stream, parser, handshake);
+    };
+    const firstBytes: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
+      firstBytes.push(chunk);
+      const bytes = firstBytes.length === 1 ? chunk : Buffer.concat(firstBytes);
+      // Under `off` the first byte decides as it always did: nothing else is answered anyway.
+      const kind = policy === 'off' && bytes[0] === HANDSHAKE_FIRST_BYTE ? 'bittorrent' : connectionKind(bytes);
+      if (kind === null) return;
+      socket.off('data', onData);
       socket.pause();
-      const first = chunk[0];
-      if (first === HANDSHAKE_FIRST_BYTE) {
+      if (kind === 'bittorrent') {
+        if (!allowsPlain(policy)) return close('a plain BitTorrent handshake, and --encryption require takes encrypted ones only');
         socket.setNoDelay(true);
         const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
-        const timeLeft = this.settings.handshakeTimeoutMs - (Date.now() - startedAt);
         clearTimeout(deadline);
-        readHandshake(socket, parser, { leftMs: timeLeft, limitMs: this.settings.handshakeTimeoutMs }, chunk).then(
-          (handshake) => {
-            this.pending.delete(socket);
-            if (!socket.destroyed) this.handlers.onPeerConnection(socket, parser, handshake);
-          },
+        readHandshake(socket, parser, timing(), bytes).then(
+          (handshake) => identified(socket, parser, handshake),
           (error: Error) => close(error.message),
         );
-      } else if (first >= 0x41 && first <= 0x5a) {
+      } else if (kind === 'http') {
         clearTimeout(deadline);
         this.pending.delete(socket);
         if (this.httpSockets.size >= this.settings.maxHttpConnections) {
@@ -109,14 +134,43 @@ export class PortListener {
         }
         this.httpSockets.add(socket);
         // The HTTP server reads the bytes already taken from the socket once they are put back.
-        socket.unshift(chunk);
+        socket.unshift(bytes);
         this.httpDeadlines.adopt(socket);
         this.http.emit('connection', socket);
         socket.resume();
+      } else if (!allowsMse(policy)) {
+        close('neither a BitTorrent handshake nor HTTP, and encrypted handshakes are refused (--encryption off)');
       } else {
-        close('neither a BitTorrent handshake nor HTTP (an encrypted handshake?)');
+        socket.setNoDelay(true);
+        clearTimeout(deadline);
+        this.answerEncrypted(socket, from, bytes, timing, policy).then(
+          ({ stream, parser, handshake }) => identified(stream, parser, handshake),
+          (error: Error) => close(`encrypted handshake (--encryption ${policy}): ${error.message}`),
+        );
       }
+    };
+    socket.on('data', onData);
+  }
+
+  /** The receiving side of an encrypted handshake, then the BitTorrent handshake inside it. */
+  private async answerEncrypted(
+    socket: net.Socket,
+    from: string,
+    received: Buffer,
+    timing: () => { leftMs: number; limitMs: number },
+    policy: EncryptionPolicy,
+  ): Promise<{ stream: PeerSocket; parser: WireParser; handshake: Handshake }> {
+    const receiver = new MseReceiver({
+      findInfoHash: (req2) => this.req2Index.find(req2, this.handlers.infoHashes()),
+      select: (provide) => cryptoSelect(policy, provide),
     });
+    const established = await exchangeMse(socket, receiver, timing(), received);
+    this.handlers.log.debug(`encrypted handshake from ${from}: payload in ${established.method}`);
+    const stream = payloadStream(socket, established);
+    const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
+    const handshake = await readHandshake(stream, parser, timing(), established.payload.length > 0 ? established.payload : undefined);
+    if (!handshake.infoHash.equals(established.infoHash)) throw new Error('its BitTorrent handshake names another torrent than its encrypted handshake did');
+    return { stream, parser, handshake };
   }
 
   /** Starts listening; a busy port or a bad address becomes a ListenError with a clear reason. */

@@ -24,6 +24,15 @@ export class SelfAddress {
     return port === this.port && this.addresses.has(ip);
   }
 
+  /**
+   * Whether a host name (a Host header's, without port or brackets) names this machine: one of
+   * its addresses or `localhost` (the control API's check against DNS rebinding).
+   */
+  isOwnHostName(hostname: string): boolean {
+    const name = hostname.toLowerCase();
+    return name === 'localhost' || this.addresses.has(name.startsWith('::ffff:') ? name.slice(7) : name);
+  }
+
   /** Whether a tracker URL names this peer: one of its addresses (or --host, or localhost) and its port. */
   isSelfTracker(trackerUrl: string): boolean {
     let url: URL;

@@ -7,8 +7,8 @@
  *   its first byte set (CONNECTION_ID_MARK): both go to `onTrackerRequest`;
  * - a response to a request of our own tracker client starts with the 32-bit action 0 to 3 (first
  *   byte 0): it goes to whoever waits for its transaction id (expectResponse, request);
- * - a bencoded DHT message starts with 'd' (0x64): reserved for the DHT, dropped and counted until
- *   it has a handler.
+ * - a bencoded DHT message (BEP 5) starts with 'd' (0x64): it goes to `onDhtPacket` (the DHT
+ *   node, src/main/dht/), or is dropped and counted while the DHT is off.
  * The three never overlap: the protocol id's first 32 bits read 0x417 (not an action), 0x64 lacks
  * the top bit, and a marked connection id starts with 0x80 or more.
  *
@@ -53,7 +53,7 @@ export interface UdpCounters {
   dropped: {
     /** Over udpMaxPacketBytes. */
     oversized: number;
-    /** DHT messages, while there is no DHT. */
+    /** DHT messages while the DHT is off (--no-dht). */
     dht: number;
     /** Tracker requests while no tracker serves them. */
     noTracker: number;
@@ -87,6 +87,8 @@ function unmapIpv4(address: string): string {
 export class UdpPort {
   /** Called with every tracker request (the packet, its source); null drops them (counted). */
   onTrackerRequest: ((packet: Buffer, from: UdpSource) => void) | null = null;
+  /** Called with every DHT message (the packet, its source); null drops them (counted). */
+  onDhtPacket: ((packet: Buffer, from: UdpSource) => void) | null = null;
   readonly counters: UdpCounters = {
     received: 0,
     dropped: { oversized: 0, dht: 0, noTracker: 0, unknownTransaction: 0, wrongSource: 0, unrecognized: 0, handlerError: 0 },
@@ -155,7 +157,8 @@ export class UdpPort {
         case 'tracker-response':
           return this.route(data, from);
         case 'dht':
-          dropped.dht++;
+          if (this.onDhtPacket) this.onDhtPacket(data, from);
+          else dropped.dht++;
           return;
         case 'unknown':
           dropped.unrecognized++;
@@ -263,6 +266,7 @@ export class UdpPort {
       for (const fail of [...this.inFlight]) fail(new Error('the UDP port closed'));
       this.awaited.clear();
       this.onTrackerRequest = null;
+      this.onDhtPacket = null;
       try {
         this.socket.close(() => resolve());
       } catch {

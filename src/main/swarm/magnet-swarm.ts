@@ -1,16 +1,17 @@
 /**
  * The swarm of a magnet link before its metadata is known (BEP 9): it finds peers (the link's
- * `x.pe`, its trackers, ut_pex, incoming connections), asks those that offer ut_metadata for the
+ * `x.pe`, its trackers, ut_pex, incoming connections, the DHT and local discovery: a link with
+ * neither `tr` nor `x.pe` is found through the DHT), asks those that offer ut_metadata for the
  * info dictionary in 16 KiB pieces, several peers at once (metadata-assembly.ts), and hands the
  * dictionary on once its SHA-1 is the info hash. The session then saves it and starts the
  * torrent's real swarm (swarm.ts), which dials the peers met here again: without the piece count
  * these connections could not carry pieces, and clients such as aria2 start over the same way.
  */
-import type net from 'node:net';
 import type { MagnetLink } from '../../io/magnet-link.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { PeerSocket } from '../net/peer-socket.js';
 import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
 import { decodeMetadataMessage, encodeMetadataMessage, type MetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
@@ -18,12 +19,13 @@ import { decodePex } from '../wire/ut-pex.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
-import { livenessAction } from './liveness.js';
+import { tendLiveness } from './liveness.js';
 import { MetadataAssembly } from './metadata-assembly.js';
 import { PeerConnection, type PeerHandler } from './peer-connection.js';
 import { PeerDialler } from './peer-dialler.js';
-import { admissionLimit, PeerList, type Admission } from './peer-list.js';
+import { admissionLimit, PeerList, type Admission, type PeerSource } from './peer-list.js';
 import type { SwarmContext } from './swarm-context.js';
+import { SwarmDiscovery } from './swarm-discovery.js';
 import type { SwarmStatus } from './swarm-status.js';
 
 /** Period of the housekeeping: requests timed out, keep-alives, new connections. */
@@ -39,9 +41,9 @@ export interface MagnetSwarmSetup {
   context: SwarmContext;
   /**
    * The info dictionary arrived and its hash is the info hash; `peers` are those met meanwhile,
-   * with the ports they listen on, for the real swarm to dial.
+   * with the ports they listen on and where they came from, for the real swarm to dial.
    */
-  onMetadata(info: Buffer, peers: PeerAddress[]): void;
+  onMetadata(info: Buffer, peers: (PeerAddress & { source: PeerSource })[]): void;
 }
 
 export class MagnetSwarm implements PeerHandler {
@@ -51,6 +53,11 @@ export class MagnetSwarm implements PeerHandler {
   private readonly assembly: MetadataAssembly<PeerConnection>;
   private readonly peerList: PeerList;
   private readonly dialler: PeerDialler;
+  /**
+   * The DHT and local discovery. Whether the torrent is private (BEP 27) is in the metadata we
+   * do not have yet: like other clients, we look for its first peers there all the same.
+   */
+  private readonly discovery: SwarmDiscovery;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private stopped = false;
@@ -66,6 +73,7 @@ export class MagnetSwarm implements PeerHandler {
     this.clock = context.clock;
     this.log = context.log.child(link.name ?? link.infoHashHex);
     this.assembly = new MetadataAssembly(link.infoHash, this.settings);
+    this.discovery = new SwarmDiscovery(context, false);
     const peerList = (this.peerList = new PeerList({
       settings: this.settings,
       isSelf: (ip, port) => context.isSelf(ip, port),
@@ -73,7 +81,7 @@ export class MagnetSwarm implements PeerHandler {
       log: this.log,
     }));
     this.dialler = new PeerDialler({
-      context, infoHash: link.infoHash, log: this.log, peerList, open: this.peers,
+      context, infoHash: link.infoHash, log: this.log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
       wantsPeers: () => !this.stopped,
       isStopped: () => this.stopped,
       admit: (socket, parser, handshake, ip, port) => this.admit(socket, parser, handshake, true, ip, port),
@@ -94,22 +102,24 @@ export class MagnetSwarm implements PeerHandler {
         port: this.context.port,
         settings: this.settings,
         stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
-        onPeers: (peers) => this.learnPeers(peers),
+        onPeers: (peers) => this.learnPeers(peers, 'tracker'),
         log: (line) => this.log.info(line),
       });
       this.announcer.start();
     }
-    this.learnPeers(this.link.peers);
+    this.learnPeers(this.link.peers, 'magnet');
+    this.discovery.join(this.link.infoHash, () => !this.stopped, (peers, source) => this.learnPeers(peers, source));
     this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
   }
 
-  learnPeers(peers: readonly PeerAddress[]): void {
-    for (const { ip, port } of peers) this.peerList.learn(ip, port);
+  /** Adds peers heard of from `source` to the peer list, and dials them. */
+  learnPeers(peers: readonly PeerAddress[], source: PeerSource): void {
+    for (const { ip, port } of peers) this.peerList.learn(ip, port, source);
     this.dialler.dialKnownPeers();
   }
 
   /** Takes a connection whose handshake named this torrent; answers the handshake when it was not ours to start. */
-  admit(socket: net.Socket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
+  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
     const refuse = (reason: string, admission: Admission = 'refused'): Admission => {
       this.log.debug(`refused ${ip}:${port}: ${reason}`);
       socket.destroy();
@@ -121,24 +131,27 @@ export class MagnetSwarm implements PeerHandler {
     if (!supportsExtensionProtocol(handshake)) return refuse('it does not speak the extension protocol (BEP 10), so it cannot give metadata');
     const limit = admissionLimit(handshake.peerId, ip, this.peers, this.settings);
     if (limit) return refuse(limit.reason, limit.admission);
-    if (!outgoing) socket.write(encodeHandshake(this.link.infoHash, this.context.peerId));
+    if (!outgoing) socket.write(encodeHandshake(this.link.infoHash, this.context.peerId, { dht: this.discovery.offersDht }));
     const peer = new PeerConnection(socket, parser, handshake, {
       outgoing, pieceCount: null, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: true,
     });
     this.peers.add(peer);
     this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'}) for metadata`);
     peer.greet(null, this.context.port);
+    const portMessage = this.discovery.portMessageFor(handshake);
+    if (portMessage) peer.send(portMessage);
     peer.attach(this, { limiter: this.context.downloadLimiter, owner: this });
     return 'admitted';
   }
 
   onMessage(peer: PeerConnection, message: WireMessage): void {
+    if (message.kind === 'port') return this.discovery.portReceived(peer, peer.remoteIp, message.port);
     if (message.kind !== 'extended') return;
     if (message.extId === 0) return this.onExtensionHandshake(peer, message.payload);
     if (message.extId === LOCAL_EXTENSION_IDS.ut_metadata) return this.onMetadata(peer, message.payload);
     if (message.extId === LOCAL_EXTENSION_IDS.ut_pex) {
       try {
-        this.learnPeers(decodePex(message.payload, this.settings.pexMaxReceivedPeers).added);
+        this.learnPeers(decodePex(message.payload, this.settings.pexMaxReceivedPeers).added, 'pex');
       } catch (error) {
         peer.close((error as Error).message);
       }
@@ -152,7 +165,7 @@ export class MagnetSwarm implements PeerHandler {
       peer.extensionsReceived(extensions);
       if (!peer.outgoing && extensions.p !== undefined) {
         peer.listensOn(extensions.p);
-        this.peerList.learn(peer.remoteIp, extensions.p);
+        this.peerList.learn(peer.remoteIp, extensions.p, 'incoming');
       }
       size = extensions.metadata_size;
       if (!extensions.m.ut_metadata || size === undefined) return peer.close('it offers no metadata (no ut_metadata with a metadata_size)');
@@ -208,11 +221,10 @@ export class MagnetSwarm implements PeerHandler {
   private complete(info: Buffer): void {
     if (this.stopped) return;
     this.log.info(`metadata received (${info.length} bytes from ${this.peers.size} peer(s)) and matches the info hash`);
-    const peers: PeerAddress[] = [];
-    for (const address of this.peerList.addresses()) {
+    const peers = this.peerList.sources().map(({ address, source }) => {
       const at = address.lastIndexOf(':');
-      peers.push({ ip: address.slice(0, at), port: Number(address.slice(at + 1)) });
-    }
+      return { ip: address.slice(0, at), port: Number(address.slice(at + 1)), source };
+    });
     this.setup.onMetadata(info, peers);
   }
 
@@ -245,13 +257,7 @@ export class MagnetSwarm implements PeerHandler {
 
   private housekeeping(): void {
     const now = this.clock.now();
-    const idle: PeerConnection[] = [];
-    for (const peer of this.peers) {
-      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now, this.settings);
-      if (liveness === 'drop') idle.push(peer);
-      else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
-    }
-    for (const peer of idle) peer.close(`nothing received for ${Math.round((now - peer.lastReceivedAt) / 1000)} s (idleTimeoutMs)`);
+    tendLiveness(this.peers, now, this.settings);
     // Requests that timed out go to other peers.
     this.askEveryone();
     this.dialler.dialKnownPeers();
@@ -281,6 +287,7 @@ export class MagnetSwarm implements PeerHandler {
       uploadRate: 0,
       peers: [...this.peers].map((peer) => peer.status(now)),
       known: this.knownAddresses(),
+      knownFrom: this.peerList.sources(),
       banned: [],
       tracker: this.announcer?.announcing ? this.announcer.status() : undefined,
       trackers: this.announcer?.trackerList() ?? [],
@@ -294,6 +301,7 @@ export class MagnetSwarm implements PeerHandler {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTicking?.();
+    this.discovery.stop();
     for (const peer of [...this.peers]) peer.close('shutting down');
     this.context.downloadLimiter.forget(this);
     await this.announcer?.stop();

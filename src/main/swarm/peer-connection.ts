@@ -7,8 +7,8 @@
  * are the swarm's; our requests to the peer are the request pipeline's (request-pipeline.ts),
  * the peer's requests to us the uploader's (uploader.ts).
  */
-import type { Socket } from 'node:net';
 import type { FairLimiter } from '../net/fair-limiter.js';
+import type { PeerSocket } from '../net/peer-socket.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import { Bitfield } from '../wire/bitfield.js';
@@ -104,7 +104,7 @@ export class PeerConnection {
   private readonly metadataSize: number | undefined;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: PeerSocket,
     readonly parser: WireParser,
     readonly handshake: Handshake,
     setup: ConnectionSetup,

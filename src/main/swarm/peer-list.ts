@@ -11,6 +11,13 @@ import { encodePex, type PexPeer } from '../wire/ut-pex.js';
 import type { WireMessage } from '../wire/wire-messages.js';
 import type { PexSender } from './pex-broadcast.js';
 
+/**
+ * Where a known peer came from: a tracker's reply (or its announce to our tracker), a peer's
+ * ut_pex, the DHT, local service discovery, its own connection to us, the magnet link's `x.pe`,
+ * or the peer list saved by the last run.
+ */
+export type PeerSource = 'tracker' | 'pex' | 'dht' | 'lsd' | 'incoming' | 'magnet' | 'saved';
+
 /** What became of a connection offered to the swarm. */
 export type Admission = 'admitted' | 'duplicate' | 'refused';
 
@@ -19,6 +26,8 @@ interface Entry {
   readonly address: string;
   readonly ip: string;
   readonly port: number;
+  /** How we first heard of it. */
+  readonly source: PeerSource;
   /** Consecutive failed dials. */
   failures: number;
   nextAttemptAt: number;
@@ -94,13 +103,13 @@ export class PeerList {
 
   constructor(private readonly setup: PeerListSetup) {}
 
-  /** Adds a peer; returns whether it was new. Not this peer itself, not a banned one, and not past maxKnownPeersPerSwarm. */
-  learn(ip: string, port: number): boolean {
+  /** Adds a peer heard of from `source`; returns whether it was new. Not this peer itself, not a banned one, and not past maxKnownPeersPerSwarm. */
+  learn(ip: string, port: number, source: PeerSource): boolean {
     if (this.setup.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
     if (this.known.has(address) || this.known.size >= this.setup.settings.maxKnownPeersPerSwarm || this.setup.isBanned(ip, port)) return false;
-    this.known.set(address, { address, ip, port, failures: 0, nextAttemptAt: 0 });
-    this.setup.log.debug(`learned of peer ${address}`);
+    this.known.set(address, { address, ip, port, source, failures: 0, nextAttemptAt: 0 });
+    this.setup.log.debug(`learned of peer ${address} (${source})`);
     return true;
   }
 
@@ -112,6 +121,11 @@ export class PeerList {
   /** The list, as "ip:port". */
   addresses(): string[] {
     return [...this.known.keys()];
+  }
+
+  /** The list with where each peer came from. */
+  sources(): { address: string; source: PeerSource }[] {
+    return [...this.known.values()].map(({ address, source }) => ({ address, source }));
   }
 
   /**

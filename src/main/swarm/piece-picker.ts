@@ -6,6 +6,13 @@
  * something to trade soon, and the rarest pieces are slow to get), then rarest first with ties
  * at random. When every missing block is already requested, the end game begins: the
  * request pipeline may then ask an idle peer for a block requested elsewhere (request-pipeline.ts).
+ *
+ * Each piece has a priority (file-priorities.ts): SKIP pieces are never started, and a new piece
+ * comes from the highest priority that the peer has: URGENT (a stream waits for it), HIGH, then
+ * NORMAL. Within it, rarest first; in sequential mode, the lowest index of the first
+ * `sequentialWindow` candidates, drawn at random so that peers in order still trade; URGENT pieces
+ * strictly in order, as a reader waits for the first. `complete` means every piece;
+ * `wantedComplete` every piece that is not skipped.
  */
 import type { PieceGeometry } from '../../io/piece-geometry.js';
 
@@ -17,6 +24,13 @@ export interface BlockRef {
 
 /** Pieces picked at random before rarest first takes over. */
 export const RANDOM_FIRST_PIECES = 4;
+
+/** Piece priorities, lowest first: what decides which piece is started next. */
+export const SKIP = 0;
+export const NORMAL = 1;
+export const HIGH = 2;
+export const URGENT = 3;
+const PRIORITY_CLASSES = 4;
 
 const MISSING = 0;
 const REQUESTED = 1;
@@ -40,6 +54,14 @@ export class PiecePicker {
   private readonly started: Uint8Array;
   /** Scratch for the pieces tied in one scan, so that one of them is drawn without a second scan. */
   private readonly ties: Int32Array;
+  /** SKIP, NORMAL, HIGH or URGENT per piece. */
+  private readonly priority: Uint8Array;
+  /** Pieces not had, per priority: which class new pieces come from. */
+  private readonly missingByPriority = new Uint32Array(PRIORITY_CLASSES);
+  /** Bytes of the pieces not had and not skipped, kept as they change: /status reads it every second. */
+  private wantedBytesMissing: number;
+  /** 0 for rarest first; else sequential order, drawn among this many first candidates. */
+  private sequentialWindow = 0;
 
   constructor(
     readonly geometry: PieceGeometry,
@@ -49,6 +71,35 @@ export class PiecePicker {
     this.availability = new Uint32Array(geometry.pieceCount);
     this.started = new Uint8Array(geometry.pieceCount);
     this.ties = new Int32Array(geometry.pieceCount);
+    this.priority = new Uint8Array(geometry.pieceCount).fill(NORMAL);
+    this.missingByPriority[NORMAL] = geometry.pieceCount;
+    this.wantedBytesMissing = geometry.totalLength;
+  }
+
+  /** Every piece had that is not skipped: nothing more to download. */
+  get wantedComplete(): boolean {
+    return this.missingByPriority[NORMAL] + this.missingByPriority[HIGH] + this.missingByPriority[URGENT] === 0;
+  }
+
+  priorityOf(index: number): number {
+    return this.priority[index];
+  }
+
+  /** Changes a piece's priority; a piece under way is finished whatever its new priority. */
+  setPriority(index: number, priority: number): void {
+    const old = this.priority[index];
+    if (old === priority) return;
+    this.priority[index] = priority;
+    if (this.have[index]) return;
+    this.missingByPriority[old]--;
+    this.missingByPriority[priority]++;
+    if (old === SKIP) this.wantedBytesMissing += this.geometry.pieceSize(index);
+    else if (priority === SKIP) this.wantedBytesMissing -= this.geometry.pieceSize(index);
+  }
+
+  /** Sequential order with a random draw among the first `window` candidates, or rarest first (0). */
+  setSequential(window: number): void {
+    this.sequentialWindow = window;
   }
 
   get complete(): boolean {
@@ -67,6 +118,9 @@ export class PiecePicker {
     if (this.have[index]) return;
     this.have[index] = 1;
     this.haveCount++;
+    const priority = this.priority[index];
+    this.missingByPriority[priority]--;
+    if (priority !== SKIP) this.wantedBytesMissing -= this.geometry.pieceSize(index);
     this.forget(index);
   }
 
@@ -75,14 +129,9 @@ export class PiecePicker {
     this.started[index] = 0;
   }
 
-  /** Bytes still missing (what a tracker calls `left`). */
+  /** Bytes still missing of the pieces not skipped (what a tracker calls `left`), in O(1). */
   bytesLeft(): number {
-    const { pieceCount, pieceLength, totalLength } = this.geometry;
-    if (pieceCount === 0) return 0;
-    // Every piece had counts a full length, except the last one, which may be shorter. In O(1):
-    // /status asks for it every second for every swarm.
-    const lastShortBy = this.have[pieceCount - 1] ? pieceLength - this.geometry.pieceSize(pieceCount - 1) : 0;
-    return totalLength - this.haveCount * pieceLength + lastShortBy;
+    return this.wantedBytesMissing;
   }
 
   peerHasPiece(index: number): void {
@@ -93,10 +142,16 @@ export class PiecePicker {
     if (this.availability[index] > 0) this.availability[index]--;
   }
 
-  /** Whether a peer with pieces `peerHas` has something we lack. */
+  /** Whether a peer with pieces `peerHas` has something we lack and want. */
   wants(peerHas: (index: number) => boolean): boolean {
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && peerHas(i)) return true;
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && this.priority[i] !== SKIP && peerHas(i)) return true;
     return false;
+  }
+
+  /** The highest priority among the pieces not had: new pieces come from it first. */
+  private topPriority(): number {
+    for (let p = URGENT; p > SKIP; p--) if (this.missingByPriority[p] > 0) return p;
+    return SKIP;
   }
 
   /**
@@ -115,14 +170,16 @@ export class PiecePicker {
       if (out.length >= count) return out;
       if (peerHas(index)) this.takeBlocks(index, partial, count, out);
     }
+    // A suggestion is taken only when nothing of a higher priority is missing.
+    const top = this.topPriority();
     for (const index of preferred) {
       if (out.length >= count) return out;
-      if (this.have[index] || this.started[index] || !peerHas(index)) continue;
+      if (this.have[index] || this.started[index] || this.priority[index] < top || this.priority[index] === SKIP || !peerHas(index)) continue;
       if (!reserve(index)) return out;
       this.startPiece(index, count, out);
     }
     while (out.length < count) {
-      const index = this.rarestNewPiece(peerHas);
+      const index = this.newPiece(peerHas);
       if (index < 0 || !reserve(index)) break;
       this.startPiece(index, count, out);
     }
@@ -144,23 +201,37 @@ export class PiecePicker {
     }
   }
 
+  /** The next piece to start of those the peer has (class comment); -1 if none. */
+  private newPiece(peerHas: (index: number) => boolean): number {
+    if (this.missingByPriority[URGENT] > 0 || this.sequentialWindow > 0) {
+      const index = this.sequentialNewPiece(peerHas);
+      // Urgent pieces the peer lacks leave the other classes to their usual order.
+      if (index >= 0 || this.sequentialWindow > 0) return index;
+    }
+    if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
+    return this.rarestNewPiece(peerHas);
+  }
+
   /**
-   * The rarest piece the peer has that is neither had nor started, ties broken at random; -1 if
-   * none. One scan that keeps the ties at the lowest availability seen so far, then one draw
-   * among them: with a single seeder every piece ties.
+   * The rarest piece of the highest priority the peer has that is neither had nor started, ties
+   * broken at random; -1 if none. One scan that keeps the ties at the best (priority, then lowest
+   * availability) seen so far, then one draw among them: with a single seeder every piece ties.
    */
   private rarestNewPiece(peerHas: (index: number) => boolean): number {
-    if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
     const count = this.geometry.pieceCount;
     const ties = this.ties;
+    let best = SKIP + 1;
     let lowest = Infinity;
     let tied = 0;
     for (let i = 0; i < count; i++) {
       if (this.have[i] || this.started[i]) continue;
+      const p = this.priority[i];
+      if (p < best) continue;
       const a = this.availability[i];
       // The availability first: it rules most pieces out without asking the peer's bitfield.
-      if (a > lowest || !peerHas(i)) continue;
-      if (a < lowest) {
+      if ((p === best && a > lowest) || !peerHas(i)) continue;
+      if (p > best || a < lowest) {
+        best = p;
         lowest = a;
         tied = 0;
       }
@@ -169,11 +240,41 @@ export class PiecePicker {
     return tied === 0 ? -1 : ties[Math.floor(this.random() * tied)];
   }
 
-  /** Any piece the peer has that is neither had nor started, all equally likely; -1 if none. */
+  /** Any piece of the highest priority the peer has, neither had nor started, all equally likely; -1 if none. */
   private randomNewPiece(peerHas: (index: number) => boolean): number {
     const candidates = this.ties;
+    let best = SKIP + 1;
     let found = 0;
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have[i] && !this.started[i] && peerHas(i)) candidates[found++] = i;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      const p = this.priority[i];
+      if (p < best || this.have[i] || this.started[i] || !peerHas(i)) continue;
+      if (p > best) {
+        best = p;
+        found = 0;
+      }
+      candidates[found++] = i;
+    }
+    return found === 0 ? -1 : candidates[Math.floor(this.random() * found)];
+  }
+
+  /**
+   * In index order: URGENT pieces the first one first; with sequential mode on, the others of the
+   * highest priority the peer has, one drawn among the first `sequentialWindow`; -1 if none.
+   */
+  private sequentialNewPiece(peerHas: (index: number) => boolean): number {
+    const candidates = this.ties;
+    let best = this.sequentialWindow > 0 ? SKIP + 1 : URGENT;
+    let found = 0;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      const p = this.priority[i];
+      if (p < best || this.have[i] || this.started[i] || !peerHas(i)) continue;
+      if (p === URGENT) return i;
+      if (p > best) {
+        best = p;
+        found = 0;
+      }
+      if (found < this.sequentialWindow) candidates[found++] = i;
+    }
     return found === 0 ? -1 : candidates[Math.floor(this.random() * found)];
   }
 
@@ -182,7 +283,10 @@ export class PiecePicker {
    * Only then may a block be asked of a second peer (the request pipeline decides which).
    */
   inEndgame(): boolean {
-    if (this.haveCount + this.partials.size < this.geometry.pieceCount) return false;
+    let wantedStarted = 0;
+    for (const index of this.partials.keys()) if (this.priority[index] !== SKIP) wantedStarted++;
+    const wantedMissing = this.missingByPriority[NORMAL] + this.missingByPriority[HIGH] + this.missingByPriority[URGENT];
+    if (wantedStarted < wantedMissing) return false;
     for (const partial of this.partials.values()) if (partial.blocks.includes(MISSING)) return false;
     return this.partials.size > 0;
   }

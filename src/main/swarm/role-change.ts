@@ -36,6 +36,8 @@ export interface RoleChangeSetup {
 
 export class SwarmRole {
   private current: Role = 'leecher';
+  /** The change to seeder under way. */
+  private changing: Promise<void> | null = null;
 
   constructor(private readonly setup: RoleChangeSetup) {}
 
@@ -57,9 +59,19 @@ export class SwarmRole {
 
   /**
    * Called once the last piece verified; a failed move leaves this peer a leecher with every
-   * piece, and is called again once the storage error is gone.
+   * piece, and is called again once the storage error is gone. Several callers may see the last
+   * piece in (pieces verified together, each waiting on its own work first): one change is made,
+   * and they all wait for it.
    */
-  async becomeSeeder(): Promise<void> {
+  becomeSeeder(): Promise<void> {
+    if (this.current === 'seeder') return Promise.resolve();
+    this.changing ??= this.changeToSeeder().finally(() => {
+      this.changing = null;
+    });
+    return this.changing;
+  }
+
+  private async changeToSeeder(): Promise<void> {
     const { setup } = this;
     setup.releaseRequests();
     for (const peer of setup.peers) peer.wantInterest(false);

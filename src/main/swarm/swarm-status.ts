@@ -3,6 +3,8 @@
  * never renamed.
  */
 import type { TrackerEntry, TrackerStatus } from '../tracker/announce-client.js';
+import type { PeerSource } from './peer-list.js';
+import type { FileStatus } from './file-selection.js';
 import type { Role } from './role.js';
 import type { StorageError } from './storage-fault.js';
 import type { StartedFrom } from './swarm-events.js';
@@ -44,6 +46,8 @@ export interface SwarmStatus {
   uploadRate: number;
   peers: PeerStatus[];
   known: string[];
+  /** Where each peer of `known` came from (tracker, pex, dht, lsd, incoming, magnet, saved). */
+  knownFrom: { address: string; source: PeerSource }[];
   /** Addresses banned for sending data that failed its hash check. */
   banned: string[];
   /** The announcing as a whole and the tracker in use; absent when this peer announces to no tracker. */
@@ -60,4 +64,13 @@ export interface SwarmStatus {
    * it requests nothing until the cause is gone, then resumes by itself; null when there is none.
    */
   error: StorageError | null;
+  /**
+   * Paused through the control API: its swarm is stopped and moves no payload either way, and
+   * stays so across restarts. Set by the session for every swarm (control/torrent-control.ts).
+   */
+  paused?: boolean;
+  /** The torrent's files (pad files aside), each with its priority and verified bytes; empty until a magnet's metadata is known. */
+  files?: FileStatus[];
+  /** Pieces fetched in order (with a small random window) rather than rarest first. */
+  sequential?: boolean;
 }

@@ -5,12 +5,12 @@
  * pipeline's, what to serve the uploader's, whether a piece is good and whom that bans the piece
  * verifier's, becoming a seeder role-change.ts's, whom to unchoke the choker's.
  */
-import type net from 'node:net';
 import { type Metainfo } from '../../io/metainfo.js';
 import type { Settings } from '../../io/settings.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { PeerSocket } from '../net/peer-socket.js';
 import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
 import { torrentTiers } from '../tracker/tracker-tiers.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
@@ -21,12 +21,13 @@ import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import { BanList } from './ban-list.js';
 import { Choker } from './choker.js';
-import { livenessAction } from './liveness.js';
+import { tendLiveness } from './liveness.js';
 import { PeerConnection, type PeerHandler } from './peer-connection.js';
 import { PeerDialler } from './peer-dialler.js';
-import { admissionLimit, PeerList, type Admission } from './peer-list.js';
+import { admissionLimit, PeerList, type Admission, type PeerSource } from './peer-list.js';
 import { PieceVerifier } from './piece-verifier.js';
 import { PiecePicker } from './piece-picker.js';
+import { FileSelection } from './file-selection.js';
 import { RateMeter } from './rate-meter.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { ResumeSaver } from './resume-saver.js';
@@ -34,6 +35,7 @@ import { SwarmRole } from './role-change.js';
 import { ChangedData } from './changed-data.js';
 import { describeSwarmEvent, type SwarmEvent } from './swarm-events.js';
 import type { SwarmContext, SwarmOptions } from './swarm-context.js';
+import { SwarmDiscovery } from './swarm-discovery.js';
 import type { SwarmStatus } from './swarm-status.js';
 import { MetadataServer } from './metadata-server.js';
 import { SmartBan } from './smart-ban.js';
@@ -47,6 +49,10 @@ const TICK_MS = 1000;
 export class Swarm implements PeerHandler {
   readonly data: TorrentData;
   readonly picker: PiecePicker;
+  /** The files wanted and their order, a stream's urgent pieces, wanted files moved when complete. */
+  readonly selection: FileSelection;
+  /** Whether the swarm said it is done with every file wanted but not all (some skipped). */
+  private wantedDoneSaid = false;
   readonly peers = new Set<PeerConnection>();
   private readonly bans: BanList;
   /** Who sent each block, and the pieces downloaded from one peer at a time after bad data. */
@@ -66,6 +72,8 @@ export class Swarm implements PeerHandler {
   private readonly changed: ChangedData;
   /** Our info dictionary, for the peers that ask with ut_metadata. */
   private readonly metadata: MetadataServer<PeerConnection>;
+  /** The DHT and local discovery, unless the torrent is private. */
+  private readonly discovery: SwarmDiscovery;
   private announcer: Announcer | null = null;
   private stopTicking: (() => void) | null = null;
   private startedFrom: SwarmStatus['startedFrom'] = 'checked';
@@ -86,6 +94,7 @@ export class Swarm implements PeerHandler {
     this.data = data;
     this.picker = new PiecePicker(data.geometry);
     this.metadata = new MetadataServer(meta.infoBytes);
+    this.discovery = new SwarmDiscovery(context, meta.private);
     const log = (this.log = context.log.child(meta.name));
     const settings = (this.settings = context.settings);
     const clock = (this.clock = context.clock);
@@ -93,10 +102,16 @@ export class Swarm implements PeerHandler {
       data, settings, clock, log,
       onFault: () => this.pipeline.cancelAll(),
       onRecovered: async () => {
-        if (this.role === 'leecher' && this.picker.complete) await this.roles.becomeSeeder();
-        else for (const peer of this.peers) this.pipeline.fill(peer);
+        if (this.role === 'leecher' && this.picker.complete) return this.roles.becomeSeeder();
+        await this.selection.moveComplete();
+        for (const peer of this.peers) this.pipeline.fill(peer);
       },
       isStopped: () => this.stopped,
+    });
+    this.selection = new FileSelection({
+      data, picker: this.picker, priorities: options.priorities, sequential: options.sequential, sequentialWindow: settings.sequentialWindowPieces, log,
+      changed: () => this.wantedChanged(),
+      storageFailed: (what, error, causeGone) => this.storage.failed(what, error, causeGone),
     });
     this.bans = new BanList(settings.maxBansPerSwarm);
     this.downloadRate = new RateMeter(settings.rateWindowMs, settings.rateBucketMs);
@@ -111,8 +126,8 @@ export class Swarm implements PeerHandler {
     const isBanned = (ip: string, port: number): boolean => this.bans.isBannedAddress(ip, port);
     const peerList = (this.peerList = new PeerList({ settings, isSelf: (ip, port) => context.isSelf(ip, port), isBanned, log }));
     this.dialler = new PeerDialler({
-      context, infoHash: meta.infoHash, log, peerList, open: this.peers,
-      wantsPeers: () => this.role === 'leecher' && !this.picker.complete && !this.stopped && !this.storage.active,
+      context, infoHash: meta.infoHash, log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
+      wantsPeers: () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped && !this.storage.active,
       isStopped: () => this.stopped,
       admit: (socket, parser, handshake, ip, port) => this.admit(socket, parser, handshake, true, ip, port),
       peerDropped: () => this.broadcastPeerList(),
@@ -163,11 +178,14 @@ export class Swarm implements PeerHandler {
     this.startedFrom = resumed;
     for (const index of pieces) this.picker.markHave(index);
     const moved = await this.roles.start(this.picker.complete);
+    // Wanted files that were complete when the last run stopped, before their move.
+    await this.selection.moveComplete();
     this.reportEvent({ kind: 'joined', role: this.role, have: pieces.length, pieces: this.meta.pieceCount, from: resumed, location: this.data.location });
     // What a check found is saved at once, so a restart need not find it again. After a fast
     // resume there is nothing new to save: the session's run marker already tells a restart that
     // this run may not stop cleanly.
     if (resumed !== 'fast' || moved) await this.resume.save(false);
+    if (this.options.paused) return this.stop();
     if (this.options.announcer) this.log.info('this peer is the announce address: serving the tracker');
     // BEP 12: the announce-list's tiers, or the announce alone; our own URL is listed, not announced to.
     const tiers = torrentTiers(this.meta.announce, this.meta.announceList);
@@ -182,12 +200,13 @@ export class Swarm implements PeerHandler {
         port: this.context.port,
         settings: this.settings,
         stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.verifier.downloaded, left: this.picker.bytesLeft() }),
-        onPeers: (peers) => this.learnPeers(peers),
+        onPeers: (peers) => this.learnPeers(peers, 'tracker'),
         log: (line) => this.log.info(line),
         onFailure: (failure) => this.reportEvent({ kind: 'tracker-error', ...failure }),
       });
       this.announcer.start();
     }
+    this.discovery.join(this.meta.infoHash, () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped, (peers, source) => this.learnPeers(peers, source));
     this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
   }
 
@@ -197,10 +216,10 @@ export class Swarm implements PeerHandler {
     this.log[level](text);
   }
 
-  /** Adds peers to the peer list (the tracker's answer, or peers that announced to us). */
-  learnPeers(peers: readonly PeerAddress[]): void {
+  /** Adds peers heard of from `source` to the peer list (a tracker's answer, peers that announced to us, the DHT...). */
+  learnPeers(peers: readonly PeerAddress[], source: PeerSource): void {
     let learned = false;
-    for (const { ip, port } of peers) learned = this.peerList.learn(ip, port) || learned;
+    for (const { ip, port } of peers) learned = this.peerList.learn(ip, port, source) || learned;
     if (learned) this.broadcastPeerList();
     this.dialler.dialKnownPeers();
   }
@@ -214,7 +233,7 @@ export class Swarm implements PeerHandler {
    * Takes a connection whose handshake named this torrent (incoming connections arrive here
    * from the session). Answers the handshake when it was not ours to start.
    */
-  admit(socket: net.Socket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
+  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
     const refuse = (reason: string, admission: Admission = 'refused'): Admission => {
       this.log.debug(`refused ${ip}:${port}: ${reason}`);
       socket.destroy();
@@ -225,7 +244,7 @@ export class Swarm implements PeerHandler {
     if (this.bans.isBannedPeerId(handshake.peerId.toString('hex')) || this.bans.isBannedAddress(ip, port)) return refuse('banned for sending bad data');
     const limit = admissionLimit(handshake.peerId, ip, this.peers, this.settings);
     if (limit) return refuse(limit.reason, limit.admission);
-    if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId));
+    if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId, { dht: this.discovery.offersDht }));
     const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private, metadataSize: this.metadata.size });
     parser.setBlockDestination((index, begin, length) => this.pipeline.slotFor(peer, index, begin, length));
     this.peers.add(peer);
@@ -233,6 +252,8 @@ export class Swarm implements PeerHandler {
     this.uploader.join(peer);
     this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'})`);
     peer.greet(this.picker.piecesHad > 0 ? this.data.geometry.bitfield((i) => this.picker.hasPiece(i)) : null, this.context.port);
+    const portMessage = this.discovery.portMessageFor(handshake);
+    if (portMessage) peer.send(portMessage);
     peer.attach(this, { limiter: this.context.downloadLimiter, owner: this });
     return 'admitted';
   }
@@ -240,7 +261,9 @@ export class Swarm implements PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void {
     switch (message.kind) {
       case 'keep-alive':
+        return;
       case 'port':
+        this.discovery.portReceived(peer, peer.remoteIp, message.port);
         return;
       case 'choke':
         peer.peerChoked();
@@ -316,7 +339,7 @@ export class Swarm implements PeerHandler {
       peer.listensOn(port);
       // Tracker service: a peer that reached us joins the peer list with the port it listens on,
       // and the change is broadcast to the swarm.
-      this.peerList.learn(peer.remoteIp, port);
+      this.peerList.learn(peer.remoteIp, port, 'incoming');
     }
     this.broadcastPeerList();
   }
@@ -335,7 +358,7 @@ export class Swarm implements PeerHandler {
       return peer.close((error as Error).message);
     }
     this.log.debug(`ut_pex from ${peer.address}: ${added.length} peer(s)`);
-    this.learnPeers(added);
+    this.learnPeers(added, 'pex');
   }
 
   /** A peer's ut_metadata message (BEP 9): requests are answered; we asked for nothing, so anything else is ignored. */
@@ -387,11 +410,36 @@ export class Swarm implements PeerHandler {
   private async pieceVerified(index: number): Promise<void> {
     this.resume.markDirty();
     if (this.stopped) return;
+    const moves = this.selection.pieceVerified(index);
     for (const peer of this.peers) {
       peer.announcePiece(index);
       this.updateInterest(peer);
     }
+    await moves;
     if (this.picker.complete) await this.roles.becomeSeeder();
+    else this.sayIfWantedDone();
+  }
+
+  /** Complete in every file wanted, but not a seeder: it requests nothing more, and --exit-when-done counts it done. */
+  get done(): boolean {
+    return this.role === 'seeder' || (this.picker.wantedComplete && this.selection.wantedInShareable);
+  }
+
+  private sayIfWantedDone(): void {
+    if (!this.done || this.role === 'seeder' || this.wantedDoneSaid) return;
+    this.wantedDoneSaid = true;
+    this.pipeline.releaseAll();
+    this.log.info('every file wanted is complete and in shareable/; the skipped ones are not downloaded');
+    this.context.onComplete(this);
+  }
+
+  /** Other pieces are wanted now (a new choice of files, a stream): peers are told and asked. */
+  private wantedChanged(): void {
+    if (this.stopped) return;
+    this.wantedDoneSaid = this.wantedDoneSaid && this.done;
+    for (const peer of this.peers) this.updateInterest(peer);
+    this.dialler.dialKnownPeers();
+    this.sayIfWantedDone();
   }
 
   /**
@@ -434,13 +482,7 @@ export class Swarm implements PeerHandler {
     this.resume.tick();
     this.storage.tick(now);
     this.pipeline.timeOuts(now);
-    const idle: PeerConnection[] = [];
-    for (const peer of this.peers) {
-      const liveness = livenessAction(peer.lastReceivedAt, peer.lastSentAt, now, this.settings);
-      if (liveness === 'drop') idle.push(peer);
-      else if (liveness === 'keep-alive') peer.send({ kind: 'keep-alive' });
-    }
-    for (const peer of idle) peer.close(`nothing received for ${Math.round((now - peer.lastReceivedAt) / 1000)} s (idleTimeoutMs)`);
+    tendLiveness(this.peers, now, this.settings);
     this.broadcastPeerList();
     this.uploader.tick(now);
     for (const peer of this.peers) this.pipeline.fill(peer);
@@ -472,11 +514,14 @@ export class Swarm implements PeerHandler {
       uploadRate: Math.round(this.uploader.rate.rate(now)),
       peers: [...this.peers].map((peer) => peer.status(now)),
       known: this.knownAddresses(),
+      knownFrom: this.peerList.sources(),
       banned: this.bans.addresses(),
       tracker: this.announcer?.announcing ? this.announcer.status() : undefined,
       trackers: this.announcer?.trackerList() ?? [],
       startedFrom: this.startedFrom,
       error: this.storage.error,
+      files: this.selection.statuses(),
+      sequential: this.selection.sequential,
     };
   }
 
@@ -484,7 +529,9 @@ export class Swarm implements PeerHandler {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.selection.stop('the torrent stopped (paused, removed, or the peer stopping)');
     this.stopTicking?.();
+    this.discovery.stop();
     for (const peer of [...this.peers]) peer.close('shutting down');
     await this.verifier.settled();
     this.pipeline.stop();

@@ -12,10 +12,12 @@ import type { SwarmStatus } from '../swarm/swarm-status.js';
 
 /** The part of a swarm's status the reason is read from (`trackers` may be missing from an older document). */
 export type StallStatus = Pick<SwarmStatus, 'role' | 'announcer' | 'left' | 'downloadRate' | 'peers' | 'known' | 'banned' | 'tracker'> &
-  Partial<Pick<SwarmStatus, 'trackers' | 'error'>>;
+  Partial<Pick<SwarmStatus, 'trackers' | 'error' | 'paused'>>;
 
 /** Why the swarm is stuck, or '' when it is not (downloading, or a seeder that can be found). */
 export function stallReason(swarm: StallStatus): string {
+  // Paused by its user: nothing moves, and nothing is wrong.
+  if (swarm.paused) return '';
   // A storage error holds the swarm up whatever its peers do (it requests nothing until it is gone).
   if (swarm.error) return 'storage error (' + swarm.error.kind + '): ' + swarm.error.message + '; downloading paused until it is gone';
   const tracker = swarm.tracker;

@@ -1,5 +1,7 @@
 /** Encoding of the handshake and of peer wire messages, each into one buffer of its exact size. */
 import {
+  DHT_BIT,
+  DHT_BYTE,
   EXTENSION_PROTOCOL_BIT,
   EXTENSION_PROTOCOL_BYTE,
   FAST_EXTENSION_BIT,
@@ -14,8 +16,11 @@ const HASH_LENGTH = 20;
 /** Length prefix, id, index, begin. */
 export const PIECE_HEADER_LENGTH = 4 + 1 + 4 + 4;
 
-/** Our handshake: we speak BEP 10 and BEP 6 (the Fast extension) with every peer. */
-export function encodeHandshake(infoHash: Buffer, peerId: Buffer): Buffer {
+/**
+ * Our handshake: we speak BEP 10 and BEP 6 (the Fast extension) with every peer; with `dht`, we
+ * also say that we run a DHT node (BEP 5), in swarms that are not private while the DHT is on.
+ */
+export function encodeHandshake(infoHash: Buffer, peerId: Buffer, options: { dht?: boolean } = {}): Buffer {
   if (infoHash.length !== HASH_LENGTH) throw new RangeError(`info hash must be 20 bytes, got ${infoHash.length}`);
   if (peerId.length !== HASH_LENGTH) throw new RangeError(`peer id must be 20 bytes, got ${peerId.length}`);
   const out = Buffer.alloc(HANDSHAKE_LENGTH);
@@ -24,6 +29,7 @@ export function encodeHandshake(infoHash: Buffer, peerId: Buffer): Buffer {
   const reserved = 1 + PROTOCOL_NAME.length;
   out[reserved + EXTENSION_PROTOCOL_BYTE] = EXTENSION_PROTOCOL_BIT;
   out[reserved + FAST_EXTENSION_BYTE] = FAST_EXTENSION_BIT;
+  if (options.dht) out[reserved + DHT_BYTE] |= DHT_BIT;
   infoHash.copy(out, reserved + 8);
   peerId.copy(out, reserved + 8 + HASH_LENGTH);
   return out;

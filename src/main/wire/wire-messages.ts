@@ -81,6 +81,14 @@ export function supportsFast(h: Handshake): boolean {
   return (h.reserved[FAST_EXTENSION_BYTE] & FAST_EXTENSION_BIT) !== 0;
 }
 
+/** BEP 5: a peer that runs a DHT node sets bit 0x01 of reserved byte 7, and is sent a PORT message. */
+export const DHT_BYTE = 7;
+export const DHT_BIT = 0x01;
+
+export function supportsDht(h: Handshake): boolean {
+  return (h.reserved[DHT_BYTE] & DHT_BIT) !== 0;
+}
+
 export type WireErrorReason =
   | 'bad-handshake'
   | 'frame-too-long'
