@@ -110,6 +110,15 @@ export class InProcessPeer {
     return last;
   }
 
+  /** Waits until a log line (of any of its sessions) matches `pattern`; fails with the peer's log lines. */
+  async waitForLine(pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.lines.some((line) => pattern.test(line))) {
+      if (Date.now() >= deadline) throw new Error(`peer on port ${this.port}: timed out after ${timeoutMs} ms for ${what}\nlog:\n${this.lines.slice(-SHOWN_LOG_LINES).join('')}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
   /** Stops the session cleanly (as SIGTERM does); idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;

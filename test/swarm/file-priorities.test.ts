@@ -101,6 +101,8 @@ test('PUT /files skips files before the download and survives a restart; wanting
 
   const seeder = await peers.start(fixture.seederDirs, { port: fixture.port });
   await leecher.waitForStatus((s) => swarmOf(s).files?.[1].done === 700_000 && swarmOf(s).left === 0, 30_000, 'b.bin to complete');
+  // Verified first, then moved: the file is in shareable/ once the swarm says so.
+  await leecher.waitForLine(/every file wanted is complete and in shareable/, 10_000, 'b.bin to move into shareable/');
   await expectOnlyWanted(leecher, seeder, fixture);
 
   const restarted = swarmOf(await leecher.restart());

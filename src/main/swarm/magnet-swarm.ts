@@ -12,7 +12,7 @@ import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PeerSocket } from '../net/peer-socket.js';
-import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
+import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
 import { decodeMetadataMessage, encodeMetadataMessage, type MetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePex } from '../wire/ut-pex.js';
@@ -23,6 +23,7 @@ import { tendLiveness } from './liveness.js';
 import { MetadataAssembly } from './metadata-assembly.js';
 import { PeerConnection, type PeerHandler } from './peer-connection.js';
 import { PeerDialler } from './peer-dialler.js';
+import { startAnnouncer } from './swarm-announcer.js';
 import { admissionLimit, PeerList, type Admission, type PeerSource } from './peer-list.js';
 import type { SwarmContext } from './swarm-context.js';
 import { SwarmDiscovery } from './swarm-discovery.js';
@@ -92,21 +93,15 @@ export class MagnetSwarm implements PeerHandler {
   /** Dials the link's peers and asks its trackers for more. */
   start(): void {
     this.log.info(`fetching the metadata of ${this.link.infoHashHex} from peers (magnet link)`);
-    if (this.link.announceList.length > 0) {
-      this.announcer = new Announcer({
-        tiers: this.link.announceList,
-        isSelf: (url) => this.context.isSelfTracker(url),
-        udp: this.context.udp,
-        infoHash: this.link.infoHash,
-        peerId: this.context.peerId,
-        port: this.context.port,
-        settings: this.settings,
-        stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
-        onPeers: (peers) => this.learnPeers(peers, 'tracker'),
-        log: (line) => this.log.info(line),
-      });
-      this.announcer.start();
-    }
+    this.announcer = startAnnouncer(this.context, {
+      tiers: this.link.announceList,
+      infoHash: this.link.infoHash,
+      stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
+      onPeers: (peers) => this.learnPeers(peers, 'tracker'),
+      log: this.log,
+      // Counts of a swarm whose torrent we do not know yet would say little; its own swarm scrapes.
+      scrape: false,
+    });
     this.learnPeers(this.link.peers, 'magnet');
     this.discovery.join(this.link.infoHash, () => !this.stopped, (peers, source) => this.learnPeers(peers, source));
     this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());

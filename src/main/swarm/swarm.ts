@@ -11,16 +11,14 @@ import { TorrentData } from '../../io/torrent-data.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PeerSocket } from '../net/peer-socket.js';
-import { Announcer, type PeerAddress } from '../tracker/announce-client.js';
+import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
 import { torrentTiers } from '../tracker/tracker-tiers.js';
-import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
-import { decodeMetadataMessage, encodeMetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
-import { decodePex, type PexPeer } from '../wire/ut-pex.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
 import { BanList } from './ban-list.js';
 import { Choker } from './choker.js';
+import { ExtensionMessages } from './extension-messages.js';
 import { tendLiveness } from './liveness.js';
 import { PeerConnection, type PeerHandler } from './peer-connection.js';
 import { PeerDialler } from './peer-dialler.js';
@@ -35,6 +33,7 @@ import { SwarmRole } from './role-change.js';
 import { ChangedData } from './changed-data.js';
 import { describeSwarmEvent, type SwarmEvent } from './swarm-events.js';
 import type { SwarmContext, SwarmOptions } from './swarm-context.js';
+import { startAnnouncer } from './swarm-announcer.js';
 import { SwarmDiscovery } from './swarm-discovery.js';
 import type { SwarmStatus } from './swarm-status.js';
 import { MetadataServer } from './metadata-server.js';
@@ -72,6 +71,8 @@ export class Swarm implements PeerHandler {
   private readonly changed: ChangedData;
   /** Our info dictionary, for the peers that ask with ut_metadata. */
   private readonly metadata: MetadataServer<PeerConnection>;
+  /** The peers' BEP 10 messages: extension handshakes, ut_pex, ut_metadata requests. */
+  private readonly extensions: ExtensionMessages;
   /** The DHT and local discovery, unless the torrent is private. */
   private readonly discovery: SwarmDiscovery;
   private announcer: Announcer | null = null;
@@ -125,6 +126,14 @@ export class Swarm implements PeerHandler {
     });
     const isBanned = (ip: string, port: number): boolean => this.bans.isBannedAddress(ip, port);
     const peerList = (this.peerList = new PeerList({ settings, isSelf: (ip, port) => context.isSelf(ip, port), isBanned, log }));
+    this.extensions = new ExtensionMessages({
+      isPrivate: meta.private, pexMaxReceivedPeers: settings.pexMaxReceivedPeers, metadata: this.metadata, log, isBannedAddress: isBanned,
+      // Tracker service: a peer that reached us joins the peer list with the port it listens on,
+      // and the change is broadcast to the swarm.
+      learnIncoming: (ip, port) => this.peerList.learn(ip, port, 'incoming'),
+      learnFromPex: (peers) => this.learnPeers(peers, 'pex'),
+      broadcast: () => this.broadcastPeerList(),
+    });
     this.dialler = new PeerDialler({
       context, infoHash: meta.infoHash, log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
       wantsPeers: () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped && !this.storage.active,
@@ -187,25 +196,15 @@ export class Swarm implements PeerHandler {
     if (resumed !== 'fast' || moved) await this.resume.save(false);
     if (this.options.paused) return this.stop();
     if (this.options.announcer) this.log.info('this peer is the announce address: serving the tracker');
-    // BEP 12: the announce-list's tiers, or the announce alone; our own URL is listed, not announced to.
-    const tiers = torrentTiers(this.meta.announce, this.meta.announceList);
-    if (tiers.length > 0) {
-      this.announcer = new Announcer({
-        tiers,
-        isSelf: (url) => this.context.isSelfTracker(url),
-        udp: this.context.udp,
-        scrapeIntervalMs: this.settings.trackerScrapeIntervalMs,
-        infoHash: this.meta.infoHash,
-        peerId: this.context.peerId,
-        port: this.context.port,
-        settings: this.settings,
-        stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.verifier.downloaded, left: this.picker.bytesLeft() }),
-        onPeers: (peers) => this.learnPeers(peers, 'tracker'),
-        log: (line) => this.log.info(line),
-        onFailure: (failure) => this.reportEvent({ kind: 'tracker-error', ...failure }),
-      });
-      this.announcer.start();
-    }
+    this.announcer = startAnnouncer(this.context, {
+      tiers: torrentTiers(this.meta.announce, this.meta.announceList),
+      infoHash: this.meta.infoHash,
+      stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.verifier.downloaded, left: this.picker.bytesLeft() }),
+      onPeers: (peers) => this.learnPeers(peers, 'tracker'),
+      log: this.log,
+      onFailure: (failure) => this.reportEvent({ kind: 'tracker-error', ...failure }),
+      scrape: true,
+    });
     this.discovery.join(this.meta.infoHash, () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped, (peers, source) => this.learnPeers(peers, source));
     this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
   }
@@ -310,9 +309,7 @@ export class Swarm implements PeerHandler {
         this.onBlock(peer, message);
         return;
       case 'extended':
-        if (message.extId === 0) this.onExtensionHandshake(peer, message.payload);
-        else if (message.extId === LOCAL_EXTENSION_IDS.ut_pex) this.onPex(peer, message.payload);
-        else if (message.extId === LOCAL_EXTENSION_IDS.ut_metadata) this.onMetadataRequest(peer, message.payload);
+        this.extensions.received(peer, message.extId, message.payload);
         return;
     }
   }
@@ -323,55 +320,6 @@ export class Swarm implements PeerHandler {
     for (const index of lost) this.picker.peerLostPiece(index);
     if (this.role === 'seeder' && peer.peerPieces.isComplete()) return peer.close('both sides are seeders');
     this.updateInterest(peer);
-  }
-
-  private onExtensionHandshake(peer: PeerConnection, payload: Buffer): void {
-    let extensions: ExtensionHandshake;
-    try {
-      extensions = decodeExtensionHandshake(payload);
-    } catch (error) {
-      return peer.close((error as Error).message);
-    }
-    peer.extensionsReceived(extensions);
-    const port = extensions.p;
-    if (!peer.outgoing && port !== undefined) {
-      if (this.bans.isBannedAddress(peer.remoteIp, port)) return peer.close(`${peer.remoteIp}:${port} is banned for sending bad data`);
-      peer.listensOn(port);
-      // Tracker service: a peer that reached us joins the peer list with the port it listens on,
-      // and the change is broadcast to the swarm.
-      this.peerList.learn(peer.remoteIp, port, 'incoming');
-    }
-    this.broadcastPeerList();
-  }
-
-  /**
-   * A peer's ut_pex: the addresses it adds are peers we may connect to. A private torrent's
-   * peers come from its trackers only (BEP 27): there the message, which we never offered, is
-   * ignored, not learned from, and not a reason to close.
-   */
-  private onPex(peer: PeerConnection, payload: Buffer): void {
-    if (this.meta.private) return this.log.debug(`ignored ut_pex from ${peer.address}: the torrent is private`);
-    let added: PexPeer[];
-    try {
-      added = decodePex(payload, this.settings.pexMaxReceivedPeers).added;
-    } catch (error) {
-      return peer.close((error as Error).message);
-    }
-    this.log.debug(`ut_pex from ${peer.address}: ${added.length} peer(s)`);
-    this.learnPeers(added, 'pex');
-  }
-
-  /** A peer's ut_metadata message (BEP 9): requests are answered; we asked for nothing, so anything else is ignored. */
-  private onMetadataRequest(peer: PeerConnection, payload: Buffer): void {
-    let message: ReceivedMetadataMessage;
-    try {
-      message = decodeMetadataMessage(payload);
-    } catch (error) {
-      return peer.close((error as Error).message);
-    }
-    const id = peer.extensions?.m.ut_metadata;
-    if (message.type !== 'request' || !id) return;
-    peer.send({ kind: 'extended', extId: id, payload: encodeMetadataMessage(this.metadata.answer(peer, message.piece)) });
   }
 
   /** A Fast peer rejected a request of ours: the other peers may be asked for the block at once. */
