@@ -112,6 +112,7 @@ export class Session {
   private readonly clock: Clock;
   private readonly dial: Dialler;
   private readonly onAllComplete: () => void;
+  private allCompleteSaid = false;
 
   constructor(
     readonly options: SessionOptions,
@@ -374,6 +375,9 @@ export class Session {
     // While torrents are still being joined, "every torrent" is not known yet.
     if (!this.options.exitWhenDone || this.joinsInProgress > 0 || this.magnets.size > 0) return;
     for (const swarm of this.swarms.values()) if (!swarm.done) return;
+    // Said once: the stop it starts takes a while, and the last swarms report in meanwhile.
+    if (this.allCompleteSaid) return;
+    this.allCompleteSaid = true;
     this.log.info('every torrent is complete (--exit-when-done)');
     this.onAllComplete();
   }

@@ -60,7 +60,9 @@ describe('--help', () => {
     expect(parsePeerOptions([], '/project', testing)).toMatchObject({ dht: false, lsd: false, dhtBootstrap: [{ host: '127.0.0.1', port: 9 }] });
     // Naming bootstrap nodes asks for the DHT.
     expect(parsePeerOptions(['--dht-bootstrap', '127.0.0.1:7000'], '/project', testing).dht).toBe(true);
-    expect(() => parsePeerOptions(['--no-dht', '--dht-bootstrap', '127.0.0.1:7000'])).toThrow('--no-dht and --dht-bootstrap cannot be used together');
+    // --no-dht wins, and the nodes named are still checked.
+    expect(parsePeerOptions(['--no-dht', '--dht-bootstrap', '127.0.0.1:7000']).dht).toBe(false);
+    expect(() => parsePeerOptions(['--no-dht', '--dht-bootstrap', 'nowhere'])).toThrow(/--dht-bootstrap/);
     expect(() => parsePeerOptions(['--dht-bootstrap', '[::1]:7000'])).toThrow(/--dht-bootstrap "\[::1\]:7000": the DHT speaks IPv4 only/);
   });
 

@@ -41,6 +41,10 @@ test('no change without the token, from a foreign Origin or with a Host that is 
     { method: 'DELETE', path: `/torrents/${infoHash}` },
     { method: 'POST', path: `/torrents/${infoHash}/pause` },
     { method: 'POST', path: `/torrents/${infoHash}/resume` },
+    { method: 'PUT', path: `/torrents/${infoHash}/files`, contentType: 'application/json', body: '{"sequential":true}' },
+    // The token is asked for before the path is judged: a bad hash or method still gets 401.
+    { method: 'POST', path: '/torrents/not-a-hash/pause' },
+    { method: 'PUT', path: `/torrents/${infoHash}/pause` },
   ];
   const port = seeder.port;
   for (const change of changes) {

@@ -15,13 +15,14 @@ test('a Host header is read as a name and a port, 80 when none is given; a malfo
   for (const bad of ['', 'a b:1', 'host:0', 'host:99999', 'host:x', '[::1', 'http://x:1']) expect(parseHostHeader(bad)).toBeNull();
 });
 
-test('the peer is named by its addresses or localhost, at its own port', () => {
+test('the peer is named by its addresses or localhost, with or without a port', () => {
   expect(isOwnHost('127.0.0.1:6881', own)).toBe(true);
   expect(isOwnHost('localhost:6881', own)).toBe(true);
   expect(isOwnHost('[::1]:6881', own)).toBe(true);
   expect(isOwnHost('192.168.1.10:6881', own)).toBe(true);
-  expect(isOwnHost('127.0.0.1:6882', own)).toBe(false);
-  expect(isOwnHost('127.0.0.1', own)).toBe(false);
+  expect(isOwnHost('127.0.0.1', own)).toBe(true);
+  expect(isOwnHost('localhost', own)).toBe(true);
+  expect(isOwnHost('127.0.0.1:8080', own)).toBe(true);
   expect(isOwnHost('evil.example:6881', own)).toBe(false);
   expect(isOwnHost(undefined, own)).toBe(false);
 });
@@ -39,7 +40,7 @@ test('without the token, or with another one, the answer is 401', () => {
 });
 
 test('a Host that is not the peer (DNS rebinding) is 403 whatever the token', () => {
-  for (const host of [undefined, 'evil.example:6881', 'evil.example', '127.0.0.1:80', '10.9.9.9:6881']) {
+  for (const host of [undefined, '', 'evil.example:6881', 'evil.example', 'localhost.evil.example:6881', '10.9.9.9:6881', '127.0.0.1:99999']) {
     expect(guardChange({ host, token: TOKEN }, own)).toMatchObject({ allowed: false, status: 403, reason: expect.stringContaining('Host') });
   }
 });

@@ -148,7 +148,6 @@ export function parsePeerOptions(
   const flag = (name: string): boolean => values[name] === true;
   const host = text('host');
   if (flag('quiet') && flag('verbose')) throw new UsageError('--quiet and --verbose cannot be used together');
-  if (flag('no-dht') && text('dht-bootstrap') !== undefined) throw new UsageError('--no-dht and --dht-bootstrap cannot be used together');
   if (host !== undefined && !/^[\w.:-]+$/.test(host)) throw new UsageError(`--host expects an address, got "${host}"`);
   const given = <T>(name: string, parse: (value: string, flag: string) => T, fallback: T): T => {
     const value = text(name);
@@ -167,6 +166,8 @@ export function parsePeerOptions(
     bufferMemory: given('buffer-memory', parseSize, defaultSettings.blockBufferBytes),
     announceInterval: given<number | undefined>('announce-interval', (value, name) => parseInteger(value, name, 1, 86_400), undefined),
     // Naming bootstrap nodes asks for the DHT, whatever the setting says.
+    // --no-dht wins over --dht-bootstrap, whose nodes are still checked: a script may add one
+    // flag to arguments that hold the other.
     dht: !flag('no-dht') && (settings.dhtEnabled || text('dht-bootstrap') !== undefined),
     dhtBootstrap: given('dht-bootstrap', parseBootstrap, parseBootstrap(settings.dhtBootstrapNodes, 'the setting dhtBootstrapNodes')),
     lsd: settings.lsdEnabled && !flag('no-lsd'),

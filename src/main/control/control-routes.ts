@@ -89,6 +89,15 @@ export function serveControl(req: IncomingMessage, res: ServerResponse, control:
 }
 
 async function answer(req: IncomingMessage, res: ServerResponse, route: ControlRoute, control: TorrentControl): Promise<void> {
+  // A request that could change anything is judged (Host, Origin, token) before its path is: one
+  // without the token gets 401 whatever it names (DESIGN.md, Control).
+  const changing = req.method !== 'GET' && req.method !== 'HEAD' && route.kind !== 'preflight';
+  if (changing) {
+    const identity = control.identity();
+    if (!identity) return refuse(res, 503, 'the peer is still starting; try again in a moment');
+    const verdict = guardChange({ host: header(req, 'host'), origin: header(req, 'origin'), token: header(req, TOKEN_HEADER) }, identity);
+    if (!verdict.allowed) return refuse(res, verdict.status, verdict.reason);
+  }
   switch (route.kind) {
     case 'preflight':
       // No Access-Control-Allow-* header: the browser does not send the request it asked about.
@@ -102,11 +111,11 @@ async function answer(req: IncomingMessage, res: ServerResponse, route: ControlR
     case 'pieces':
       return reply(res, control.pieces(route.infoHash));
   }
-  const identity = control.identity();
-  if (!identity) return refuse(res, 503, 'the peer is still starting; try again in a moment');
-  if (route.kind === 'token') return reply(res, await handOutToken(req, identity));
-  const verdict = guardChange({ host: header(req, 'host'), origin: header(req, 'origin'), token: header(req, TOKEN_HEADER) }, identity);
-  if (!verdict.allowed) return refuse(res, verdict.status, verdict.reason);
+  if (route.kind === 'token') {
+    const identity = control.identity();
+    if (!identity) return refuse(res, 503, 'the peer is still starting; try again in a moment');
+    return reply(res, await handOutToken(req, identity));
+  }
   switch (route.kind) {
     case 'add':
       return reply(res, await control.add(await addedTorrent(req, control.settings)));

@@ -42,16 +42,21 @@ export function parseHostHeader(value: string): { hostname: string; port: number
   return { hostname: (match[1] ?? match[2]).toLowerCase(), port };
 }
 
-/** Whether `host` (a Host header) names this peer. */
-export function isOwnHost(host: string | undefined, own: Pick<OwnIdentity, 'port' | 'isOwnHost'>): boolean {
+/**
+ * Whether `host` (a Host header) names this peer: one of its addresses or localhost. DNS rebinding
+ * sends the attacker's own name, which is refused whatever the port; the port is not looked at, so
+ * that a client naming the peer without it (or behind a forwarded port) is not refused.
+ */
+export function isOwnHost(host: string | undefined, own: Pick<OwnIdentity, 'isOwnHost'>): boolean {
   const parsed = host === undefined ? null : parseHostHeader(host);
-  return parsed !== null && parsed.port === own.port && own.isOwnHost(parsed.hostname);
+  return parsed !== null && own.isOwnHost(parsed.hostname);
 }
 
-/** Whether `origin` (an Origin header) is a page of this peer. */
+/** Whether `origin` (an Origin header) is a page of this peer: its address and its port, since another port is another site. */
 function isOwnOrigin(origin: string, own: OwnIdentity): boolean {
   const match = /^http:\/\/([^/?#]+)$/i.exec(origin.trim());
-  return match !== null && isOwnHost(match[1], own);
+  const parsed = match === null ? null : parseHostHeader(match[1]);
+  return parsed !== null && parsed.port === own.port && own.isOwnHost(parsed.hostname);
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -62,7 +67,7 @@ function sameToken(given: string, expected: string): boolean {
 
 export function guardChange(request: GuardedRequest, own: OwnIdentity): GuardVerdict {
   if (!isOwnHost(request.host, own)) {
-    return { allowed: false, status: 403, reason: `the Host header (${request.host ?? 'none'}) does not name this peer: use one of its addresses or localhost, with port ${own.port}` };
+    return { allowed: false, status: 403, reason: `the Host header (${request.host ?? 'none'}) does not name this peer: use one of its addresses or localhost` };
   }
   if (request.origin !== undefined && !isOwnOrigin(request.origin, own)) {
     return { allowed: false, status: 403, reason: `requests from pages of other origins (${request.origin}) are refused` };
