@@ -2,9 +2,10 @@
  * swarm: whole swarms of real peer processes over loopback, through the command line, on
  * generated data in a temporary folder.
  *
- * (a) One seeder, the torrent's announcer, serves one leecher; then the same data and .torrent go
- *     through each reference pair that is installed (libtorrent, aria2c, Transmission), and each
- *     is printed as the ratio ours / theirs.
+ * (a) One seeder, the torrent's announcer, serves one leecher; then the same pair again with both
+ *     peers on --encryption require (RC4 over every payload byte), printed as the ratio
+ *     encrypted / plain; then the same data and .torrent go through each reference pair that is
+ *     installed (libtorrent, aria2c, Transmission), and each is printed as the ratio ours / theirs.
  * (b) A fresh seeder serves four leechers started together, on a smaller file.
  *
  * Every leecher's file is checked (size and SHA-1) before its figures count, so that a broken run
@@ -57,9 +58,14 @@ const RECEIVED_RATIO_GOAL = 1.01;
 interface Scenario {
   name: string;
   leechers: number;
+  /** How its rows name our client. */
+  client: string;
+  /** Arguments of every peer of the run. */
+  peerArgs: readonly string[];
 }
-const SCENARIO_A: Scenario = { name: '(a) 1x1', leechers: 1 };
-const SCENARIO_B: Scenario = { name: '(b) 1x4', leechers: 4 };
+const SCENARIO_A: Scenario = { name: '(a) 1x1', leechers: 1, client: 'shoal', peerArgs: [] };
+const SCENARIO_A_ENCRYPTED: Scenario = { name: '(a) 1x1', leechers: 1, client: 'shoal --encryption require', peerArgs: ['--encryption', 'require'] };
+const SCENARIO_B: Scenario = { name: '(b) 1x4', leechers: 4, client: 'shoal', peerArgs: [] };
 
 interface SwarmData {
   root: string;
@@ -142,6 +148,19 @@ function receivedLine(scenario: string, received: ReceivedFigures, size: number)
   return `${scenario.split(' ')[0]} received / size: ${ratioText(received.ratio)}${each}; received: every PIECE payload a leecher took off the wire (duplicates included), from its last /status`;
 }
 
+/**
+ * The line under the table for (a) under --encryption require: its MB/s over plain's, and the CPU
+ * per GiB moved of each side, where RC4's cost shows even when the MB/s do not (both peers under
+ * require can only agree on RC4, so every payload byte went through it).
+ */
+function encryptedLine(plain: RunFigures, encrypted: RunFigures): string {
+  const perGiB = (run: RunFigures, label: string): string => run.processes.find((p) => p.label === label)?.cpuSecondsPerGiB.toFixed(2) ?? '?';
+  return (
+    `(a) encrypted / plain: ${(encrypted.mbPerSecond / plain.mbPerSecond).toFixed(2)} (${encrypted.mbPerSecond.toFixed(1)} over ${plain.mbPerSecond.toFixed(1)} MB/s); ` +
+    `CPU s/GiB plain -> RC4: leecher ${perGiB(plain, 'leecher')} -> ${perGiB(encrypted, 'leecher')}, seeder ${perGiB(plain, 'seeder')} -> ${perGiB(encrypted, 'seeder')}`
+  );
+}
+
 /** A reference client that did not run, and why. */
 interface SkippedReference {
   name: string;
@@ -166,13 +185,13 @@ async function runOurs(data: SwarmData, scenario: Scenario, profileDir: string |
     peers.push(peer);
     return peer;
   };
-  const folderName = scenario.name.replace(/\W+/g, '-').replace(/^-|-$/g, '');
+  const folderName = `${scenario.name} ${scenario.client}`.replace(/\W+/g, '-').replace(/^-|-$/g, '');
   try {
     const seederPort = await freePort();
     const torrent = setAnnounce(data.torrent, `http://127.0.0.1:${seederPort}/announce`);
     const seederFolders = await makeFolders(path.join(data.root, `${folderName}-seeder`), data.shareable);
     await writeFile(path.join(seederFolders.torrents, `${FILE_NAME}.torrent`), torrent);
-    const seeder = track(new PeerRun('seeder', seederPort, seederFolders, []));
+    const seeder = track(new PeerRun('seeder', seederPort, seederFolders, scenario.peerArgs));
     await untilStatus(seeder, (status) => allSeeding(status, 1), SEEDER_START_MS, 'come up as a seeder');
 
     const leecherSetups = await Promise.all(
@@ -187,7 +206,7 @@ async function runOurs(data: SwarmData, scenario: Scenario, profileDir: string |
     const seederTicksBefore = seeder.ticks;
     const start = performance.now();
     const leechers = leecherSetups.map(({ folders, port }, i) =>
-      track(new PeerRun(scenario.leechers === 1 ? 'leecher' : `leecher ${i + 1}`, port, folders, ['--exit-when-done'], nodeArgs)),
+      track(new PeerRun(scenario.leechers === 1 ? 'leecher' : `leecher ${i + 1}`, port, folders, ['--exit-when-done', ...scenario.peerArgs], nodeArgs)),
     );
     const lastStatuses = Promise.all(leechers.map((leecher) => watchLastStatus(leecher, data.size)));
     await untilLeechersDone(seeder, leechers, {
@@ -208,7 +227,7 @@ async function runOurs(data: SwarmData, scenario: Scenario, profileDir: string |
         processFigures(leecher, leecher.ticks, clockTicks, { downloadedBytes: data.size, uploadedBytes: leecher.swarm?.uploaded ?? 0 }, start, true, leecher.last?.eventLoopDelayP99Ms ?? null),
       ),
     ];
-    const run = runFigures(scenario.name, 'shoal', data.size, leechers, start, processes, (leecher) => leecher.exitAt);
+    const run = runFigures(scenario.name, scenario.client, data.size, leechers, start, processes, (leecher) => leecher.exitAt);
     const received = receivedFigures(await lastStatuses, data.size);
     const profiledPid = leechers[0].child.pid;
     const profile = profileDir !== undefined && profiledPid !== undefined ? await summarizeProfile(await mainThreadProfile(profileDir, profiledPid)) : null;
@@ -311,11 +330,12 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
     async (root) => {
       const dataA = await generateData(root, 'data-a', options.size, clockTicks);
       const a = await runOurs(dataA, SCENARIO_A, options.swarmProfile);
+      const encrypted = await runOurs(dataA, SCENARIO_A_ENCRYPTED, undefined);
       const references = await runReferences(dataA, options.quick);
       const dataB = await generateData(root, 'data-b', options.swarmSize, clockTicks);
       // Only (a)'s leecher is profiled: with four, the profiler's cost would be spread over a crowded machine.
       const b = await runOurs(dataB, SCENARIO_B, undefined);
-      return { a, references, b };
+      return { a, encrypted, references, b };
     },
     // Ctrl-C reaches the peers too (same process group), but a SIGTERM to the runner alone would not.
     () => {
@@ -326,13 +346,15 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
 
   const { a, references, b } = results;
   const ours = a.run;
+  const encrypted = results.encrypted.run;
+  const encryptedRatio = encrypted.mbPerSecond / ours.mbPerSecond;
   const ratios = references.runs.map((run) => ({ client: run.client, theirsMbPerSecond: run.mbPerSecond, ratio: ours.mbPerSecond / run.mbPerSecond }));
   return {
     title:
       `Whole swarms over loopback through the command line, pieces of ${formatSize(PIECE_LENGTH)}, our peers --workers ${WORKERS}: ` +
-      `(a) one seeder to one leecher, ${formatSize(options.size)}, ours then each reference pair on the same data; (b) one seeder to four leechers, ${formatSize(options.swarmSize)}`,
+      `(a) one seeder to one leecher, ${formatSize(options.size)}, ours plain, ours with both peers on --encryption require, then each reference pair on the same data; (b) one seeder to four leechers, ${formatSize(options.swarmSize)}`,
     columns: ['run / process', 'transfer s', 'MB/s', 'wall s', 'moved MiB', 'CPU s', 'CPU s/GiB', 'peak RSS MiB', 'loop p99 ms', 'ours / this'],
-    rows: [...rows(ours, undefined), ...references.runs.flatMap((run) => rows(run, ours)), ...rows(b.run, undefined)],
+    rows: [...rows(ours, undefined), ...rows(encrypted, undefined), ...references.runs.flatMap((run) => rows(run, ours)), ...rows(b.run, undefined)],
     notes: [
       `transfer s: from the first payload byte a leecher reported to the last completion (every piece verified), sampled every ${TRANSFER_POLL_MS} ms for every client ` +
         '(ours: /status; libtorrent: its status, polled by bench/libtorrent-peer.py; aria2c and Transmission: their RPC); MB/s: leechers x size over it',
@@ -341,7 +363,8 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
       `CPU: utime+stime of all threads (/proc/<pid>/stat, ${clockTicks} ticks a second); a leecher's whole life, the seeder's during the transfer; per GiB of payload it moved (a reference side counts the file once); ` +
         'a run\'s row: all its processes per GiB delivered',
       'peak RSS: VmHWM (/proc/<pid>/status); loop p99: our eventLoopDelayP99Ms of the last /status (over the last minute)',
-      ...[ours, ...references.runs, b.run].map((run) => `${run.scenario} ${run.client}: ${(run.cpuSeconds / (run.wallMs / 1000)).toFixed(2)} of ${cores} cores used (CPU s over wall s)`),
+      encryptedLine(ours, encrypted),
+      ...[ours, encrypted, ...references.runs, b.run].map((run) => `${run.scenario} ${run.client}: ${(run.cpuSeconds / (run.wallMs / 1000)).toFixed(2)} of ${cores} cores used (CPU s over wall s)`),
       receivedLine(ours.scenario, a.received, ours.size),
       receivedLine(b.run.scenario, b.received, b.run.size),
       ...references.skipped.map((skip) => `${skip.name}: ${skip.reason}; skipped`),
@@ -355,6 +378,7 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
         unit: 'MB/s',
         bars: [
           { label: 'shoal', value: ours.mbPerSecond, ours: true },
+          { label: 'shoal, RC4', value: encrypted.mbPerSecond, text: `${encrypted.mbPerSecond.toFixed(encrypted.mbPerSecond >= 100 ? 0 : 1)} MB/s; encrypted / plain ${encryptedRatio.toFixed(2)}`, ours: true },
           ...references.runs.map((run) => ({
             label: run.client,
             value: run.mbPerSecond,
@@ -381,6 +405,7 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
       clockTicksPerSecond: clockTicks,
       pollMs: TRANSFER_POLL_MS,
       scenarios: [ours, b.run],
+      encrypted: { run: encrypted, ratio: encryptedRatio },
       received: { a: a.received, b: b.received },
       references: { runs: references.runs, ratios, skipped: references.skipped, failed: references.failed },
       profile: a.profile,
@@ -390,6 +415,6 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
 
 export const swarmBenchmark: Benchmark = {
   name: 'swarm',
-  description: 'whole swarms over loopback through the command line: (a) 1 seeder to 1 leecher, ours then each reference client; (b) 1 seeder to 4 leechers',
+  description: 'whole swarms over loopback through the command line: (a) 1 seeder to 1 leecher, ours plain and encrypted (RC4), then each reference client; (b) 1 seeder to 4 leechers',
   run: measureSwarm,
 };

@@ -21,6 +21,7 @@ import { addressTowardsTrackers, firstLanAddress } from './net/local-address.js'
 import { parseAddresses, unmapIpv4 } from './net/peer-address.js';
 import { newPeerId } from './peer-id.js';
 import { PortListener } from './net/port-listener.js';
+import type { PeerEncryption } from './net/mse/encryption-policy.js';
 import type { PeerSocket } from './net/peer-socket.js';
 import { UdpPort } from './net/udp-port.js';
 import { FairLimiter } from './net/fair-limiter.js';
@@ -160,7 +161,7 @@ export class Session {
       readCache: () => this.readCache,
     });
     this.listener = new PortListener({
-      onPeerConnection: (socket, parser, handshake) => this.acceptPeer(socket, parser, handshake),
+      onPeerConnection: (socket, parser, handshake, encryption) => this.acceptPeer(socket, parser, handshake, encryption),
       onHttpRequest: (req, res) => serveHttp(req, res, { tracker: () => this.tracker, status: () => this.status(), control: this.control }),
       log,
       settings: this.settings,
@@ -383,7 +384,7 @@ export class Session {
   }
 
   /** An incoming connection whose handshake is complete: to its swarm, if it has room. */
-  private acceptPeer(socket: PeerSocket, parser: WireParser, handshake: Handshake): void {
+  private acceptPeer(socket: PeerSocket, parser: WireParser, handshake: Handshake, encryption: PeerEncryption): void {
     const ip = unmapIpv4(socket.remoteAddress ?? '');
     const port = socket.remotePort ?? 0;
     const refuse = (reason: string): void => {
@@ -394,7 +395,7 @@ export class Session {
     const swarm = this.swarms.get(infoHashHex) ?? this.magnets.get(infoHashHex);
     if (!swarm) return refuse(`unknown info hash ${handshake.infoHash.toString('hex')}`);
     if (!this.connections.claim(socket)) return refuse(`${this.settings.maxConnections} peer connections are open already (maxConnections)`);
-    swarm.admit(socket, parser, handshake, false, ip, port);
+    swarm.admit(socket, parser, handshake, false, ip, port, encryption);
   }
 
   /** Saves the peer id, the port and every swarm's known peers (errors are logged, never fatal). */

@@ -67,6 +67,18 @@ export async function oursWithAge(seed: boolean, extraArgs: string[] = [], testS
   };
 }
 
+/**
+ * Our peer's arguments for the encryption interop suites: --encryption require, and upload and
+ * download limits that keep age.txt's transfer going for about 3 s, so that /status can be read
+ * while the other client is connected (a finished peer is dropped: both sides seed).
+ */
+export const OURS_ENCRYPTED = ['--encryption', 'require', '--upload-limit', '512k', '--download-limit', '512k', '--verbose'];
+
+/** Waits until our peer's /status shows a connection whose payload runs in RC4. */
+export async function showsRc4Peer(ours: PeerProcess, timeoutMs: number): Promise<void> {
+  await ours.waitForStatus((s) => s.swarms[0]?.peers.some((peer) => peer.encryption === 'rc4') ?? false, timeoutMs, 'a peer connected over RC4 in /status');
+}
+
 /** A small multi-file folder (nested, with a space in a name) to make torrents of; returns its path. */
 export async function writeSampleAlbum(parent: string): Promise<string> {
   const album = path.join(parent, 'album');

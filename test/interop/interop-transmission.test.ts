@@ -4,7 +4,6 @@
  * run on test hosts of their own (network namespaces on a bridge); transmission-remote drives
  * the daemon over its RPC port inside its host.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,13 +13,14 @@ import { AGE_TORRENT, AGE_TXT } from '../helpers/interop.js';
 import { digest, fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
 import { describeUnlessMissing, missingTools } from '../helpers/require-tool.js';
 import { canBuildLan, TestLan } from '../helpers/test-lan.js';
+import { TransmissionDaemon } from '../helpers/transmission-daemon.js';
 
 const missing = [...missingTools(['transmission-daemon', 'transmission-remote', 'ip']), ...(canBuildLan() ? [] : ['root (for network namespaces)'])];
 
 describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperability with Transmission', () => {
   let lan: TestLan;
   let ours: PeerProcess | undefined;
-  let daemon: ChildProcess | undefined;
+  let daemon: TransmissionDaemon | undefined;
   let oursDirs: PeerFolders | undefined;
   let work = '';
 
@@ -37,29 +37,11 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
 
   afterAll(async () => {
     await ours?.stop();
-    daemon?.kill('SIGKILL');
+    daemon?.kill();
     lan?.destroy();
     if (oursDirs) await removeFolders(oursDirs);
     await rm(work, { recursive: true, force: true });
   });
-
-  /** transmission-remote inside the daemon's host. */
-  function remote(...args: string[]): string {
-    return execFileSync('ip', ['netns', 'exec', lan.hosts[1].namespace, 'transmission-remote', '9091', ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  }
-
-  async function waitFor<T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = read();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 
   test('transmission-daemon downloads age.txt from our seeder, announcing to our tracker', async () => {
     const [ourHost, theirHost] = lan.hosts;
@@ -73,20 +55,9 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
 
     const downloads = path.join(work, 'downloads');
     await mkdir(downloads);
-    daemon = spawn(
-      'ip',
-      ['netns', 'exec', theirHost.namespace, 'transmission-daemon', '-f', '-g', path.join(work, 'config'), '-w', downloads, '-p', '9091', '-T', '-O', '-Y', '-M', '--no-utp'],
-      { stdio: 'ignore' },
-    );
-    await waitFor(() => {
-      try {
-        return remote('-l');
-      } catch {
-        return undefined;
-      }
-    }, 20_000, 'the daemon to answer');
-    remote('-a', torrent);
-    await waitFor(() => (/Percent Done: 100%/.test(remote('-t', '1', '-i')) ? true : undefined), 90_000, 'Transmission to complete');
+    daemon = await TransmissionDaemon.start(theirHost, path.join(work, 'config'), downloads);
+    daemon.remote('-a', torrent);
+    await daemon.complete(1, 90_000, 'Transmission to complete');
 
     expect(await fileDigest(path.join(downloads, 'age.txt'))).toBe(await fileDigest(AGE_TXT));
     const status = await ours.status();
@@ -97,7 +68,7 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
   test('our peer downloads a new torrent that only transmission-daemon seeds, from the torrent dropped into torrents/', async () => {
     // Builds on the test above: our peer and the daemon are running. A new torrent, so that the
     // daemon has no memory of our address as a seed (it kept such an address choked when we tried).
-    if (!ours || !oursDirs) throw new Error('the first test did not leave our peer and Transmission running');
+    if (!ours || !oursDirs || !daemon) throw new Error('the first test did not leave our peer and Transmission running');
     const [ourHost] = lan.hosts;
     const data = randomBytes(3 * 1024 * 1024 + 1234);
     const downloads = path.join(work, 'downloads');
@@ -105,9 +76,9 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
     const torrent = await createTorrent(path.join(downloads, 'theirs.bin'), { announce: `http://${ourHost.address}:6881/announce`, pieceLength: 64 * 1024 });
     const torrentFile = path.join(work, 'theirs.torrent');
     await writeFile(torrentFile, torrent);
-    remote('-a', torrentFile);
-    remote('-t', '2', '-v');
-    await waitFor(() => (/Percent Done: 100%/.test(remote('-t', '2', '-i')) ? true : undefined), 30_000, 'Transmission to find its data complete');
+    daemon.remote('-a', torrentFile);
+    daemon.remote('-t', '2', '-v');
+    await daemon.complete(2, 30_000, 'Transmission to find its data complete');
 
     await writeFile(path.join(oursDirs.torrents, 'theirs.torrent'), torrent);
     const done = await ours.waitForStatus((s) => s.swarms.some((swarm) => swarm.name === 'theirs.bin' && swarm.role === 'seeder'), 90_000, 'our peer to download it from Transmission');

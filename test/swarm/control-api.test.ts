@@ -65,7 +65,7 @@ test('no change without the token, from a foreign Origin or with a Host that is 
   expect(await observable(seeder)).toEqual(before);
   // The token itself: to this process (the peer's user, on its machine), never to another site's page.
   expect(await controlRequest(port, { method: 'GET', path: '/api-token' })).toMatchObject({ status: 200, body: { token: client.token } });
-  for (const headers of [{ host: `evil.example:${port}` }, { origin: 'http://evil.example' }]) {
+  for (const headers of [{ host: `evil.example:${port}` }, { origin: 'http://evil.example' }] as Record<string, string>[]) {
     const refused = await controlRequest(port, { method: 'GET', path: '/api-token', headers });
     expect([refused.status, refused.body.token]).toEqual([403, undefined]);
     noCorsHeader(refused);

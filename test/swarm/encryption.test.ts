@@ -1,7 +1,8 @@
 /**
  * Encrypted connections (MSE/PE, issue 19) between whole peers in this process over loopback:
  * two `require` peers trade a file over RC4; `prefer` falls back to plain against a peer that
- * refuses MSE; `require` closes a plain handshake, `off` an encrypted one; and encrypted
+ * refuses MSE; /status tells each connection's encryption apart (upload limits keep the
+ * connections open long enough to be seen); `require` closes a plain handshake, `off` an encrypted one; and encrypted
  * handshakes that go wrong (no sync marker, too slow) are closed with a reason, not left hanging.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,21 +22,27 @@ afterEach(async () => {
   await swarm.cleanup();
 });
 
+/** Waits until the peer's /status shows a connection to `port` (a peer's listening port) with that `encryption`. */
+async function showsPeer(peer: InProcessPeer, port: number, encryption: string): Promise<void> {
+  await peer.waitForStatus((s) => s.swarms[0]?.peers.some((p) => p.address === `127.0.0.1:${port}` && p.encryption === encryption) ?? false, 20_000, `a peer on port ${port} with encryption ${encryption}`);
+}
+
 /** Waits until the peer has logged a line matching `pattern`. */
 async function logged(peer: InProcessPeer, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
   await peer.waitForStatus(() => pattern.test(peer.output), timeoutMs, `a log line matching ${pattern}`);
 }
 
-async function seeder(data: Buffer, policy: string, settings?: Parameters<InProcessSwarm['startSeeder']>[3]): Promise<InProcessPeer> {
-  const peer = await swarm.startSeeder(data, ['--encryption', policy], 256 * 1024, settings);
+async function seeder(data: Buffer, policy: string, settings?: Parameters<InProcessSwarm['startSeeder']>[3], args: string[] = []): Promise<InProcessPeer> {
+  const peer = await swarm.startSeeder(data, ['--encryption', policy, ...args], 256 * 1024, settings);
   await peer.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 20_000, 'the seeder to check its data');
   return peer;
 }
 
-test('two peers under --encryption require trade a 6 MiB file over RC4, byte-identical', async () => {
+test('two peers under --encryption require trade a 6 MiB file over RC4, byte-identical, and both show it in /status', async () => {
   const data = generatedContent(6 * 1024 * 1024 + 1234);
-  const seeding = await seeder(data, 'require');
+  const seeding = await seeder(data, 'require', undefined, ['--upload-limit', '4M']);
   const leecher = await swarm.startPeer(['--encryption', 'require']);
+  await Promise.all([showsPeer(leecher, seeding.port, 'rc4'), showsPeer(seeding, leecher.port, 'rc4')]);
   const done = await leecher.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 60_000, 'the leecher to complete');
   expect(done.swarms[0].downloaded).toBe(data.length);
   expect(await fileDigest(path.join(leecher.dirs.shareable, 'shared.bin'))).toBe(digest(data));
@@ -45,14 +52,16 @@ test('two peers under --encryption require trade a 6 MiB file over RC4, byte-ide
 
 test('under prefer the encrypted handshake carries a plaintext payload, and a peer under off is dialled again in plain', async () => {
   const data = generatedContent(1024 * 1024);
-  const plainOnly = await seeder(data, 'off');
-  const leecher = await swarm.startPeer();
+  const plainOnly = await seeder(data, 'off', undefined, ['--upload-limit', '512k']);
+  const leecher = await swarm.startPeer(['--upload-limit', '512k']);
+  await showsPeer(leecher, plainOnly.port, 'none');
   await leecher.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 60_000, 'the leecher to complete from the plain seeder');
   expect(leecher.output).toContain(`127.0.0.1:${plainOnly.port} it closed the connection on our encrypted handshake`);
   expect(leecher.output).toContain('dialling it again in plain (--encryption prefer)');
   expect(plainOnly.output).toContain('encrypted handshakes are refused (--encryption off)');
   // The leecher, now a seeder under prefer, serves a third peer through an encrypted handshake with a plaintext payload.
   const third = await swarm.startPeer();
+  await showsPeer(third, leecher.port, 'handshake');
   await third.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 60_000, 'the third peer to complete');
   expect(third.output).toMatch(/encrypted handshake with 127\.0\.0\.1:\d+: payload in plaintext/);
 });

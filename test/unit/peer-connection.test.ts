@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { defaultSettings, type Settings } from '../../src/io/settings.js';
 import { FairLimiter } from '../../src/main/net/fair-limiter.js';
+import type { PeerEncryption } from '../../src/main/net/mse/encryption-policy.js';
 import { TokenBucket } from '../../src/main/net/token-bucket.js';
 import { allowedFastSet } from '../../src/main/swarm/allowed-fast.js';
 import { PeerConnection, type PeerHandler } from '../../src/main/swarm/peer-connection.js';
@@ -98,7 +99,7 @@ function remoteHandshake(fast: boolean): Buffer {
  * `afterHandshake`, bytes that came with it), and the socket is paused. The peer speaks BEP 6
  * unless `fast` is false, or the parser read no handshake.
  */
-function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean; pexAllowed?: boolean; fast?: boolean; settings?: Partial<Settings> } = {}) {
+function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boolean; pexAllowed?: boolean; fast?: boolean; encryption?: PeerEncryption; settings?: Partial<Settings> } = {}) {
   const [local, remote] = memoryPair();
   local.pause();
   const parser = new WireParser({ expectHandshake: true });
@@ -113,6 +114,7 @@ function connect(options: { afterHandshake?: Buffer; parserReadHandshake?: boole
     pieceCount: PIECES,
     remoteIp: '127.0.0.1',
     remotePort: 6881,
+    encryption: options.encryption ?? 'none',
     settings: { ...defaultSettings, ...options.settings },
     clock: new FakeClock(),
     pexAllowed: options.pexAllowed ?? true,
@@ -336,8 +338,12 @@ describe('the state the connection keeps', () => {
     peer.countDownloaded(100);
     peer.sendBlock(0, 0, [Buffer.alloc(50)], () => undefined);
     await settle();
-    expect(peer.status(0)).toEqual({ address: '127.0.0.1:6881', downloaded: BLOCK + 100, uploaded: 50, downloadRate: expect.any(Number), uploadRate: expect.any(Number) });
+    expect(peer.status(0)).toEqual({ address: '127.0.0.1:6881', downloaded: BLOCK + 100, uploaded: 50, downloadRate: expect.any(Number), uploadRate: expect.any(Number), encryption: 'none' });
     expect(peer.status(0).downloadRate).toBeGreaterThan(0);
+  });
+
+  test('its status says how its handshake left the payload: in RC4, plaintext after an encrypted handshake, or plain', () => {
+    expect((['rc4', 'handshake', 'none'] as const).map((encryption) => connect({ encryption }).peer.status(0).encryption)).toEqual(['rc4', 'handshake', 'none']);
   });
 });
 

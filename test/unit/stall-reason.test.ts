@@ -2,7 +2,7 @@
 import type { TrackerEntry, TrackerStatus } from '../../src/main/tracker/announce-client.js';
 import { stallReason, type StallStatus } from '../../src/main/ui/stall-reason.js';
 
-const PEER = { address: '127.0.0.1:6882', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0 };
+const PEER = { address: '127.0.0.1:6882', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0, encryption: 'none' as const };
 
 function leecher(overrides: Partial<StallStatus> = {}): StallStatus {
   return { role: 'leecher', announcer: false, left: 1000, downloadRate: 0, peers: [], known: [], banned: [], ...overrides };

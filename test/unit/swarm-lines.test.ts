@@ -12,8 +12,8 @@ function swarm(overrides: Partial<SwarmLineStatus> = {}): SwarmLineStatus {
     downloadRate: 2 * MiB,
     uploadRate: 512 * 1024,
     peers: [
-      { address: '127.0.0.1:6882', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0 },
-      { address: '127.0.0.1:6883', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0 },
+      { address: '127.0.0.1:6882', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0, encryption: 'none' },
+      { address: '127.0.0.1:6883', downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0, encryption: 'none' },
     ],
     ...overrides,
   };

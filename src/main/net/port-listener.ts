@@ -23,15 +23,18 @@ import { WireParser } from '../wire/wire-parser.js';
 import { connectionKind } from './connection-kind.js';
 import { readHandshake } from './handshake-exchange.js';
 import { HttpDeadlines } from './http-deadlines.js';
-import { allowsMse, allowsPlain, cryptoSelect, type EncryptionPolicy } from './mse/encryption-policy.js';
+import { allowsMse, allowsPlain, cryptoSelect, peerEncryption, type EncryptionPolicy, type PeerEncryption } from './mse/encryption-policy.js';
 import { exchangeMse, payloadStream } from './mse/mse-exchange.js';
 import { MseReceiver } from './mse/mse-handshake.js';
 import { Req2Index } from './mse/mse-keys.js';
 import type { PeerSocket } from './peer-socket.js';
 
 export interface PortHandlers {
-  /** A connection that sent a complete BitTorrent handshake; `parser` holds any bytes after it. */
-  onPeerConnection(socket: PeerSocket, parser: WireParser, handshake: Handshake): void;
+  /**
+   * A connection that sent a complete BitTorrent handshake; `parser` holds any bytes after it.
+   * `encryption` is what its handshake chose, for /status.
+   */
+  onPeerConnection(socket: PeerSocket, parser: WireParser, handshake: Handshake, encryption: PeerEncryption): void;
   onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void;
   log: Logger;
   settings: Settings;
@@ -104,9 +107,9 @@ export class PortListener {
     socket.once('close', () => clearTimeout(deadline));
     const policy = this.handlers.encryption;
     /** A peer-wire connection whose BitTorrent handshake is read: to the session, unless closed meanwhile. */
-    const identified = (stream: PeerSocket, parser: WireParser, handshake: Handshake): void => {
+    const identified = (stream: PeerSocket, parser: WireParser, handshake: Handshake, encryption: PeerEncryption): void => {
       this.pending.delete(socket);
-      if (!socket.destroyed) this.handlers.onPeerConnection(stream, parser, handshake);
+      if (!socket.destroyed) this.handlers.onPeerConnection(stream, parser, handshake, encryption);
     };
     const firstBytes: Buffer[] = [];
     const onData = (chunk: Buffer): void => {
@@ -123,7 +126,7 @@ export class PortListener {
         const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
         clearTimeout(deadline);
         readHandshake(socket, parser, timing(), bytes).then(
-          (handshake) => identified(socket, parser, handshake),
+          (handshake) => identified(socket, parser, handshake, peerEncryption(null)),
           (error: Error) => close(error.message),
         );
       } else if (kind === 'http') {
@@ -144,7 +147,7 @@ export class PortListener {
         socket.setNoDelay(true);
         clearTimeout(deadline);
         this.answerEncrypted(socket, from, bytes, timing, policy).then(
-          ({ stream, parser, handshake }) => identified(stream, parser, handshake),
+          ({ stream, parser, handshake, encryption }) => identified(stream, parser, handshake, encryption),
           (error: Error) => close(`encrypted handshake (--encryption ${policy}): ${error.message}`),
         );
       }
@@ -159,7 +162,7 @@ export class PortListener {
     received: Buffer,
     timing: () => { leftMs: number; limitMs: number },
     policy: EncryptionPolicy,
-  ): Promise<{ stream: PeerSocket; parser: WireParser; handshake: Handshake }> {
+  ): Promise<{ stream: PeerSocket; parser: WireParser; handshake: Handshake; encryption: PeerEncryption }> {
     const receiver = new MseReceiver({
       findInfoHash: (req2) => this.req2Index.find(req2, this.handlers.infoHashes()),
       select: (provide) => cryptoSelect(policy, provide),
@@ -170,7 +173,7 @@ export class PortListener {
     const parser = new WireParser({ expectHandshake: true, maxFrameLength: this.settings.maxFrameLength });
     const handshake = await readHandshake(stream, parser, timing(), established.payload.length > 0 ? established.payload : undefined);
     if (!handshake.infoHash.equals(established.infoHash)) throw new Error('its BitTorrent handshake names another torrent than its encrypted handshake did');
-    return { stream, parser, handshake };
+    return { stream, parser, handshake, encryption: peerEncryption(established.method) };
   }
 
   /** Starts listening; a busy port or a bad address becomes a ListenError with a clear reason. */

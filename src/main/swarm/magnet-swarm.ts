@@ -11,6 +11,7 @@ import type { MagnetLink } from '../../io/magnet-link.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { PeerSocket } from '../net/peer-socket.js';
 import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
@@ -85,7 +86,7 @@ export class MagnetSwarm implements PeerHandler {
       context, infoHash: link.infoHash, log: this.log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
       wantsPeers: () => !this.stopped,
       isStopped: () => this.stopped,
-      admit: (socket, parser, handshake, ip, port) => this.admit(socket, parser, handshake, true, ip, port),
+      admit: (socket, parser, handshake, ip, port, encryption) => this.admit(socket, parser, handshake, true, ip, port, encryption),
       peerDropped: () => undefined,
     });
   }
@@ -114,7 +115,7 @@ export class MagnetSwarm implements PeerHandler {
   }
 
   /** Takes a connection whose handshake named this torrent; answers the handshake when it was not ours to start. */
-  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
+  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number, encryption: PeerEncryption): Admission {
     const refuse = (reason: string, admission: Admission = 'refused'): Admission => {
       this.log.debug(`refused ${ip}:${port}: ${reason}`);
       socket.destroy();
@@ -128,7 +129,7 @@ export class MagnetSwarm implements PeerHandler {
     if (limit) return refuse(limit.reason, limit.admission);
     if (!outgoing) socket.write(encodeHandshake(this.link.infoHash, this.context.peerId, { dht: this.discovery.offersDht }));
     const peer = new PeerConnection(socket, parser, handshake, {
-      outgoing, pieceCount: null, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: true,
+      outgoing, pieceCount: null, remoteIp: ip, remotePort: port, encryption, settings: this.settings, clock: this.clock, pexAllowed: true,
     });
     this.peers.add(peer);
     this.log.debug(`connected to ${peer.address} (${outgoing ? 'outgoing' : 'incoming'}) for metadata`);

@@ -8,6 +8,7 @@
  * the peer's requests to us the uploader's (uploader.ts).
  */
 import type { FairLimiter } from '../net/fair-limiter.js';
+import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { PeerSocket } from '../net/peer-socket.js';
 import type { Settings } from '../../io/settings.js';
 import type { Clock } from '../clock.js';
@@ -38,6 +39,8 @@ export interface ConnectionSetup {
   pieceCount: number | null;
   remoteIp: string;
   remotePort: number;
+  /** Whether its handshake was encrypted and its payload is (net/mse/), as /status shows it. */
+  encryption: PeerEncryption;
   settings: Settings;
   clock: Clock;
   /**
@@ -98,6 +101,7 @@ export class PeerConnection {
   readonly outgoing: boolean;
   readonly remoteIp: string;
   readonly remotePort: number;
+  readonly encryption: PeerEncryption;
   private readonly settings: Settings;
   private readonly clock: Clock;
   private readonly pexAllowed: boolean;
@@ -109,7 +113,7 @@ export class PeerConnection {
     readonly handshake: Handshake,
     setup: ConnectionSetup,
   ) {
-    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, settings: this.settings, clock: this.clock, pexAllowed: this.pexAllowed, metadataSize: this.metadataSize } = setup);
+    ({ outgoing: this.outgoing, remoteIp: this.remoteIp, remotePort: this.remotePort, encryption: this.encryption, settings: this.settings, clock: this.clock, pexAllowed: this.pexAllowed, metadataSize: this.metadataSize } = setup);
     const now = this.clock.now();
     this.connectedAt = this.lastReceivedAt = this.lastSentAt = now;
     this.pieces = new Bitfield(setup.pieceCount ?? 0);
@@ -198,6 +202,7 @@ export class PeerConnection {
       uploaded: this.uploadedBytes,
       downloadRate: Math.round(this.downloadRate.rate(now)),
       uploadRate: Math.round(this.uploadRate.rate(now)),
+      encryption: this.encryption,
     };
   }
 

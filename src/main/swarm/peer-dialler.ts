@@ -13,7 +13,7 @@
 import type net from 'node:net';
 import type { Logger } from '../logger.js';
 import { readHandshake } from '../net/handshake-exchange.js';
-import { allowsMse, allowsPlain, cryptoProvide } from '../net/mse/encryption-policy.js';
+import { allowsMse, allowsPlain, cryptoProvide, peerEncryption, type PeerEncryption } from '../net/mse/encryption-policy.js';
 import { exchangeMse, MseRefusedError, payloadStream } from '../net/mse/mse-exchange.js';
 import { MseInitiator } from '../net/mse/mse-handshake.js';
 import type { PeerSocket } from '../net/peer-socket.js';
@@ -35,8 +35,8 @@ export interface DiallerSetup {
   /** Whether the swarm looks for peers: a leecher still missing pieces. */
   wantsPeers(): boolean;
   isStopped(): boolean;
-  /** Offers the swarm a connection whose handshake named its torrent. */
-  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, ip: string, port: number): Admission;
+  /** Offers the swarm a connection whose handshake named its torrent; `encryption` is what its handshake chose. */
+  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, ip: string, port: number, encryption: PeerEncryption): Admission;
   /** A peer left the peer list: the swarm is told (ut_pex). */
   peerDropped(): void;
 }
@@ -46,6 +46,7 @@ interface Handshaken {
   stream: PeerSocket;
   parser: WireParser;
   handshake: Handshake;
+  encryption: PeerEncryption;
 }
 
 export class PeerDialler {
@@ -98,11 +99,11 @@ export class PeerDialler {
         if (!socket) throw new Error(`${error.message}, and no connection is left to spare for a plain one`);
         connection = await this.handshake(socket, false, known);
       }
-      const { stream, parser, handshake } = connection;
+      const { stream, parser, handshake, encryption } = connection;
       if (!handshake.infoHash.equals(this.setup.infoHash)) throw new Error('it answered for another torrent');
       peerList.answered(known, handshake.peerId.toString('hex'));
       if (this.setup.isStopped()) throw new Error('swarm stopped');
-      peerList.admitted(known, this.setup.admit(stream, parser, handshake, known.ip, known.port), context.clock.now());
+      peerList.admitted(known, this.setup.admit(stream, parser, handshake, known.ip, known.port, encryption), context.clock.now());
     } catch (error) {
       socket?.destroy();
       const dropped = peerList.dialFailed(known, context.clock.now());
@@ -132,7 +133,7 @@ export class PeerDialler {
     const parser = new WireParser({ expectHandshake: true, maxFrameLength: settings.maxFrameLength });
     if (!encrypted) {
       socket.write(ours);
-      return { stream: socket, parser, handshake: await readHandshake(socket, parser, timing()) };
+      return { stream: socket, parser, handshake: await readHandshake(socket, parser, timing()), encryption: peerEncryption(null) };
     }
     const initiator = new MseInitiator({ infoHash, provide: cryptoProvide(context.encryption), initialPayload: ours });
     socket.write(initiator.start());
@@ -140,7 +141,7 @@ export class PeerDialler {
     this.setup.log.debug(`encrypted handshake with ${known.address}: payload in ${established.method}`);
     const stream = payloadStream(socket, established);
     const handshake = await readHandshake(stream, parser, timing(), established.payload.length > 0 ? established.payload : undefined);
-    return { stream, parser, handshake };
+    return { stream, parser, handshake, encryption: peerEncryption(established.method) };
   }
 
   private rememberPlain(address: string): void {

@@ -2,6 +2,7 @@
  * A swarm as /status shows it (docs/architecture.md, Status document): fields may be added,
  * never renamed.
  */
+import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { TrackerEntry, TrackerStatus } from '../tracker/announce-client.js';
 import type { PeerSource } from './peer-list.js';
 import type { FileStatus } from './file-selection.js';
@@ -16,6 +17,8 @@ export interface PeerStatus {
   /** Bytes per second over the last few seconds. */
   downloadRate: number;
   uploadRate: number;
+  /** `rc4`: handshake and payload encrypted; `handshake`: an encrypted handshake, then a plaintext payload; `none`: plain. */
+  encryption: PeerEncryption;
 }
 
 export interface SwarmStatus {

@@ -10,6 +10,7 @@ import type { Settings } from '../../io/settings.js';
 import { TorrentData } from '../../io/torrent-data.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { PeerSocket } from '../net/peer-socket.js';
 import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
 import { torrentTiers } from '../tracker/tracker-tiers.js';
@@ -138,7 +139,7 @@ export class Swarm implements PeerHandler {
       context, infoHash: meta.infoHash, log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
       wantsPeers: () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped && !this.storage.active,
       isStopped: () => this.stopped,
-      admit: (socket, parser, handshake, ip, port) => this.admit(socket, parser, handshake, true, ip, port),
+      admit: (socket, parser, handshake, ip, port, encryption) => this.admit(socket, parser, handshake, true, ip, port, encryption),
       peerDropped: () => this.broadcastPeerList(),
     });
     const hasPiece = (index: number): boolean => this.picker.hasPiece(index);
@@ -232,7 +233,7 @@ export class Swarm implements PeerHandler {
    * Takes a connection whose handshake named this torrent (incoming connections arrive here
    * from the session). Answers the handshake when it was not ours to start.
    */
-  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number): Admission {
+  admit(socket: PeerSocket, parser: WireParser, handshake: Handshake, outgoing: boolean, ip: string, port: number, encryption: PeerEncryption): Admission {
     const refuse = (reason: string, admission: Admission = 'refused'): Admission => {
       this.log.debug(`refused ${ip}:${port}: ${reason}`);
       socket.destroy();
@@ -244,7 +245,7 @@ export class Swarm implements PeerHandler {
     const limit = admissionLimit(handshake.peerId, ip, this.peers, this.settings);
     if (limit) return refuse(limit.reason, limit.admission);
     if (!outgoing) socket.write(encodeHandshake(this.meta.infoHash, this.context.peerId, { dht: this.discovery.offersDht }));
-    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private, metadataSize: this.metadata.size });
+    const peer = new PeerConnection(socket, parser, handshake, { outgoing, pieceCount: this.meta.pieceCount, remoteIp: ip, remotePort: port, encryption, settings: this.settings, clock: this.clock, pexAllowed: !this.meta.private, metadataSize: this.metadata.size });
     parser.setBlockDestination((index, begin, length) => this.pipeline.slotFor(peer, index, begin, length));
     this.peers.add(peer);
     this.pipeline.join(peer);

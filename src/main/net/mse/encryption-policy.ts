@@ -12,6 +12,19 @@ export const CRYPTO_RC4 = 0x02;
 /** How the payload travels once the MSE handshake is done; the handshake itself is always RC4. */
 export type CryptoMethod = 'plaintext' | 'rc4';
 
+/**
+ * What /status shows of a connection (`encryption` of each peer): `rc4` when its payload runs in
+ * RC4, `handshake` when the handshake was encrypted (MSE) but the payload selected plaintext,
+ * `none` for a plain BitTorrent handshake.
+ */
+export type PeerEncryption = 'rc4' | 'handshake' | 'none';
+
+/** A connection's PeerEncryption from the payload method its MSE handshake selected, or none for a plain handshake. */
+export function peerEncryption(method: CryptoMethod | null): PeerEncryption {
+  if (method === null) return 'none';
+  return method === 'rc4' ? 'rc4' : 'handshake';
+}
+
 export function methodBit(method: CryptoMethod): number {
   return method === 'rc4' ? CRYPTO_RC4 : CRYPTO_PLAINTEXT;
 }

@@ -1,0 +1,70 @@
+/**
+ * Transmission 3.00's transmission-daemon on a test host (a network namespace of test-lan.ts:
+ * Transmission ignores peers in 127.0.0.0/8), driven by transmission-remote over its RPC port
+ * inside that host. DHT, LPD, port mapping and uTP are off, so it talks to the torrent's tracker
+ * over TCP only.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LanHost } from './test-lan.js';
+
+const RPC_PORT = '9091';
+
+/** Polls `read` every 250 ms until it gives a value; fails after `timeoutMs`. */
+export async function waitFor<T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export class TransmissionDaemon {
+  private constructor(
+    private readonly host: LanHost,
+    private readonly child: ChildProcess,
+  ) {}
+
+  /**
+   * Starts the daemon in `host` with its configuration in `configDir` (`settings` written to its
+   * settings.json first, when given) and its data in `downloads`; resolves once its RPC answers.
+   */
+  static async start(host: LanHost, configDir: string, downloads: string, settings?: Record<string, unknown>): Promise<TransmissionDaemon> {
+    await mkdir(configDir, { recursive: true });
+    if (settings) await writeFile(path.join(configDir, 'settings.json'), JSON.stringify(settings));
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', host.namespace, 'transmission-daemon', '-f', '-g', configDir, '-w', downloads, '-p', RPC_PORT, '-T', '-O', '-Y', '-M', '--no-utp'],
+      { stdio: 'ignore' },
+    );
+    const daemon = new TransmissionDaemon(host, child);
+    await waitFor(() => {
+      try {
+        return daemon.remote('-l');
+      } catch {
+        return undefined;
+      }
+    }, 20_000, 'transmission-daemon to answer');
+    return daemon;
+  }
+
+  /** transmission-remote with `args`, inside the daemon's host; its output. */
+  remote(...args: string[]): string {
+    return execFileSync('ip', ['netns', 'exec', this.host.namespace, 'transmission-remote', RPC_PORT, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Waits until torrent number `id` (1 for the first added) is 100% done. */
+  async complete(id: number, timeoutMs: number, what: string): Promise<void> {
+    await waitFor(() => (/Percent Done: 100%/.test(this.remote('-t', String(id), '-i')) ? true : undefined), timeoutMs, what);
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
