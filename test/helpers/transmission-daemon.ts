@@ -5,9 +5,11 @@
  * over TCP only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import type { LanHost } from './test-lan.js';
+import { removeFolders, type PeerFolders, type PeerProcess } from './peer-process.js';
+import { TestLan, type LanHost } from './test-lan.js';
 
 const RPC_PORT = '9091';
 
@@ -67,4 +69,40 @@ export class TransmissionDaemon {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+}
+
+/** What a Transmission test runs on its two test hosts (ours, then Transmission's), for useTransmissionLan's clean-up. */
+export interface TransmissionLan {
+  lan: TestLan;
+  /** A temporary folder for the daemon's configuration, downloads and torrents. */
+  work: string;
+  ours?: PeerProcess;
+  oursDirs?: PeerFolders;
+  daemon?: TransmissionDaemon;
+}
+
+/**
+ * Builds the two test hosts before the describe block's tests and removes them, with whatever the
+ * tests started on them, after: the tests fill in `ours`, `oursDirs` and `daemon` as they go.
+ */
+export function useTransmissionLan(workPrefix: string): TransmissionLan {
+  const setup = {} as TransmissionLan;
+  beforeAll(async () => {
+    setup.lan = new TestLan(['shoal', 'transmission']);
+    try {
+      setup.lan.build();
+    } catch (error) {
+      setup.lan.destroy();
+      throw error;
+    }
+    setup.work = await mkdtemp(path.join(os.tmpdir(), workPrefix));
+  });
+  afterAll(async () => {
+    await setup.ours?.stop();
+    setup.daemon?.kill();
+    setup.lan?.destroy();
+    if (setup.oursDirs) await removeFolders(setup.oursDirs);
+    if (setup.work) await rm(setup.work, { recursive: true, force: true });
+  });
+  return setup;
 }

@@ -5,62 +5,38 @@
  * the daemon over its RPC port inside its host.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/io/torrent-maker.js';
 import { AGE_TORRENT, AGE_TXT } from '../helpers/interop.js';
-import { digest, fileDigest, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from '../helpers/peer-process.js';
+import { digest, fileDigest, folderArgs, makePeerFolders, runCommand, TORRENT_COMMAND } from '../helpers/peer-process.js';
 import { describeUnlessMissing, missingTools } from '../helpers/require-tool.js';
-import { canBuildLan, TestLan } from '../helpers/test-lan.js';
-import { TransmissionDaemon } from '../helpers/transmission-daemon.js';
+import { canBuildLan } from '../helpers/test-lan.js';
+import { TransmissionDaemon, useTransmissionLan } from '../helpers/transmission-daemon.js';
 
 const missing = [...missingTools(['transmission-daemon', 'transmission-remote', 'ip']), ...(canBuildLan() ? [] : ['root (for network namespaces)'])];
 
 describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperability with Transmission', () => {
-  let lan: TestLan;
-  let ours: PeerProcess | undefined;
-  let daemon: TransmissionDaemon | undefined;
-  let oursDirs: PeerFolders | undefined;
-  let work = '';
-
-  beforeAll(async () => {
-    lan = new TestLan(['shoal', 'transmission']);
-    try {
-      lan.build();
-    } catch (error) {
-      lan.destroy();
-      throw error;
-    }
-    work = await mkdtemp(path.join(os.tmpdir(), 'shoal-transmission-'));
-  });
-
-  afterAll(async () => {
-    await ours?.stop();
-    daemon?.kill();
-    lan?.destroy();
-    if (oursDirs) await removeFolders(oursDirs);
-    await rm(work, { recursive: true, force: true });
-  });
+  const t = useTransmissionLan('shoal-transmission-');
 
   test('transmission-daemon downloads age.txt from our seeder, announcing to our tracker', async () => {
-    const [ourHost, theirHost] = lan.hosts;
-    oursDirs = await makePeerFolders();
-    const torrent = path.join(oursDirs.torrents, 'age.torrent');
+    const [ourHost, theirHost] = t.lan.hosts;
+    t.oursDirs = await makePeerFolders();
+    const torrent = path.join(t.oursDirs.torrents, 'age.torrent');
     await copyFile(AGE_TORRENT, torrent);
     expect((await runCommand(TORRENT_COMMAND, ['set-announce', torrent, `http://${ourHost.address}:6881/announce`])).code).toBe(0);
-    await copyFile(AGE_TXT, path.join(oursDirs.shareable, 'age.txt'));
-    ours = lan.startPeer(ourHost, [...folderArgs(oursDirs), '--workers', '1']);
-    await ours.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 30_000, 'our seeder');
+    await copyFile(AGE_TXT, path.join(t.oursDirs.shareable, 'age.txt'));
+    t.ours = t.lan.startPeer(ourHost, [...folderArgs(t.oursDirs), '--workers', '1']);
+    await t.ours.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 30_000, 'our seeder');
 
-    const downloads = path.join(work, 'downloads');
+    const downloads = path.join(t.work, 'downloads');
     await mkdir(downloads);
-    daemon = await TransmissionDaemon.start(theirHost, path.join(work, 'config'), downloads);
-    daemon.remote('-a', torrent);
-    await daemon.complete(1, 90_000, 'Transmission to complete');
+    t.daemon = await TransmissionDaemon.start(theirHost, path.join(t.work, 'config'), downloads);
+    t.daemon.remote('-a', torrent);
+    await t.daemon.complete(1, 90_000, 'Transmission to complete');
 
     expect(await fileDigest(path.join(downloads, 'age.txt'))).toBe(await fileDigest(AGE_TXT));
-    const status = await ours.status();
+    const status = await t.ours.status();
     expect(status.swarms[0].uploaded).toBeGreaterThanOrEqual(status.swarms[0].size);
     expect(status.swarms[0].known.some((address) => address.startsWith(`${theirHost.address}:`))).toBe(true);
   }, 180_000); // its own waits add up to 140 s: under load the default 60 s cut them short
@@ -68,22 +44,22 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
   test('our peer downloads a new torrent that only transmission-daemon seeds, from the torrent dropped into torrents/', async () => {
     // Builds on the test above: our peer and the daemon are running. A new torrent, so that the
     // daemon has no memory of our address as a seed (it kept such an address choked when we tried).
-    if (!ours || !oursDirs || !daemon) throw new Error('the first test did not leave our peer and Transmission running');
-    const [ourHost] = lan.hosts;
+    if (!t.ours || !t.oursDirs || !t.daemon) throw new Error('the first test did not leave our peer and Transmission running');
+    const [ourHost] = t.lan.hosts;
     const data = randomBytes(3 * 1024 * 1024 + 1234);
-    const downloads = path.join(work, 'downloads');
+    const downloads = path.join(t.work, 'downloads');
     await writeFile(path.join(downloads, 'theirs.bin'), data);
     const torrent = await createTorrent(path.join(downloads, 'theirs.bin'), { announce: `http://${ourHost.address}:6881/announce`, pieceLength: 64 * 1024 });
-    const torrentFile = path.join(work, 'theirs.torrent');
+    const torrentFile = path.join(t.work, 'theirs.torrent');
     await writeFile(torrentFile, torrent);
-    daemon.remote('-a', torrentFile);
-    daemon.remote('-t', '2', '-v');
-    await daemon.complete(2, 30_000, 'Transmission to find its data complete');
+    t.daemon.remote('-a', torrentFile);
+    t.daemon.remote('-t', '2', '-v');
+    await t.daemon.complete(2, 30_000, 'Transmission to find its data complete');
 
-    await writeFile(path.join(oursDirs.torrents, 'theirs.torrent'), torrent);
-    const done = await ours.waitForStatus((s) => s.swarms.some((swarm) => swarm.name === 'theirs.bin' && swarm.role === 'seeder'), 90_000, 'our peer to download it from Transmission');
+    await writeFile(path.join(t.oursDirs.torrents, 'theirs.torrent'), torrent);
+    const done = await t.ours.waitForStatus((s) => s.swarms.some((swarm) => swarm.name === 'theirs.bin' && swarm.role === 'seeder'), 90_000, 'our peer to download it from Transmission');
     const swarm = done.swarms.find((entry) => entry.name === 'theirs.bin')!;
     expect(swarm.downloaded).toBe(data.length);
-    expect(await fileDigest(path.join(oursDirs.shareable, 'theirs.bin'))).toBe(digest(data));
+    expect(await fileDigest(path.join(t.oursDirs.shareable, 'theirs.bin'))).toBe(digest(data));
   }, 150_000);
 });
