@@ -8,47 +8,11 @@ import { once } from 'node:events';
 import { Duplex } from 'node:stream';
 import { EncryptedStream } from '../../src/main/net/mse/encrypted-stream.js';
 import { mseCiphers } from '../../src/main/net/mse/mse-keys.js';
+import { memoryPair, type MemoryEnd } from '../helpers/memory-duplex.js';
 
-/** One end of an in-memory connection; what it writes is kept in `wire` too. While stalled, writes wait, as on a socket whose peer reads nothing. */
-class MemoryEnd extends Duplex {
-  other!: MemoryEnd;
-  readonly wire: Buffer[] = [];
-  private stalled: (() => void)[] | null = null;
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const deliver = (): void => {
-      // A copy: the reading side decrypts its chunks in place, as it may with a socket's.
-      this.wire.push(Buffer.from(chunk));
-      if (!this.destroyed) this.other.push(chunk);
-      callback();
-    };
-    if (this.stalled) this.stalled.push(deliver);
-    else deliver();
-  }
-
-  override _final(callback: () => void): void {
-    this.other.push(null);
-    callback();
-  }
-
-  stall(): void {
-    this.stalled = [];
-  }
-
-  flow(): void {
-    const held = this.stalled ?? [];
-    this.stalled = null;
-    for (const deliver of held) deliver();
-  }
-}
 
 function pair(): { rawA: MemoryEnd; rawB: MemoryEnd; a: EncryptedStream; b: EncryptedStream } {
-  const rawA = new MemoryEnd();
-  const rawB = new MemoryEnd();
-  rawA.other = rawB;
-  rawB.other = rawA;
+  const [rawA, rawB] = memoryPair();
   const secret = Buffer.alloc(96, 7);
   const infoHash = Buffer.alloc(20, 1);
   return { rawA, rawB, a: new EncryptedStream(rawA, mseCiphers(secret, infoHash, true)), b: new EncryptedStream(rawB, mseCiphers(secret, infoHash, false)) };

@@ -4,38 +4,16 @@
  * whose peer closes, or answers in plain, before its key is refused (so `prefer` dials again in
  * plain), later faults are not; and a silent peer runs into the deadline.
  */
-import { Duplex } from 'node:stream';
 import { cryptoProvide, cryptoSelect } from '../../src/main/net/mse/encryption-policy.js';
 import { exchangeMse, MseRefusedError, payloadStream } from '../../src/main/net/mse/mse-exchange.js';
 import { MseInitiator, MseReceiver } from '../../src/main/net/mse/mse-handshake.js';
 import { newKeyPair, req2Hash } from '../../src/main/net/mse/mse-keys.js';
 import { encodeHandshake } from '../../src/main/wire/wire-codec.js';
+import { memoryPair } from '../helpers/memory-duplex.js';
 
 const infoHash = Buffer.alloc(20, 0x42);
 const handshake = encodeHandshake(infoHash, Buffer.from('-XX0000-abcdefghijkl'));
 const timing = { leftMs: 5_000, limitMs: 5_000 };
-
-class MemoryEnd extends Duplex {
-  other!: MemoryEnd;
-  override _read(): void {}
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // A copy: the reading side may decrypt in place, as it may with a socket's chunks.
-    if (!this.other.destroyed) this.other.push(Buffer.from(chunk));
-    callback();
-  }
-  override _final(callback: () => void): void {
-    this.other.push(null);
-    callback();
-  }
-}
-
-function memoryPair(): [MemoryEnd, MemoryEnd] {
-  const a = new MemoryEnd();
-  const b = new MemoryEnd();
-  a.other = b;
-  b.other = a;
-  return [a, b];
-}
 
 function initiator(policy: 'prefer' | 'require'): MseInitiator {
   return new MseInitiator({ infoHash, provide: cryptoProvide(policy), initialPayload: handshake });

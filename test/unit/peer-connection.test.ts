@@ -4,7 +4,6 @@
  * and the callbacks of blocks it sends.
  */
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { defaultSettings, type Settings } from '../../src/io/settings.js';
 import { FairLimiter } from '../../src/main/net/fair-limiter.js';
 import type { PeerEncryption } from '../../src/main/net/mse/encryption-policy.js';
@@ -16,56 +15,12 @@ import { encodeHandshake, encodeMessage } from '../../src/main/wire/wire-codec.j
 import { FAST_EXTENSION_BIT, FAST_EXTENSION_BYTE, PROTOCOL_NAME, type Handshake, type WireMessage } from '../../src/main/wire/wire-messages.js';
 import { WireParser, type ParserEvent } from '../../src/main/wire/wire-parser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { memoryPair } from '../helpers/memory-duplex.js';
 
 const PIECES = 8;
 const BLOCK = 16 * 1024;
 const infoHash = Buffer.alloc(20, 0x11);
 const peerId = Buffer.from('-XX0001-000000000000');
-
-/** One end of an in-memory connection. While stalled, what it writes stays in it, as in a socket whose peer reads nothing. */
-class MemoryEnd extends Duplex {
-  other!: MemoryEnd;
-  private stalled: (() => void)[] | null = null;
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const deliver = (): void => {
-      if (!this.destroyed) this.other.push(chunk);
-      callback();
-    };
-    if (this.stalled) this.stalled.push(deliver);
-    else deliver();
-  }
-
-  override _final(callback: () => void): void {
-    this.other.push(null);
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
-    this.other.push(null);
-    callback(error);
-  }
-
-  stall(): void {
-    this.stalled = [];
-  }
-
-  flow(): void {
-    const held = this.stalled ?? [];
-    this.stalled = null;
-    for (const deliver of held) deliver();
-  }
-}
-
-function memoryPair(): [MemoryEnd, MemoryEnd] {
-  const a = new MemoryEnd();
-  const b = new MemoryEnd();
-  a.other = b;
-  b.other = a;
-  return [a, b];
-}
 
 /** Lets queued stream events run. */
 function settle(): Promise<void> {
