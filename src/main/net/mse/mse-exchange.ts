@@ -3,6 +3,7 @@
  * replies out, under a deadline. Then hands on the connection's payload stream: the socket itself
  * when the payload is plaintext, an EncryptedStream over it when it is RC4.
  */
+import { readUntil } from '../handshake-exchange.js';
 import type { PeerSocket } from '../peer-socket.js';
 import { EncryptedStream } from './encrypted-stream.js';
 import { MseInitiator, type MseEstablished, type MseReceiver } from './mse-handshake.js';
@@ -21,42 +22,30 @@ export class MseRefusedError extends Error {
  * payload byte is lost before the next reader attaches; the machine's result holds those read.
  */
 export function exchangeMse(socket: PeerSocket, side: MseInitiator | MseReceiver, timing: { leftMs: number; limitMs: number }, received?: Buffer): Promise<MseEstablished> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => finish(new Error(`no complete encrypted handshake within ${timing.limitMs} ms (handshakeTimeoutMs)`)), Math.max(0, timing.leftMs));
-    const finish = (outcome: MseEstablished | Error): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      socket.off('end', onClose);
-      socket.pause();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const onData = (chunk: Buffer): void => {
-      try {
-        const { send, established } = side.push(chunk);
-        if (send.length > 0) socket.write(send);
-        if (established) finish(established);
-      } catch (error) {
-        finish(refusedOr(`it did not answer our encrypted handshake with a key (${(error as Error).message})`, error as Error));
-      }
-    };
-    /** Whatever ends an initiator's handshake before the other side's key came is a refusal: `prefer` then dials in plain. */
-    const refusedOr = (message: string, error: Error = new Error(message)): Error =>
-      side instanceof MseInitiator && !side.keyReceived ? new MseRefusedError(message) : error;
-    const onError = (error: Error): void => finish(refusedOr(`it closed the connection on our encrypted handshake (${error.message})`, error));
-    const onClose = (): void => finish(refusedOr('it closed the connection on our encrypted handshake', new Error('connection closed during the encrypted handshake')));
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    socket.on('end', onClose);
-    if (received) onData(received);
-    if (!done) socket.resume();
-  });
+  /** Whatever ends an initiator's handshake before the other side's key came is a refusal: `prefer` then dials in plain. */
+  const refusedOr = (message: string, error: Error = new Error(message)): Error =>
+    side instanceof MseInitiator && !side.keyReceived ? new MseRefusedError(message) : error;
+  return readUntil<MseEstablished>(
+    socket,
+    timing.leftMs,
+    {
+      chunk: (chunk) => {
+        try {
+          const { send, established } = side.push(chunk);
+          if (send.length > 0) socket.write(send);
+          return established ?? undefined;
+        } catch (error) {
+          return refusedOr(`it did not answer our encrypted handshake with a key (${(error as Error).message})`, error as Error);
+        }
+      },
+      ended: (error) =>
+        error
+          ? refusedOr(`it closed the connection on our encrypted handshake (${error.message})`, error)
+          : refusedOr('it closed the connection on our encrypted handshake', new Error('connection closed during the encrypted handshake')),
+      timedOut: () => new Error(`no complete encrypted handshake within ${timing.limitMs} ms (handshakeTimeoutMs)`),
+    },
+    received,
+  );
 }
 
 /** The stream the peer wire runs on once the handshake is done. */
