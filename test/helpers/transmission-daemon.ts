@@ -5,11 +5,15 @@
  * over TCP only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { removeFolders, type PeerFolders, type PeerProcess } from './peer-process.js';
-import { TestLan, type LanHost } from './test-lan.js';
+import { AGE_TORRENT, AGE_TXT, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './peer-process.js';
+import { missingTools } from './require-tool.js';
+import { canBuildLan, TestLan, type LanHost } from './test-lan.js';
+
+/** What a Transmission test needs here and may lack: the daemon and its remote, ip(8), and root for the namespaces. */
+export const TRANSMISSION_MISSING = [...missingTools(['transmission-daemon', 'transmission-remote', 'ip']), ...(canBuildLan() ? [] : ['root (for network namespaces)'])];
 
 const RPC_PORT = '9091';
 
@@ -105,4 +109,21 @@ export function useTransmissionLan(workPrefix: string): TransmissionLan {
     if (setup.work) await rm(setup.work, { recursive: true, force: true });
   });
   return setup;
+}
+
+/**
+ * Starts our peer on the first test host as the seeder of age.txt and its tracker (the torrent
+ * re-pointed at that host), with `args` added, and waits until it seeds; returns it and its .torrent.
+ */
+export async function startOurAgeSeeder(setup: TransmissionLan, args: string[]): Promise<{ ours: PeerProcess; torrent: string }> {
+  const [ourHost] = setup.lan.hosts;
+  const dirs = (setup.oursDirs = await makePeerFolders());
+  const torrent = path.join(dirs.torrents, 'age.torrent');
+  await copyFile(AGE_TORRENT, torrent);
+  const announce = await runCommand(TORRENT_COMMAND, ['set-announce', torrent, `http://${ourHost.address}:6881/announce`]);
+  if (announce.code !== 0) throw new Error(`set-announce failed: ${announce.stderr}`);
+  await copyFile(AGE_TXT, path.join(dirs.shareable, 'age.txt'));
+  const ours = (setup.ours = setup.lan.startPeer(ourHost, [...folderArgs(dirs), '--workers', '1', ...args]));
+  await ours.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 30_000, 'our seeder');
+  return { ours, torrent };
 }

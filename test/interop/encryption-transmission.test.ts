@@ -8,16 +8,15 @@
  * connected (a finished peer is dropped: both sides seed).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/io/torrent-maker.js';
-import { AGE_TORRENT, AGE_TXT } from '../helpers/interop.js';
-import { digest, fileDigest, folderArgs, makePeerFolders, runCommand, TORRENT_COMMAND, type StatusDocument } from '../helpers/peer-process.js';
-import { describeUnlessMissing, missingTools } from '../helpers/require-tool.js';
-import { canBuildLan, type LanHost } from '../helpers/test-lan.js';
-import { TransmissionDaemon, useTransmissionLan } from '../helpers/transmission-daemon.js';
+import { AGE_TXT } from '../helpers/interop.js';
+import { digest, fileDigest, type StatusDocument } from '../helpers/peer-process.js';
+import { describeUnlessMissing } from '../helpers/require-tool.js';
+import type { LanHost } from '../helpers/test-lan.js';
+import { startOurAgeSeeder, TRANSMISSION_MISSING, TransmissionDaemon, useTransmissionLan } from '../helpers/transmission-daemon.js';
 
-const missing = [...missingTools(['transmission-daemon', 'transmission-remote', 'ip']), ...(canBuildLan() ? [] : ['root (for network namespaces)'])];
 /** Transmission's `encryption` setting: 0 tolerated, 1 preferred, 2 required. */
 const TRANSMISSION_REQUIRED = 2;
 
@@ -27,31 +26,25 @@ function encryptedPeerShown(status: StatusDocument, name: string, host: LanHost)
   return peers.some((peer) => peer.address.startsWith(`${host.address}:`) && peer.encryption === 'rc4');
 }
 
-describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'encrypted connections with Transmission (encryption required)', () => {
+describeUnlessMissing(TRANSMISSION_MISSING, ['transmission-daemon', 'root'], 'encrypted connections with Transmission (encryption required)', () => {
   const t = useTransmissionLan('shoal-transmission-mse-');
 
   test('transmission-daemon downloads age.txt from our seeder over RC4, and our /status shows it encrypted', async () => {
-    const [ourHost, theirHost] = t.lan.hosts;
-    t.oursDirs = await makePeerFolders();
-    const torrent = path.join(t.oursDirs.torrents, 'age.torrent');
-    await copyFile(AGE_TORRENT, torrent);
-    expect((await runCommand(TORRENT_COMMAND, ['set-announce', torrent, `http://${ourHost.address}:6881/announce`])).code).toBe(0);
-    await copyFile(AGE_TXT, path.join(t.oursDirs.shareable, 'age.txt'));
-    t.ours = t.lan.startPeer(ourHost, [...folderArgs(t.oursDirs), '--workers', '1', '--encryption', 'require', '--upload-limit', '512k', '--download-limit', '512k', '--verbose']);
-    await t.ours.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 30_000, 'our seeder');
+    const [, theirHost] = t.lan.hosts;
+    const { ours, torrent } = await startOurAgeSeeder(t, ['--encryption', 'require', '--upload-limit', '512k', '--download-limit', '512k', '--verbose']);
 
     const downloads = path.join(t.work, 'downloads');
     await mkdir(downloads);
     t.daemon = await TransmissionDaemon.start(theirHost, path.join(t.work, 'config'), downloads, { encryption: TRANSMISSION_REQUIRED });
     expect(t.daemon.remote('-si')).toMatch(/Encryption: required/);
     t.daemon.remote('-a', torrent);
-    await t.ours.waitForStatus((s) => encryptedPeerShown(s, 'age.txt', theirHost), 60_000, 'Transmission connected over RC4');
+    await ours.waitForStatus((s) => encryptedPeerShown(s, 'age.txt', theirHost), 60_000, 'Transmission connected over RC4');
     await t.daemon.complete(1, 60_000, 'Transmission to complete');
 
     expect(await fileDigest(path.join(downloads, 'age.txt'))).toBe(await fileDigest(AGE_TXT));
-    const [swarm] = (await t.ours.status()).swarms;
+    const [swarm] = (await ours.status()).swarms;
     expect(swarm.uploaded).toBeGreaterThanOrEqual(swarm.size);
-    expect(t.ours.output.join('')).toMatch(new RegExp(`encrypted handshake (from|with) ${theirHost.address.replaceAll('.', '\\.')}:\\d+: payload in rc4`));
+    expect(ours.output.join('')).toMatch(new RegExp(`encrypted handshake (from|with) ${theirHost.address.replaceAll('.', '\\.')}:\\d+: payload in rc4`));
   }, 150_000);
 
   test('our leecher downloads a torrent that only transmission-daemon seeds, over RC4', async () => {

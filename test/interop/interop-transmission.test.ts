@@ -5,29 +5,20 @@
  * the daemon over its RPC port inside its host.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/io/torrent-maker.js';
-import { AGE_TORRENT, AGE_TXT } from '../helpers/interop.js';
-import { digest, fileDigest, folderArgs, makePeerFolders, runCommand, TORRENT_COMMAND } from '../helpers/peer-process.js';
-import { describeUnlessMissing, missingTools } from '../helpers/require-tool.js';
-import { canBuildLan } from '../helpers/test-lan.js';
-import { TransmissionDaemon, useTransmissionLan } from '../helpers/transmission-daemon.js';
+import { AGE_TXT } from '../helpers/interop.js';
+import { digest, fileDigest } from '../helpers/peer-process.js';
+import { describeUnlessMissing } from '../helpers/require-tool.js';
+import { startOurAgeSeeder, TRANSMISSION_MISSING, TransmissionDaemon, useTransmissionLan } from '../helpers/transmission-daemon.js';
 
-const missing = [...missingTools(['transmission-daemon', 'transmission-remote', 'ip']), ...(canBuildLan() ? [] : ['root (for network namespaces)'])];
-
-describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperability with Transmission', () => {
+describeUnlessMissing(TRANSMISSION_MISSING, ['transmission-daemon', 'root'], 'interoperability with Transmission', () => {
   const t = useTransmissionLan('shoal-transmission-');
 
   test('transmission-daemon downloads age.txt from our seeder, announcing to our tracker', async () => {
-    const [ourHost, theirHost] = t.lan.hosts;
-    t.oursDirs = await makePeerFolders();
-    const torrent = path.join(t.oursDirs.torrents, 'age.torrent');
-    await copyFile(AGE_TORRENT, torrent);
-    expect((await runCommand(TORRENT_COMMAND, ['set-announce', torrent, `http://${ourHost.address}:6881/announce`])).code).toBe(0);
-    await copyFile(AGE_TXT, path.join(t.oursDirs.shareable, 'age.txt'));
-    t.ours = t.lan.startPeer(ourHost, [...folderArgs(t.oursDirs), '--workers', '1']);
-    await t.ours.waitForStatus((s) => s.swarms[0]?.role === 'seeder', 30_000, 'our seeder');
+    const [, theirHost] = t.lan.hosts;
+    const { ours, torrent } = await startOurAgeSeeder(t, []);
 
     const downloads = path.join(t.work, 'downloads');
     await mkdir(downloads);
@@ -36,7 +27,7 @@ describeUnlessMissing(missing, ['transmission-daemon', 'root'], 'interoperabilit
     await t.daemon.complete(1, 90_000, 'Transmission to complete');
 
     expect(await fileDigest(path.join(downloads, 'age.txt'))).toBe(await fileDigest(AGE_TXT));
-    const status = await t.ours.status();
+    const status = await ours.status();
     expect(status.swarms[0].uploaded).toBeGreaterThanOrEqual(status.swarms[0].size);
     expect(status.swarms[0].known.some((address) => address.startsWith(`${theirHost.address}:`))).toBe(true);
   }, 180_000); // its own waits add up to 140 s: under load the default 60 s cut them short
