@@ -41,7 +41,17 @@ export class TestLan {
     this.hosts = names.map((name, i) => ({ name, namespace: `shoal-${name}-${this.tag}`, address: `${this.subnet}.${i + 1}` }));
   }
 
+  /** Makes the bridge and the hosts; what a failure leaves half made is removed before it throws. */
   build(): void {
+    try {
+      this.buildHosts();
+    } catch (error) {
+      this.destroy();
+      throw error;
+    }
+  }
+
+  private buildHosts(): void {
     ip('link', 'add', this.bridge, 'type', 'bridge');
     ip('addr', 'add', `${this.subnet}.254/24`, 'dev', this.bridge);
     ip('link', 'set', this.bridge, 'up');

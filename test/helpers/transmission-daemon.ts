@@ -93,12 +93,7 @@ export function useTransmissionLan(workPrefix: string): TransmissionLan {
   const setup = {} as TransmissionLan;
   beforeAll(async () => {
     setup.lan = new TestLan(['shoal', 'transmission']);
-    try {
-      setup.lan.build();
-    } catch (error) {
-      setup.lan.destroy();
-      throw error;
-    }
+    setup.lan.build();
     setup.work = await mkdtemp(path.join(os.tmpdir(), workPrefix));
   });
   afterAll(async () => {

@@ -26,12 +26,7 @@ describeLan('four hosts of a LAN', () => {
   beforeAll(() => {
     if (!lanAvailable) throw new Error('the LAN suite needs root and `ip netns` (CI runs as root)');
     lan = new TestLan(['a', 'b', 'c', 'd']);
-    try {
-      lan.build();
-    } catch (error) {
-      lan.destroy();
-      throw error;
-    }
+    lan.build();
   });
 
   afterAll(async () => {

@@ -51,12 +51,7 @@ describeLan('local service discovery on a LAN', () => {
   beforeAll(() => {
     if (!lanAvailable) throw new Error('the LAN suite needs root and `ip netns` (CI runs as root)');
     lan = new TestLan(['a', 'b', 'spy']);
-    try {
-      lan.build();
-    } catch (error) {
-      lan.destroy();
-      throw error;
-    }
+    lan.build();
   });
 
   afterAll(async () => {
