@@ -1,15 +1,15 @@
 /**
- * The extension protocol (BEP 10) messages of a torrent's swarm: the peer's extension handshake
- * (its listening port makes it a peer of our list: tracker service), its ut_pex (BEP 11: peers to
- * dial, unless the torrent is private, BEP 27) and its ut_metadata requests (BEP 9: answered
- * from our info dictionary). A message that cannot be decoded closes that connection.
+ * The extension protocol (BEP 10) messages of a swarm, a torrent's or a magnet's: the peer's
+ * extension handshake (its listening port makes it a peer of our list: tracker service), its
+ * ut_pex (BEP 11: peers to dial, unless the torrent is private, BEP 27) and its ut_metadata
+ * messages (BEP 9), which the swarm answers or takes in. A message that cannot be decoded closes
+ * that connection.
  */
 import type { Logger } from '../logger.js';
 import type { PeerAddress } from '../tracker/announce-client.js';
 import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS, type ExtensionHandshake } from '../wire/extension-handshake.js';
-import { decodeMetadataMessage, encodeMetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
+import { decodeMetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
 import { decodePex, type PexPeer } from '../wire/ut-pex.js';
-import type { MetadataServer } from './metadata-server.js';
 import type { PeerConnection } from './peer-connection.js';
 
 export interface ExtensionMessagesSetup {
@@ -17,15 +17,16 @@ export interface ExtensionMessagesSetup {
   isPrivate: boolean;
   /** Most peers taken from one ut_pex message (settings.pexMaxReceivedPeers). */
   pexMaxReceivedPeers: number;
-  metadata: MetadataServer<PeerConnection>;
   log: Logger;
   isBannedAddress(ip: string, port: number): boolean;
   /** A peer that reached us said which port it listens on: it joins the peer list. */
   learnIncoming(ip: string, port: number): void;
   /** Peers a ut_pex message adds. */
   learnFromPex(peers: readonly PeerAddress[]): void;
-  /** Tells the connected peers what changed in the peer list. */
-  broadcast(): void;
+  /** The peer's extension handshake was taken (the connection may have been closed meanwhile, for a ban). */
+  handshakeReceived(peer: PeerConnection, extensions: ExtensionHandshake): void;
+  /** A ut_metadata message from the peer, decoded. */
+  metadataReceived(peer: PeerConnection, message: ReceivedMetadataMessage): void;
 }
 
 export class ExtensionMessages {
@@ -52,7 +53,7 @@ export class ExtensionMessages {
       peer.listensOn(port);
       this.setup.learnIncoming(peer.remoteIp, port);
     }
-    this.setup.broadcast();
+    this.setup.handshakeReceived(peer, extensions);
   }
 
   /** A private torrent's ut_pex, which we never offered, is ignored: neither learned from nor a reason to close. */
@@ -68,7 +69,6 @@ export class ExtensionMessages {
     this.setup.learnFromPex(added);
   }
 
-  /** Requests are answered; we asked this peer for nothing, so anything else is ignored. */
   private onMetadata(peer: PeerConnection, payload: Buffer): void {
     let message: ReceivedMetadataMessage;
     try {
@@ -76,8 +76,6 @@ export class ExtensionMessages {
     } catch (error) {
       return peer.close((error as Error).message);
     }
-    const id = peer.extensions?.m.ut_metadata;
-    if (message.type !== 'request' || !id) return;
-    peer.send({ kind: 'extended', extId: id, payload: encodeMetadataMessage(this.setup.metadata.answer(peer, message.piece)) });
+    this.setup.metadataReceived(peer, message);
   }
 }

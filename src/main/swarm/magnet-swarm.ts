@@ -14,12 +14,12 @@ import type { Logger } from '../logger.js';
 import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { PeerSocket } from '../net/peer-socket.js';
 import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
-import { decodeExtensionHandshake, LOCAL_EXTENSION_IDS } from '../wire/extension-handshake.js';
-import { decodeMetadataMessage, encodeMetadataMessage, type MetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
-import { decodePex } from '../wire/ut-pex.js';
+import type { ExtensionHandshake } from '../wire/extension-handshake.js';
+import { encodeMetadataMessage, type MetadataMessage, type ReceivedMetadataMessage } from '../wire/ut-metadata.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import { supportsExtensionProtocol, type Handshake, type WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
+import { ExtensionMessages } from './extension-messages.js';
 import { tendLiveness } from './liveness.js';
 import { MetadataAssembly } from './metadata-assembly.js';
 import { PeerConnection, type PeerHandler } from './peer-connection.js';
@@ -55,6 +55,8 @@ export class MagnetSwarm implements PeerHandler {
   private readonly assembly: MetadataAssembly<PeerConnection>;
   private readonly peerList: PeerList;
   private readonly dialler: PeerDialler;
+  /** The peers' BEP 10 messages: extension handshakes, ut_pex, ut_metadata. */
+  private readonly extensions: ExtensionMessages;
   /**
    * The DHT and local discovery. Whether the torrent is private (BEP 27) is in the metadata we
    * do not have yet: like other clients, we look for its first peers there all the same.
@@ -88,6 +90,14 @@ export class MagnetSwarm implements PeerHandler {
       isStopped: () => this.stopped,
       admit: (socket, parser, handshake, ip, port, encryption) => this.admit(socket, parser, handshake, true, ip, port, encryption),
       peerDropped: () => undefined,
+    });
+    this.extensions = new ExtensionMessages({
+      isPrivate: false, pexMaxReceivedPeers: this.settings.pexMaxReceivedPeers, log: this.log,
+      isBannedAddress: () => false,
+      learnIncoming: (ip, port) => this.peerList.learn(ip, port, 'incoming'),
+      learnFromPex: (peers) => this.learnPeers(peers, 'pex'),
+      handshakeReceived: (peer, extensions) => this.onExtensionHandshake(peer, extensions),
+      metadataReceived: (peer, message) => this.onMetadata(peer, message),
     });
   }
 
@@ -143,43 +153,18 @@ export class MagnetSwarm implements PeerHandler {
   onMessage(peer: PeerConnection, message: WireMessage): void {
     if (message.kind === 'port') return this.discovery.portReceived(peer, peer.remoteIp, message.port);
     if (message.kind !== 'extended') return;
-    if (message.extId === 0) return this.onExtensionHandshake(peer, message.payload);
-    if (message.extId === LOCAL_EXTENSION_IDS.ut_metadata) return this.onMetadata(peer, message.payload);
-    if (message.extId === LOCAL_EXTENSION_IDS.ut_pex) {
-      try {
-        this.learnPeers(decodePex(message.payload, this.settings.pexMaxReceivedPeers).added, 'pex');
-      } catch (error) {
-        peer.close((error as Error).message);
-      }
-    }
+    this.extensions.received(peer, message.extId, message.payload);
   }
 
-  private onExtensionHandshake(peer: PeerConnection, payload: Buffer): void {
-    let size: number | undefined;
-    try {
-      const extensions = decodeExtensionHandshake(payload);
-      peer.extensionsReceived(extensions);
-      if (!peer.outgoing && extensions.p !== undefined) {
-        peer.listensOn(extensions.p);
-        this.peerList.learn(peer.remoteIp, extensions.p, 'incoming');
-      }
-      size = extensions.metadata_size;
-      if (!extensions.m.ut_metadata || size === undefined) return peer.close('it offers no metadata (no ut_metadata with a metadata_size)');
-    } catch (error) {
-      return peer.close((error as Error).message);
-    }
+  private onExtensionHandshake(peer: PeerConnection, extensions: ExtensionHandshake): void {
+    const size = extensions.metadata_size;
+    if (!extensions.m.ut_metadata || size === undefined) return peer.close('it offers no metadata (no ut_metadata with a metadata_size)');
     const offer = this.assembly.offered(peer, size);
     if (!offer.ok) return this.drop(peer, offer.reason);
     this.ask(peer);
   }
 
-  private onMetadata(peer: PeerConnection, payload: Buffer): void {
-    let message: ReceivedMetadataMessage;
-    try {
-      message = decodeMetadataMessage(payload);
-    } catch (error) {
-      return peer.close((error as Error).message);
-    }
+  private onMetadata(peer: PeerConnection, message: ReceivedMetadataMessage): void {
     switch (message.type) {
       case 'request':
         // We have no metadata to give yet.

@@ -14,6 +14,7 @@ import type { PeerEncryption } from '../net/mse/encryption-policy.js';
 import type { PeerSocket } from '../net/peer-socket.js';
 import type { Announcer, PeerAddress } from '../tracker/announce-client.js';
 import { torrentTiers } from '../tracker/tracker-tiers.js';
+import { encodeMetadataMessage } from '../wire/ut-metadata.js';
 import { encodeHandshake } from '../wire/wire-codec.js';
 import type { Handshake, WireMessage } from '../wire/wire-messages.js';
 import type { WireParser } from '../wire/wire-parser.js';
@@ -128,12 +129,18 @@ export class Swarm implements PeerHandler {
     const isBanned = (ip: string, port: number): boolean => this.bans.isBannedAddress(ip, port);
     const peerList = (this.peerList = new PeerList({ settings, isSelf: (ip, port) => context.isSelf(ip, port), isBanned, log }));
     this.extensions = new ExtensionMessages({
-      isPrivate: meta.private, pexMaxReceivedPeers: settings.pexMaxReceivedPeers, metadata: this.metadata, log, isBannedAddress: isBanned,
+      isPrivate: meta.private, pexMaxReceivedPeers: settings.pexMaxReceivedPeers, log, isBannedAddress: isBanned,
       // Tracker service: a peer that reached us joins the peer list with the port it listens on,
       // and the change is broadcast to the swarm.
       learnIncoming: (ip, port) => this.peerList.learn(ip, port, 'incoming'),
       learnFromPex: (peers) => this.learnPeers(peers, 'pex'),
-      broadcast: () => this.broadcastPeerList(),
+      handshakeReceived: () => this.broadcastPeerList(),
+      // Requests are answered from our info dictionary; we asked this peer for nothing, so the rest is ignored.
+      metadataReceived: (peer, message) => {
+        const id = peer.extensions?.m.ut_metadata;
+        if (message.type !== 'request' || !id) return;
+        peer.send({ kind: 'extended', extId: id, payload: encodeMetadataMessage(this.metadata.answer(peer, message.piece)) });
+      },
     });
     this.dialler = new PeerDialler({
       context, infoHash: meta.infoHash, log, peerList, open: this.peers, offersDht: this.discovery.offersDht,
