@@ -2,41 +2,48 @@
  * Positional file I/O for worker threads, between a piece's views (slab slots or a local buffer)
  * and the file spans it covers. Synchronous on purpose: it runs on a pool thread, never on the
  * main thread, and a worker has nothing else to do meanwhile.
+ *
+ * Each span is one vectored call (pwritev/preadv) over the views it covers, not one call per
+ * 16 KiB slot: a piece of 256 KiB costs one system call instead of sixteen.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readvSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import type { DiskSpan } from '../io/piece-spans.js';
 
-/**
- * Calls `each(fd, view, fileOffset)` for the parts of `views` (consecutive bytes) that fall in
- * each span; `fd` is -1 in a pad file's span, which has no file.
- */
-function forEachSegment(
-  views: readonly Buffer[],
-  spans: readonly DiskSpan[],
-  each: (fd: number, view: Buffer, fileOffset: number, span: DiskSpan) => void,
-  open: (span: DiskSpan) => number,
-): void {
-  let viewIndex = 0;
-  let viewOffset = 0;
-  for (const span of spans) {
-    const fd = span.pad ? -1 : open(span);
-    try {
-      let done = 0;
-      while (done < span.length) {
-        const view = views[viewIndex];
-        const n = Math.min(span.length - done, view.length - viewOffset);
-        each(fd, view.subarray(viewOffset, viewOffset + n), span.fileOffset + done, span);
-        done += n;
-        viewOffset += n;
-        if (viewOffset === view.length) {
-          viewIndex++;
-          viewOffset = 0;
-        }
-      }
-    } finally {
-      if (fd >= 0) closeSync(fd);
+interface ViewCursor {
+  index: number;
+  offset: number;
+}
+
+/** The parts of `views` (consecutive bytes, from `start`) that make up `length` bytes. */
+function segmentsOf(views: readonly Buffer[], start: ViewCursor, length: number): Buffer[] {
+  const segments: Buffer[] = [];
+  let left = length;
+  while (left > 0) {
+    const view = views[start.index];
+    const n = Math.min(left, view.length - start.offset);
+    segments.push(start.offset === 0 && n === view.length ? view : view.subarray(start.offset, start.offset + n));
+    left -= n;
+    start.offset += n;
+    if (start.offset === view.length) {
+      start.index++;
+      start.offset = 0;
     }
+  }
+  return segments;
+}
+
+/**
+ * Runs `transfer(segments, position)` until all of `segments` is done: `transfer` returns the
+ * bytes it moved, which may be fewer than asked (a short write or read), and the rest is asked
+ * again from where it stopped. (libuv itself splits a call of more than IOV_MAX buffers.)
+ */
+function transferAll(segments: Buffer[], position: number, transfer: (segments: Buffer[], position: number) => number): void {
+  while (segments.length > 0) {
+    let moved = transfer(segments, position);
+    position += moved;
+    while (segments.length > 0 && moved >= segments[0].length) moved -= segments.shift()!.length;
+    if (moved > 0) segments[0] = segments[0].subarray(moved);
   }
 }
 
@@ -60,35 +67,36 @@ function openForWrite(span: DiskSpan): number {
 }
 
 export function writeSpans(views: readonly Buffer[], spans: readonly DiskSpan[]): void {
-  forEachSegment(
-    views,
-    spans,
-    (fd, view, fileOffset) => {
-      if (fd < 0) return;
-      let written = 0;
-      while (written < view.length) written += writeSync(fd, view, written, view.length - written, fileOffset + written);
-    },
-    openForWrite,
-  );
+  const cursor: ViewCursor = { index: 0, offset: 0 };
+  for (const span of spans) {
+    const segments = segmentsOf(views, cursor, span.length);
+    if (span.pad) continue;
+    const fd = openForWrite(span);
+    try {
+      transferAll(segments, span.fileOffset, (batch, position) => writevSync(fd, batch, position));
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 export function readSpans(views: readonly Buffer[], spans: readonly DiskSpan[]): void {
-  forEachSegment(
-    views,
-    spans,
-    (fd, view, fileOffset, span) => {
-      if (fd < 0) {
-        view.fill(0);
-        return;
-      }
-      let read = 0;
-      while (read < view.length) {
-        const n = readSync(fd, view, read, view.length - read, fileOffset + read);
+  const cursor: ViewCursor = { index: 0, offset: 0 };
+  for (const span of spans) {
+    const segments = segmentsOf(views, cursor, span.length);
+    if (span.pad) {
+      for (const segment of segments) segment.fill(0);
+      continue;
+    }
+    const fd = openSync(span.path, 'r');
+    try {
+      transferAll(segments, span.fileOffset, (batch, position) => {
+        const n = readvSync(fd, batch, position);
         if (n === 0) throw new Error(`${span.path} is shorter than the torrent says`);
-        read += n;
-      }
-    },
-    (span) => openSync(span.path, 'r'),
-  );
+        return n;
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
-
