@@ -165,6 +165,16 @@ const defaults = {
   trackerSilentMs: 60_000,
   /** Shortest time between two scrapes (BEP 48, BEP 15) of one tracker for one swarm. */
   trackerScrapeIntervalMs: 300_000,
+  /**
+   * Announces and scrapes to outside trackers out at once, every swarm together (announce-gate.ts):
+   * more wait their turn, event=stopped first, then event=completed, then the others, so that a
+   * start with thousands of torrents goes out at the pace the trackers answer (libtorrent: 50).
+   * A request holds its place until it ends, or for `announceTimeoutMs` at most. The wait does not
+   * count towards `trackerSilentMs`; the event=stopped's does count towards `announceStopTimeoutMs`.
+   */
+  maxConcurrentAnnounces: 50,
+  /** A re-announce comes up to this fraction of the tracker's interval later, drawn each time, so that torrents started together drift apart. */
+  announceJitterFraction: 0.1,
 
   /** Largest request line and headers of an HTTP request on the peer port; more is answered 431 and closed. */
   httpMaxHeaderBytes: 8 * KiB,

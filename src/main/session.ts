@@ -44,6 +44,7 @@ import { loadMetadata, saveMetadata } from '../io/metadata-store.js';
 import { MagnetSwarm } from './swarm/magnet-swarm.js';
 import type { PeerSource } from './swarm/peer-list.js';
 import type { PeerAddress } from './tracker/announce-client.js';
+import { AnnounceGate } from './tracker/announce-gate.js';
 import { DhtNode } from './dht/dht-node.js';
 import { DhtSwarms } from './dht/dht-swarms.js';
 import { LocalDiscovery } from './discovery/local-discovery.js';
@@ -109,6 +110,7 @@ export class Session {
   private readonly uploadLimiter: FairLimiter;
   private readonly downloadLimiter: FairLimiter;
   private readonly connections: ConnectionBudget;
+  private readonly announceGate: AnnounceGate;
   readonly settings: Settings;
   private readonly clock: Clock;
   private readonly dial: Dialler;
@@ -128,6 +130,7 @@ export class Session {
     this.port = this.settings.defaultPort;
     this.loop = new EventLoopMonitor(this.settings.eventLoopWindowMs);
     this.connections = new ConnectionBudget(this.settings.maxConnections);
+    this.announceGate = new AnnounceGate(this.settings.maxConcurrentAnnounces);
     this.self = new SelfAddress(options.host);
     this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
     this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));
@@ -363,6 +366,7 @@ export class Session {
       isSelf: (ip: string, port: number) => this.self.isSelf(ip, port),
       isSelfTracker: (url: string) => this.self.isSelfTracker(url),
       udp: this.udp,
+      announceGate: this.announceGate,
       dht: this.dht && { add: (swarm) => this.dht!.swarms.add(swarm), addNode: (host, port) => this.dht!.node.addNode(host, port) },
       lsd: this.lsd,
       connections: this.connections,

@@ -13,6 +13,7 @@ import type { FairLimiter } from '../net/fair-limiter.js';
 import type { EncryptionPolicy } from '../net/mse/encryption-policy.js';
 import type { DhtSwarm } from '../dht/dht-swarms.js';
 import type { PeerAddress } from '../tracker/announce-client.js';
+import type { AnnounceGate } from '../tracker/announce-gate.js';
 import type { UdpTransport } from '../tracker/udp-tracker-client.js';
 import type { SlabShares } from './slab-shares.js';
 import type { Swarm } from './swarm.js';
@@ -41,6 +42,8 @@ export interface SwarmContext {
   lsd: { add(infoHashHex: string, learnPeers: (peers: PeerAddress[]) => void): () => void } | null;
   /** The peer's UDP port, for udp:// trackers (BEP 15); null when it has none. */
   udp: UdpTransport | null;
+  /** Requests to outside trackers out at once, every swarm together (settings.maxConcurrentAnnounces). */
+  announceGate: AnnounceGate;
   /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
   hasConnectionRoom(swarmConnections: number): boolean;
   /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */

@@ -5,6 +5,9 @@
  * scrapes them (BEP 48, BEP 15) now and then for /status.
  */
 import { defaultSettings, type Settings } from '../../io/settings.js';
+import { systemClock, type Clock } from '../clock.js';
+import { AnnounceGate } from './announce-gate.js';
+import { reannounceDelayMs } from './announce-jitter.js';
 import type { AnnounceFailure, TrackerEntry, TrackerState, TrackerStatus } from './announce-status.js';
 import { httpTracker } from './http-tracker-client.js';
 import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceStats, type TrackerProtocol } from './tracker-protocol.js';
@@ -30,8 +33,12 @@ export interface AnnouncerOptions {
   udp?: UdpTransport | null;
   /** The protocol of a URL, for tests; by default HTTP for http(s)://, BEP 15 for udp://. */
   protocolFor?: (url: string) => TrackerProtocol;
-  /** Shuffles the tiers (BEP 12); Math.random by default. */
+  /** Shuffles the tiers (BEP 12) and draws each re-announce's jitter; Math.random by default. */
   random?: () => number;
+  /** The session's gate for tracker requests, shared by every swarm; without one, the announcer has a gate of its own. */
+  gate?: AnnounceGate;
+  /** Time for the re-announces, silences and back-offs (a test's fake clock); the system's by default. */
+  clock?: Clock;
   infoHash: Buffer;
   peerId: Buffer;
   port: number;
@@ -61,6 +68,15 @@ export interface AnnouncerOptions {
 /** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Calls `fire` once, `delayMs` from now on `clock` (at least 1 ms: a clock ticks with a period); returns what cancels it. Never keeps the process alive. */
+function after(clock: Clock, delayMs: number, fire: () => void): () => void {
+  const cancel = clock.every(Math.min(Math.max(1, delayMs), MAX_TIMER_MS), () => {
+    cancel();
+    fire();
+  });
+  return cancel;
+}
+
 function reasonOf(err: unknown): string {
   return err instanceof AnnounceError ? err.reason : String(err);
 }
@@ -84,10 +100,12 @@ export function trackerProtocolFor(
 
 /**
  * Announces a swarm to its trackers: event=started at once, then every interval the tracker in
- * use asks for; event=completed when the download completes; event=stopped on stop() to every
- * tracker that got a started. Each round tries the trackers tier by tier (BEP 12), skipping those
- * in back-off after a failure (tracker-tiers.ts); a round in which every tracker failed is retried
- * with exponential back-off and shown in status(); it is never fatal.
+ * use asks for (plus a little jitter, announce-jitter.ts); event=completed when the download
+ * completes; event=stopped on stop() to every tracker that got a started. Each round tries the
+ * trackers tier by tier (BEP 12), skipping those in back-off after a failure (tracker-tiers.ts); a
+ * round in which every tracker failed is retried with exponential back-off and shown in status();
+ * it is never fatal. Every request goes out through the session's gate (announce-gate.ts): a
+ * tracker's silence is counted from the moment its request went out, not while it waited there.
  */
 export class Announcer {
   private state: TrackerState = 'idle';
@@ -100,7 +118,8 @@ export class Announcer {
   /** The tracker that answered last. */
   private inUse?: string;
 
-  private timer?: NodeJS.Timeout;
+  /** Cancels the pending re-announce. */
+  private cancelTimer?: () => void;
   private round?: Promise<void>;
   private completedPending = false;
   private started = false;
@@ -118,7 +137,12 @@ export class Announcer {
   private readonly minIntervalMs: number;
   private readonly stopTimeoutMs: number;
   private readonly silentMs: number;
+  /** Longest time one request holds its place at the gate: a slow tracker's then goes on outside it. */
+  private readonly gateHoldMs: number;
   private readonly settings: Settings;
+  private readonly gate: AnnounceGate;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(private readonly options: AnnouncerOptions) {
     this.settings = options.settings ?? defaultSettings;
@@ -127,6 +151,10 @@ export class Announcer {
     this.minIntervalMs = options.minIntervalMs ?? this.settings.announceMinIntervalMs;
     this.stopTimeoutMs = options.stopTimeoutMs ?? this.settings.announceStopTimeoutMs;
     this.silentMs = options.silentMs ?? this.settings.trackerSilentMs;
+    this.gateHoldMs = Math.min(options.timeoutMs ?? this.settings.announceTimeoutMs, this.silentMs);
+    this.gate = options.gate ?? new AnnounceGate(this.settings.maxConcurrentAnnounces);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
     const { records, announced, tierIndexes } = trackerRecords(
       options.tiers ?? (options.url !== undefined ? [[options.url]] : []),
       (url) => options.isSelf?.(url) ?? false,
@@ -134,7 +162,7 @@ export class Announcer {
     );
     this.trackers = records;
     this.byUrl = new Map(records.map((tracker) => [tracker.url, tracker]));
-    this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, this.silentMs);
+    this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, this.silentMs, this.gate);
     this.tiers = new TrackerTiers(announced, { random: options.random, tierIndexes, retryBaseMs: this.retryBaseMs, retryMaxMs: options.trackerRetryMaxMs ?? this.settings.trackerRetryMaxMs });
   }
 
@@ -154,7 +182,10 @@ export class Announcer {
   completed(): void {
     if (this.stopping) return;
     this.completedPending = true;
-    // A round in flight carries the old event; the completed one follows when it ends.
+    // An announce still waiting at the gate will carry the completion (its event is chosen as it
+    // goes out): it moves up to the completed lane. One already out carries the old event; the
+    // completed round follows when its round ends.
+    for (const tracker of this.trackers) tracker.attempt?.ticket?.raise('completed');
     if (this.started && !this.round) this.announce();
   }
 
@@ -208,20 +239,18 @@ export class Announcer {
   }
 
   private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     const delay = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
-    const dueAt = Date.now() + delay;
+    const dueAt = this.clock.now() + delay;
     this.nextAnnounceAt = dueAt;
-    this.timer = setTimeout(() => this.announce(dueAt), delay);
-    // A pending re-announce is no reason for the process to stay alive.
-    this.timer.unref();
+    this.cancelTimer = after(this.clock, delay, () => this.announce(dueAt));
   }
 
   /** A round now; `dueAt` is when its timer was due (the back-offs it waited for are over then, even if the timer fired a little early). */
   private announce(dueAt?: number): void {
     // Called directly too (start, completed): a pending re-announce must not fire after it.
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     this.nextAnnounceAt = undefined;
     if (this.stopping || this.round) return;
     this.round = this.runRound(dueAt).finally(() => {
@@ -232,7 +261,7 @@ export class Announcer {
 
   /** One round: the trackers in BEP 12 order, less those in back-off, until one answers. */
   private async runRound(dueAt = 0): Promise<void> {
-    const now = Math.max(Date.now(), dueAt);
+    const now = Math.max(this.clock.now(), dueAt);
     const round = this.tiers.startRound(now, this.silentMs);
     if (!round.current) {
       // Every tracker is in back-off: the round waits for the first to come out of it.
@@ -242,7 +271,7 @@ export class Announcer {
     }
     this.state = 'announcing';
     let last: { url: string; error: string } | undefined;
-    for (let position: TrackerPosition | undefined = round.current; position; position = round.failed(Date.now())) {
+    for (let position: TrackerPosition | undefined = round.current; position; position = round.failed(this.clock.now())) {
       const tracker = this.byUrl.get(position.url)!;
       const outcome = await this.tryTracker(tracker, round.silentAt);
       if (this.stopping) return;
@@ -263,7 +292,7 @@ export class Announcer {
           : last.error;
     this.state = 'failing';
     // Not before the trackers of this round are out of their back-off: the next round tries them all again.
-    const failedAt = Date.now();
+    const failedAt = this.clock.now();
     const delay = Math.max(Math.min(this.retryBaseMs * 2 ** (this.failures - 1), this.retryMaxMs), (round.retryAt ?? failedAt) - failedAt);
     this.reportFailure({ url: last.url, reason: this.lastError, failures: this.failures, retryInMs: delay });
     this.schedule(delay);
@@ -277,22 +306,27 @@ export class Announcer {
     this.lastError = undefined;
     this.state = 'ok';
     this.inUse = tracker.url;
-    this.lastAnnounceAt = Date.now();
+    this.lastAnnounceAt = this.clock.now();
     this.intervalS = result.intervalS;
     this.peersReceived = result.peers.length;
-    this.schedule(this.completedPending ? 0 : Math.max(result.intervalS * 1000, this.minIntervalMs));
+    this.schedule(this.completedPending ? 0 : reannounceDelayMs(result.intervalS, this.minIntervalMs, this.settings.announceJitterFraction, this.random));
   }
 
-  /** Announces to one tracker (or joins its announce still in flight) and waits until it answers, fails or stays silent past `silentAt`. */
+  /**
+   * Announces to one tracker (or joins its announce still in flight) and waits until it answers,
+   * fails or stays silent: past `silentAt` (the round's count, from when it came to this tracker),
+   * and in any case for `silentMs` after the request went out, since a wait at the gate is no silence.
+   */
   private async tryTracker(tracker: TrackerRecord, silentAt: number): Promise<Outcome> {
     const attempt = tracker.attempt ?? this.startAttempt(tracker);
-    let timer: NodeJS.Timeout | undefined;
+    const sentAt = await Promise.race([attempt.sent, attempt.done]);
+    if (typeof sentAt !== 'number') return sentAt;
+    let cancel = (): void => undefined;
     const silence = new Promise<'silent'>((resolve) => {
-      timer = setTimeout(() => resolve('silent'), Math.min(Math.max(0, silentAt - Date.now()), MAX_TIMER_MS));
-      timer.unref();
+      cancel = after(this.clock, Math.max(silentAt, sentAt + this.silentMs) - this.clock.now(), () => resolve('silent'));
     });
     const outcome = await Promise.race([attempt.done, silence]);
-    clearTimeout(timer);
+    cancel();
     if (outcome !== 'silent') return outcome;
     const error = `no answer within ${this.silentMs} ms (still trying)`;
     this.markError(tracker, error);
@@ -305,25 +339,43 @@ export class Announcer {
     tracker.error = error;
   }
 
-  /** One announce to one tracker. It may outlive the round that started it; a late answer counts (its peers are used). */
+  /**
+   * One announce to one tracker, once the gate lets it out; its event is chosen then, from what is
+   * true then. It may outlive the round that started it; a late answer counts (its peers are used).
+   */
   private startAttempt(tracker: TrackerRecord): Attempt {
     const controller = new AbortController();
-    const completion = this.completedPending;
-    const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
     tracker.status = 'updating';
+    let wentOut!: (at: number) => void;
+    const sent = new Promise<number>((resolve) => (wentOut = resolve));
     // In place before the announce begins: a call that fails at once clears it in its finally.
-    const attempt = { controller } as Attempt;
+    const attempt = { controller, sent, out: false } as Attempt;
     tracker.attempt = attempt;
     attempt.done = (async (): Promise<Outcome> => {
       let result: AnnounceResult;
+      let completion = false;
+      let cancelHold = (): void => undefined;
       try {
         if ('error' in tracker.protocol) throw new AnnounceError(tracker.protocol.error, 'url');
-        result = await tracker.protocol.announce(this.params(event), { signal: controller.signal });
+        const protocol = tracker.protocol;
+        const ticket = this.gate.enter(this.completedPending ? 'completed' : 'announce', controller.signal);
+        attempt.ticket = ticket;
+        result = await ticket.run(() => {
+          completion = this.completedPending;
+          const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
+          const announce = protocol.announce(this.params(event), { signal: controller.signal });
+          attempt.out = true;
+          wentOut(this.clock.now());
+          cancelHold = after(this.clock, this.gateHoldMs, () => ticket.leave());
+          return announce;
+        });
       } catch (err) {
         const error = reasonOf(err);
         if (!this.stopping) this.markError(tracker, error);
         return { error };
       } finally {
+        cancelHold();
+        attempt.ticket?.leave();
         if (tracker.attempt === attempt) tracker.attempt = undefined;
       }
       tracker.registered = true;
@@ -346,16 +398,17 @@ export class Announcer {
   }
 
   private async shutDown(): Promise<void> {
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.scrapes.stop();
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     this.nextAnnounceAt = undefined;
     const attempts: Promise<Outcome>[] = [];
     for (const tracker of this.trackers) {
       if (tracker.attempt) {
-        // The tracker may have recorded the request we are cutting short, unless it has been
-        // failing (a silent UDP tracker): that one would only hold up the stop.
-        if (tracker.status !== 'error') tracker.registered = true;
+        // The tracker may have recorded the request we are cutting short, unless it never went
+        // out (it waited at the gate) or the tracker has been failing (a silent UDP tracker):
+        // that one would only hold up the stop.
+        if (tracker.attempt.out && tracker.status !== 'error') tracker.registered = true;
         tracker.attempt.controller.abort();
         attempts.push(tracker.attempt.done);
       }
@@ -363,25 +416,38 @@ export class Announcer {
     await Promise.all(attempts);
     await this.round;
     await Promise.all(
-      this.trackers
-        .filter((tracker) => tracker.registered && !('error' in tracker.protocol))
-        .map(async (tracker) => {
-          let timer: NodeJS.Timeout | undefined;
-          // The protocol keeps to the deadline; the timer holds the stop to it whatever a protocol does.
-          const late = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new AnnounceError(`no answer within ${this.stopTimeoutMs} ms`, 'timeout')), this.stopTimeoutMs);
-          });
-          try {
-            const announce = (tracker.protocol as TrackerProtocol).announce(this.params('stopped'), { deadlineMs: this.stopTimeoutMs });
-            announce.catch(() => undefined); // Once `late` has won, its end is nobody's business.
-            await Promise.race([announce, late]);
-          } catch (err) {
-            this.log(tracker.url, `event=stopped not delivered: ${reasonOf(err)}`);
-          } finally {
-            clearTimeout(timer);
-          }
-        }),
+      this.trackers.filter((tracker) => tracker.registered && !('error' in tracker.protocol)).map((tracker) => this.sendStopped(tracker, tracker.protocol as TrackerProtocol)),
     );
     this.state = 'stopped';
+  }
+
+  /** event=stopped to one tracker, ahead of every other request at the gate; the wait there and the announce together within stopTimeoutMs. */
+  private async sendStopped(tracker: TrackerRecord, protocol: TrackerProtocol): Promise<void> {
+    const controller = new AbortController();
+    const deadline = Date.now() + this.stopTimeoutMs;
+    const ticket = this.gate.enter('stopped', controller.signal);
+    // A real timer, not the clock's, and one that keeps the process up: the program waits on this
+    // stop before it saves and exits, so neither a fake clock nor an idle event loop may stall it.
+    let timer: NodeJS.Timeout | undefined;
+    // The protocol keeps to the deadline; the timer holds the stop to it whatever a protocol does.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = ticket.holding
+          ? `no answer within ${this.stopTimeoutMs} ms`
+          : `not sent within ${this.stopTimeoutMs} ms: all ${this.gate.maxInFlight} tracker requests allowed at once (maxConcurrentAnnounces) were out`;
+        controller.abort();
+        reject(new AnnounceError(reason, 'timeout'));
+      }, this.stopTimeoutMs);
+    });
+    try {
+      const announce = ticket.run(() => protocol.announce(this.params('stopped'), { signal: controller.signal, deadlineMs: Math.max(1, deadline - Date.now()) }));
+      announce.catch(() => undefined); // Once `late` has won, its end is nobody's business.
+      await Promise.race([announce, late]);
+    } catch (err) {
+      this.log(tracker.url, `event=stopped not delivered: ${reasonOf(err)}`);
+    } finally {
+      clearTimeout(timer);
+      ticket.leave();
+    }
   }
 }

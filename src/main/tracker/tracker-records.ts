@@ -3,6 +3,7 @@
  * order, with its tier, its protocol, how it is doing and the announce to it in flight; and the
  * record as /status lists it.
  */
+import type { GateTicket } from './announce-gate.js';
 import type { TrackerEntry, TrackerEntryStatus } from './announce-status.js';
 import type { AnnounceResult, TrackerProtocol } from './tracker-protocol.js';
 
@@ -10,6 +11,12 @@ export type Outcome = { result: AnnounceResult; completion: boolean } | { error:
 
 export interface Attempt {
   controller: AbortController;
+  /** The time the request went out, once the session's announce gate let it (announce-gate.ts). */
+  sent: Promise<number>;
+  /** Whether it went out: until then the tracker cannot have recorded it. */
+  out: boolean;
+  /** Its place at the gate, from the moment it asks for one. */
+  ticket?: GateTicket;
   done: Promise<Outcome>;
 }
 

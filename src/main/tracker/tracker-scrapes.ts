@@ -1,8 +1,11 @@
 /**
  * The scrapes (BEP 48, BEP 15) an Announcer makes now and then, so that /status shows each
  * tracker's counts between its announces: every `intervalMs`, and when the Announcer asks (after
- * each round), each tracker whose counts are older than that.
+ * each round), each tracker whose counts are older than that. Each goes out through the session's
+ * gate (announce-gate.ts), behind every announce waiting there.
  */
+import type { AnnounceGate } from './announce-gate.js';
+import type { TrackerProtocol } from './tracker-protocol.js';
 import type { TrackerRecord } from './tracker-records.js';
 
 export class TrackerScrapes {
@@ -17,6 +20,7 @@ export class TrackerScrapes {
     private readonly infoHash: Buffer,
     private readonly intervalMs: number,
     private readonly deadlineMs: number,
+    private readonly gate: AnnounceGate,
   ) {}
 
   start(): void {
@@ -37,8 +41,10 @@ export class TrackerScrapes {
       this.lastScrapeAt.set(tracker, now);
       const controller = new AbortController();
       this.inFlight.set(tracker, controller);
-      tracker.protocol
-        .scrape(this.infoHash, { signal: controller.signal, deadlineMs: this.deadlineMs })
+      const protocol: TrackerProtocol = tracker.protocol;
+      const ticket = this.gate.enter('scrape', controller.signal);
+      ticket
+        .run(() => protocol.scrape!(this.infoHash, { signal: controller.signal, deadlineMs: this.deadlineMs }))
         .then(
           (counts) => {
             tracker.seeders = counts.seeders;
@@ -48,6 +54,7 @@ export class TrackerScrapes {
           () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
         )
         .finally(() => {
+          ticket.leave();
           if (this.inFlight.get(tracker) === controller) this.inFlight.delete(tracker);
         });
     }
