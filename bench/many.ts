@@ -7,21 +7,20 @@
  *   --exit-when-done. Every file must then have its size and SHA-1, so that a broken run never
  *   passes for a fast one. Its last /status is no proof either way: the leecher may complete its
  *   last pieces and exit between two polls.
- * - startup (startup-1000): a seeder of many one-piece torrents is started on fresh folders
- *   (every piece checked), stopped cleanly with SIGTERM (which writes fast resume data), and
- *   started again; both times are until its /status lists every swarm as seeding.
+ * - startup (startup-10000): a seeder of many one-piece torrents, started on fresh folders and
+ *   again from fast resume, announcing to a tracker of the runner's own (seeder-startup.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTorrent, minCreatePieceLength } from '../src/io/torrent-maker.js';
+import { createTorrent } from '../src/io/torrent-maker.js';
 import { formatSize } from '../src/main/cli/torrent-command.js';
 import type { StatusDocument } from '../src/main/session.js';
 import { MiB } from '../src/io/settings.js';
-import type { StartedFrom } from '../src/main/swarm/swarm-events.js';
 import { CHART_PANELS, MB, mbPerSecond, mib, target, withTempFolder, type BenchOptions, type BenchResult, type Benchmark } from './benchmark.js';
 import { killProcesses } from './sampled-process.js';
+import { runStartup, STARTUP_FILE_SIZE, STARTUP_TORRENTS, startupNotes, startupRows, startupTargets } from './seeder-startup.js';
 import { allSeeding, clockTicksPerSecond, makeFolders, PeerRun, POLL_MS, untilStatus, WORKERS, type PeerFolders } from './shoal-peer.js';
 import { PIECE_LENGTH } from './swarm.js';
 import { freePort, generateFile, requireSameFile, SEEDER_START_MS, transferDeadlineMs, untilLeechersDone } from './transfer.js';
@@ -29,14 +28,6 @@ import { freePort, generateFile, requireSameFile, SEEDER_START_MS, transferDeadl
 /** The issue's goal for the seeder's peak memory during the transfer of many torrents. */
 const SEEDER_RSS_GOAL = 150 * MB;
 const TRANSFER = { full: { torrents: 200, fileSize: 4 * MiB }, quick: { torrents: 20, fileSize: MiB } };
-const STARTUP_TORRENTS = { full: 1000, quick: 100 };
-/** One piece of the smallest length a torrent may have: generating a thousand of them takes moments. */
-const STARTUP_FILE_SIZE = minCreatePieceLength;
-/**
- * Bound on each start of the startup seeder: far above what the full run takes (its swarms join
- * one after another, each saving its resume data), so that only a stuck start hits it.
- */
-const STARTUP_LIMIT_MS = 120_000;
 
 interface GeneratedFile {
   name: string;
@@ -140,65 +131,6 @@ async function runTransfer(root: string, torrents: number, fileSize: number, clo
   }
 }
 
-interface StartFigures extends ProcessFigures {
-  /** From spawning the process until a /status listed every swarm seeding. */
-  ms: number;
-  /** Swarms by how they knew their pieces at start (SwarmStatus.startedFrom). */
-  startedFrom: Record<string, number>;
-  /** From SIGTERM until the process exited, having written its resume data. */
-  stopMs: number;
-}
-
-interface StartupFigures {
-  name: string;
-  torrents: number;
-  fileSize: number;
-  checked: StartFigures;
-  fast: StartFigures;
-}
-
-/**
- * Starts a seeder on `folders`, waits until every swarm is seeding, checks that every one
- * started from `expected`, then stops it with SIGTERM and requires a clean exit.
- */
-async function startOnce(label: string, port: number, folders: PeerFolders, torrents: number, expected: StartedFrom, clockTicks: number): Promise<StartFigures> {
-  const spawnAt = performance.now();
-  const seeder = new PeerRun(label, port, folders, []);
-  let figures: Omit<StartFigures, 'stopMs'>;
-  let stopMs: number;
-  try {
-    const status = await untilStatus(seeder, (s) => allSeeding(s, torrents), STARTUP_LIMIT_MS, `list all ${torrents} swarms seeding`);
-    const ms = performance.now() - spawnAt;
-    requireAnnouncer(seeder, status);
-    const startedFrom: Record<string, number> = {};
-    for (const swarm of status.swarms) {
-      // null only while a magnet's metadata is fetched, which this benchmark never has.
-      const from = swarm.startedFrom ?? 'no metadata';
-      startedFrom[from] = (startedFrom[from] ?? 0) + 1;
-    }
-    if (startedFrom[expected] !== torrents) throw new Error(`the ${label} listed startedFrom ${JSON.stringify(startedFrom)}, not '${expected}' for all ${torrents} swarms`);
-    figures = { ...processFigures(seeder, seeder.ticks, clockTicks), ms, startedFrom };
-  } finally {
-    const stopAt = performance.now();
-    await seeder.stop();
-    stopMs = performance.now() - stopAt;
-  }
-  // Killed after the stop's time-out, it would leave the resume data of an unclean stop behind.
-  if (seeder.exitCode !== 0) throw new Error(`the ${label} did not stop cleanly on SIGTERM: ${seeder.describe()}`);
-  return { ...figures, stopMs };
-}
-
-async function runStartup(root: string, torrents: number, clockTicks: number): Promise<StartupFigures> {
-  const name = `startup-${torrents}`;
-  const port = await freePort();
-  const folders = await makeFolders(path.join(root, name));
-  await writeTorrents(folders, await generateTorrents(folders.shareable, torrents, STARTUP_FILE_SIZE, STARTUP_FILE_SIZE, port));
-  // The same port both times: the announce URLs name it, and only the peer listening there is their announcer.
-  const checked = await startOnce('first start (checked)', port, folders, torrents, 'checked', clockTicks);
-  const fast = await startOnce('second start (fast)', port, folders, torrents, 'fast', clockTicks);
-  return { name, torrents, fileSize: STARTUP_FILE_SIZE, checked, fast };
-}
-
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 const loopP99 = (p: ProcessFigures): string => (p.eventLoopDelayP99Ms === null ? '' : p.eventLoopDelayP99Ms.toFixed(1));
 
@@ -207,13 +139,6 @@ function transferRows(t: TransferFigures): string[][] {
   return [
     [t.name, seconds(t.ms), t.mbPerSecond.toFixed(1), String(t.torrents), cpuSeconds.toFixed(2), '', ''],
     ...t.processes.map((p) => [`  ${p.label}`, '', '', '', p.cpuSeconds.toFixed(2), mib(p.peakRssBytes), loopP99(p)]),
-  ];
-}
-
-function startupRows(s: StartupFigures): string[][] {
-  return [
-    [s.name, '', '', String(s.torrents), '', '', ''],
-    ...[s.checked, s.fast].map((p) => [`  ${p.label}`, seconds(p.ms), '', String(s.torrents), p.cpuSeconds.toFixed(2), mib(p.peakRssBytes), loopP99(p)]),
   ];
 }
 
@@ -234,7 +159,7 @@ async function measureMany(options: BenchOptions): Promise<BenchResult> {
     title:
       `Many swarms in one peer, over loopback through the command line, every peer --workers ${WORKERS}: ` +
       `${transfer.name}: ${torrents} torrents of ${formatSize(fileSize)} (pieces of ${formatSize(PIECE_LENGTH)}), one seeder to one leecher; ` +
-      `${startup.name}: a seeder of ${startupTorrents} one-piece torrents of ${formatSize(STARTUP_FILE_SIZE)}, started twice`,
+      `${startup.name}: a seeder of ${startupTorrents} one-piece torrents of ${formatSize(STARTUP_FILE_SIZE)}, started twice, announcing to a tracker of the runner's`,
     columns: ['scenario / process', 'seconds', 'MB/s', 'swarms', 'CPU s', 'peak RSS MiB', 'loop p99 ms'],
     rows: [...transferRows(transfer), ...startupRows(startup)],
     notes: [
@@ -243,14 +168,12 @@ async function measureMany(options: BenchOptions): Promise<BenchResult> {
       `${transfer.name}: CPU: utime+stime of all threads (/proc/<pid>/stat, ${clockTicks} ticks a second) read every ${POLL_MS} ms, the seeder's during the transfer, the leecher's whole life; ` +
         `${(transferCpu / (transfer.ms / 1000)).toFixed(2)} of ${cores} cores used; peak RSS: VmHWM over the whole life (the seeder's includes its start-up, ` +
         `which checked all ${formatSize(torrents * fileSize)} in ${seconds(transfer.seederStartMs)} s); loop p99: eventLoopDelayP99Ms of the last /status (over the last minute)`,
-      `${startup.name}: seconds from spawn until a /status (polled every ${POLL_MS} ms, so up to that much late) listed all ${startupTorrents} swarms seeding; CPU s and peak RSS at that moment; ` +
-        `startedFrom was '${Object.keys(startup.checked.startedFrom).join("', '")}' for all on the first start, '${Object.keys(startup.fast.startedFrom).join("', '")}' for all on the second`,
-      `${startup.name}: first start ${seconds(startup.checked.ms)} s (every piece checked), second ${seconds(startup.fast.ms)} s (fast resume): ` +
-        `the fast start took ${(startup.fast.ms / startup.checked.ms).toFixed(2)} x the checked one's time; the clean stop (SIGTERM, resume data written) in between took ${seconds(startup.checked.stopMs)} s`,
+      ...startupNotes(startup),
     ],
     chart: [{ title: CHART_PANELS.swarms, unit: 'MB/s', bars: [{ label: `(c) ${transfer.name}`, value: transfer.mbPerSecond, ours: true }] }],
     targets: [
       target(`(c) ${transfer.name}: seeder peak RSS`, transfer.processes[0].peakRssBytes, SEEDER_RSS_GOAL, (v) => `${(v / MB).toFixed(0)} MB`, { atMost: true }),
+      ...startupTargets(startup),
     ],
     data: {
       pieceLength: PIECE_LENGTH,
@@ -266,6 +189,6 @@ async function measureMany(options: BenchOptions): Promise<BenchResult> {
 export const manyBenchmark: Benchmark = {
   name: 'many',
   description:
-    'many swarms in one peer: 200 torrents of 4 MiB from one seeder to one leecher, then the start-up of a seeder of 1000 torrents, checked and from fast resume (--quick: 20 of 1 MiB, 100)',
+    'many swarms in one peer: 200 torrents of 4 MiB from one seeder to one leecher, then the start-up of a seeder of 10,000 torrents, checked and from fast resume, with its announces and /status (--quick: 20 of 1 MiB, 100)',
   run: measureMany,
 };

@@ -14,7 +14,6 @@ const STOP_MS = 10_000;
 /** Characters of a process's output (the last ones) kept for error messages. */
 const OUTPUT_TAIL = 4 * KiB;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a leecher's client says of its download. */
 export interface Progress {
@@ -133,11 +132,14 @@ export class SampledProcess {
     return `${this.label} (${state})${detail === '' ? '' : `\n${detail}`}\noutput:\n${this.output || '(none)'}`;
   }
 
-  /** SIGTERM, then SIGKILL if it has not stopped within STOP_MS. */
-  async stop(): Promise<void> {
+  /** SIGTERM, then SIGKILL if it has not stopped within `limitMs`. */
+  async stop(limitMs = STOP_MS): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    await Promise.race([this.exited, sleep(STOP_MS)]);
+    let timer: NodeJS.Timeout | undefined;
+    // Cleared once the process has exited, so that the runner does not stay up for the rest of the bound.
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)))]);
+    clearTimeout(timer);
     if (this.running) this.child.kill('SIGKILL');
     await this.exited;
   }

@@ -38,18 +38,32 @@ export async function makeFolders(root: string, shareable?: string): Promise<Pee
   return folders;
 }
 
-/** One GET of /status on a fresh connection, so that a peer that exits leaves no pooled socket behind. */
-export function getStatus(port: number): Promise<StatusDocument> {
+/**
+ * One GET of /status (with `query`, "?limit=0" say) on a fresh connection, so that a peer that
+ * exits leaves no pooled socket behind: its body and how long it took.
+ */
+function readStatus(port: number, timeoutMs: number, query: string): Promise<{ body: string; ms: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/status', agent: false, timeout: STATUS_TIMEOUT_MS }, (res) => {
+    const start = performance.now();
+    const req = http.get({ host: '127.0.0.1', port, path: `/status${query}`, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (text: string) => (body += text));
-      res.once('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as StatusDocument) : reject(new Error(`/status answered ${res.statusCode}`))));
+      res.once('end', () => (res.statusCode === 200 ? resolve({ body, ms: performance.now() - start }) : reject(new Error(`/status answered ${res.statusCode}`))));
       res.once('error', reject);
     });
-    req.once('timeout', () => req.destroy(new Error('/status timed out')));
+    req.once('timeout', () => req.destroy(new Error(`/status timed out after ${timeoutMs} ms`)));
     req.once('error', reject);
   });
+}
+
+export async function getStatus(port: number, query = ''): Promise<StatusDocument> {
+  return JSON.parse((await readStatus(port, STATUS_TIMEOUT_MS, query)).body) as StatusDocument;
+}
+
+/** One GET of /status, timed from the request until the last byte of its body, which is not parsed. */
+export async function timeStatus(port: number, timeoutMs: number, query = ''): Promise<{ ms: number; bytes: number }> {
+  const { body, ms } = await readStatus(port, timeoutMs, query);
+  return { ms, bytes: Buffer.byteLength(body) };
 }
 
 export async function clockTicksPerSecond(): Promise<number> {
@@ -62,6 +76,8 @@ export async function clockTicksPerSecond(): Promise<number> {
 /** One shoal process; its progress is its first swarm's, from /status. */
 export class PeerRun extends SampledProcess {
   last: StatusDocument | undefined;
+  /** What sample() asks /status with ("?limit=0" say); nothing by default. */
+  statusQuery = '';
 
   constructor(
     label: string,
@@ -84,7 +100,7 @@ export class PeerRun extends SampledProcess {
   }
 
   protected override async readProgress(): Promise<Progress | undefined> {
-    this.last = await getStatus(this.port);
+    this.last = await getStatus(this.port, this.statusQuery);
     const swarm = this.swarm;
     if (swarm === undefined) return undefined;
     // Blocks count as they arrive, per connection; verified pieces only once checked.

@@ -5,7 +5,8 @@
  * (a) One seeder, the torrent's announcer, serves one leecher; then the same pair again with both
  *     peers on --encryption require (RC4 over every payload byte), printed as the ratio
  *     encrypted / plain; then the same data and .torrent go through each reference pair that is
- *     installed (libtorrent, aria2c, Transmission), and each is printed as the ratio ours / theirs.
+ *     installed (libtorrent, aria2c, WebTorrent rarest-first and sequential, Transmission), and each
+ *     is printed as the ratio ours / theirs.
  * (b) A fresh seeder serves four leechers started together, on a smaller file.
  *
  * Every leecher's file is checked (size and SHA-1) before its figures count, so that a broken run
@@ -43,13 +44,16 @@ import {
   type RunFigures,
 } from './transfer.js';
 import { destroyNamespaces, transmissionPair } from './transmission-pair.js';
+import { webTorrentRarestPair, webTorrentSequentialPair } from './webtorrent-pair.js';
 
 export const PIECE_LENGTH = 256 * KiB;
 const FILE_NAME = 'swarm.bin';
 /** In the order they run, after our own (a). */
-const REFERENCES: readonly ReferencePair[] = [libtorrentPair, aria2Pair, transmissionPair];
+const REFERENCES: readonly ReferencePair[] = [libtorrentPair, aria2Pair, webTorrentRarestPair, webTorrentSequentialPair, transmissionPair];
 /** The issue's goals for (a): ours / theirs at least this, by client name. */
-const RATIO_GOALS: Record<string, number> = { libtorrent: 1.0, aria2c: 3.0 };
+const RATIO_GOALS: Record<string, number> = { libtorrent: 2.0, aria2c: 3.0, 'WebTorrent rarest-first': 10.0, 'WebTorrent sequential': 2.0 };
+/** The issue's goals for the CPU (all threads, user and system) each side of (a) spends per GiB it moves. */
+const CPU_PER_GIB_GOALS = { leecher: 3.5, seeder: 2.0 };
 /** The issue's goal for the leecher's event-loop delay during (a), 99th percentile. */
 const LOOP_P99_GOAL_MS = 20;
 /** The issue's goal for (a)'s bytes received over the size: one seeder to one leecher leaves no end game duplicates. */
@@ -357,7 +361,8 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
     rows: [...rows(ours, undefined), ...rows(encrypted, undefined), ...references.runs.flatMap((run) => rows(run, ours)), ...rows(b.run, undefined)],
     notes: [
       `transfer s: from the first payload byte a leecher reported to the last completion (every piece verified), sampled every ${TRANSFER_POLL_MS} ms for every client ` +
-        '(ours: /status; libtorrent: its status, polled by bench/libtorrent-peer.py; aria2c and Transmission: their RPC); MB/s: leechers x size over it',
+        '(ours: /status; libtorrent: its status, polled by bench/libtorrent-peer.py; WebTorrent: its torrent\'s counters, polled by bench/webtorrent-peer.mjs; ' +
+        'aria2c and Transmission: their RPC); MB/s: leechers x size over it',
       'wall s: from spawning the leechers (start-up, announce, for aria2c its ~2 s delay, included) until the last completed (ours: until it exited with --exit-when-done, its file in shareable/)',
       `ours / this: (a)'s MB/s, ours over the reference's; every leecher's file checked (size and SHA-1); references announce to our tracker code in the benchmark's process, which is no peer`,
       `CPU: utime+stime of all threads (/proc/<pid>/stat, ${clockTicks} ticks a second); a leecher's whole life, the seeder's during the transfer; per GiB of payload it moved (a reference side counts the file once); ` +
@@ -397,6 +402,9 @@ async function measureSwarm(options: BenchOptions): Promise<BenchResult> {
     targets: [
       ...ratioTargets(ours, references),
       target('(a) received / size', a.received.ratio, RECEIVED_RATIO_GOAL, (v) => v.toFixed(3), { atMost: true, inclusive: true, missing: ratioText(null) }),
+      ...Object.entries(CPU_PER_GIB_GOALS).map(([side, goal]) =>
+        target(`(a) ${side} CPU s per GiB`, ours.processes.find((p) => p.label === side)?.cpuSecondsPerGiB ?? null, goal, (v) => v.toFixed(2), { atMost: true, inclusive: true }),
+      ),
       target('(a) leecher event-loop p99', ours.processes.find((p) => p.label === 'leecher')?.eventLoopDelayP99Ms ?? null, LOOP_P99_GOAL_MS, (v) => `${v.toFixed(1)} ms`, { atMost: true }),
     ],
     data: {
