@@ -173,6 +173,13 @@ const defaults = {
    * count towards `trackerSilentMs`; the event=stopped's does count towards `announceStopTimeoutMs`.
    */
   maxConcurrentAnnounces: 50,
+  /**
+   * Announces and scrapes let out a second at most, in bursts of as many (event=stopped excepted):
+   * a start with thousands of torrents reaches its trackers over a minute or two instead of in one
+   * burst, and the re-announces stay as spread (Transmission spaces its announces the same way).
+   * 0: no pace, only maxConcurrentAnnounces.
+   */
+  maxAnnouncesPerSecond: 100,
   /** A re-announce comes up to this fraction of the tracker's interval later, drawn each time, so that torrents started together drift apart. */
   announceJitterFraction: 0.1,
 
@@ -240,6 +247,11 @@ const defaults = {
   readBatchMaxPieces: 16,
   readBatchMaxBytes: 1 * MiB,
   readAheadPieces: 3,
+  /**
+   * Resume data files written at once, every swarm together (resume-saver.ts): a stop of 10,000
+   * swarms writes them a few at a time instead of holding 10,000 writes in memory together.
+   */
+  maxConcurrentResumeSaves: 16,
 
   /**
    * A swarm whose storage failed (a piece not written, resume data not saved: disk full, read-only,

@@ -124,13 +124,14 @@ export class Session {
   ) {
     this.settings = environment.settings ?? defaultSettings;
     this.clock = environment.clock ?? systemClock;
+    const announcesPerSecond = this.settings.maxAnnouncesPerSecond;
+    this.announceGate = new AnnounceGate(this.settings.maxConcurrentAnnounces, announcesPerSecond > 0 ? { perSecond: announcesPerSecond, clock: this.clock } : undefined);
     this.dial = environment.dial ?? tcpDialler;
     this.onAllComplete = environment.onAllComplete ?? (() => undefined);
     this.peerId = newPeerId(this.settings.peerIdPrefix);
     this.port = this.settings.defaultPort;
     this.loop = new EventLoopMonitor(this.settings.eventLoopWindowMs);
     this.connections = new ConnectionBudget(this.settings.maxConnections);
-    this.announceGate = new AnnounceGate(this.settings.maxConcurrentAnnounces);
     this.self = new SelfAddress(options.host);
     this.uploadLimiter = new FairLimiter(rateLimiter(options.uploadLimit, Date.now()));
     this.downloadLimiter = new FairLimiter(rateLimiter(options.downloadLimit, Date.now()));

@@ -74,6 +74,43 @@ describe('AnnounceGate', () => {
 
   test('a gate that lets nothing through is refused, naming the setting', () => {
     expect(() => new AnnounceGate(0)).toThrow(/maxConcurrentAnnounces/);
+    expect(() => new AnnounceGate(1, { perSecond: 0, clock: new FakeClock() })).toThrow(/maxAnnouncesPerSecond/);
+  });
+
+  test('a paced gate lets a burst of perSecond out at once, then one request every 1/perSecond s, whatever the places free', async () => {
+    const clock = new FakeClock();
+    const gate = new AnnounceGate(100, { perSecond: 4, clock });
+    const names = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    const granted = watch(Object.fromEntries(names.map((name) => [name, gate.enter('announce')])));
+    await settle();
+    expect(granted).toEqual(names.slice(0, 4));
+    clock.advance(249);
+    await settle();
+    expect(granted).toHaveLength(4);
+    clock.advance(1);
+    await settle();
+    expect(granted).toEqual(names.slice(0, 5));
+    clock.advance(1250);
+    await settle();
+    expect(granted).toEqual(names);
+    expect([gate.holding, gate.queued]).toEqual([10, 0]);
+  });
+
+  test('event=stopped passes a paced gate at once; the paced lanes wait for the pace', async () => {
+    const clock = new FakeClock();
+    const gate = new AnnounceGate(100, { perSecond: 1, clock });
+    const first = gate.enter('announce');
+    const tickets = { started: gate.enter('announce'), completed: gate.enter('completed'), stopped: gate.enter('stopped') };
+    const granted = watch(tickets);
+    await first.granted;
+    await settle();
+    expect(granted).toEqual(['stopped']);
+    clock.advance(1000);
+    await settle();
+    expect(granted).toEqual(['stopped', 'completed']);
+    clock.advance(1000);
+    await settle();
+    expect(granted).toEqual(['stopped', 'completed', 'started']);
   });
 });
 

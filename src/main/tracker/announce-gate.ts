@@ -10,9 +10,16 @@
  * started), every other announce, then scrapes (counts for /status, the least urgent).
  * A swarm has at most one announce per tracker waiting, so order of arrival is also fairness.
  *
- * The gate keeps no time: its caller decides when a request gives its place back (when it ends,
- * or when it has waited long enough for an answer to be counted as slow: announce-client.ts).
+ * Given a pace, it also lets out at most `perSecond` requests a second, in bursts of as many,
+ * event=stopped excepted (the program has little time left): ten thousand torrents starting
+ * together then reach their trackers over a minute or two, as Transmission spaces its announces,
+ * and their re-announces, each one interval after its own start, stay as spread out. A peer with
+ * a few torrents never waits.
+ *
+ * Its caller decides when a request gives its place back (when it ends, or when it has waited
+ * long enough for an answer to be counted as slow: announce-client.ts).
  */
+import type { Clock } from '../clock.js';
 import { AnnounceError } from './tracker-protocol.js';
 
 function cancelled(): AnnounceError {
@@ -80,13 +87,30 @@ class Ticket implements GateTicket {
   }
 }
 
+/** Requests let out a second (settings.maxAnnouncesPerSecond), on the session's clock. */
+export interface GatePace {
+  perSecond: number;
+  clock: Clock;
+}
+
 export class AnnounceGate {
   private inFlight = 0;
   private readonly waiting = new Map<GateLane, Set<Ticket>>(GATE_LANES.map((lane) => [lane, new Set()]));
+  /** Requests the pace allows now, up to perSecond; refilled as time passes. */
+  private allowance: number;
+  private allowanceAt: number;
+  /** Cancels the timer that admits again once the pace allows, while one is set. */
+  private wake: (() => void) | null = null;
 
-  /** `maxInFlight`: settings.maxConcurrentAnnounces. */
-  constructor(readonly maxInFlight: number) {
+  /** `maxInFlight`: settings.maxConcurrentAnnounces; `pace`: none lets requests out as fast as places free up. */
+  constructor(
+    readonly maxInFlight: number,
+    private readonly pace?: GatePace,
+  ) {
     if (!(maxInFlight >= 1)) throw new RangeError(`maxConcurrentAnnounces must allow at least one tracker request at once, not ${maxInFlight}`);
+    if (pace && !(pace.perSecond > 0)) throw new RangeError(`maxAnnouncesPerSecond must be positive, not ${pace.perSecond}`);
+    this.allowance = pace?.perSecond ?? 0;
+    this.allowanceAt = pace?.clock.now() ?? 0;
   }
 
   /** Requests out now. */
@@ -139,16 +163,36 @@ export class AnnounceGate {
     this.admit();
   }
 
-  /** Lets the most urgent waiting requests out while there is room. */
+  /** Lets the most urgent waiting requests out while there is room and the pace allows. */
   private admit(): void {
     while (this.inFlight < this.maxInFlight) {
       const next = this.nextWaiting();
       if (!next) return;
+      if (next.lane !== 'stopped' && !this.paced()) return;
       this.waiting.get(next.lane)!.delete(next);
       next.state = 'holding';
       this.inFlight++;
       next.grant();
     }
+  }
+
+  /** Spends the pace's share of one request, or sets the timer that admits again when it comes back. */
+  private paced(): boolean {
+    if (!this.pace) return true;
+    const { perSecond, clock } = this.pace;
+    const now = clock.now();
+    this.allowance = Math.min(perSecond, this.allowance + ((now - this.allowanceAt) * perSecond) / 1000);
+    this.allowanceAt = now;
+    if (this.allowance >= 1) {
+      this.allowance--;
+      return true;
+    }
+    this.wake ??= clock.every(Math.ceil(((1 - this.allowance) * 1000) / perSecond), () => {
+      this.wake?.();
+      this.wake = null;
+      this.admit();
+    });
+    return false;
   }
 
   private nextWaiting(): Ticket | undefined {
