@@ -58,6 +58,71 @@ describe('PiecePicker', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
   });
 
+  describe('ties kept for the same peer', () => {
+    const wide = new PieceGeometry(16 * KiB, 16 * KiB * 200, 16 * KiB); // 200 one-block pieces
+    /** A picker past its random first pieces, every piece at the seeder `bits` (availability 1), and a counter of the peer's bitfield reads. */
+    function afterStart(seed: number): { picker: PiecePicker; has: (i: number) => boolean; reads: () => number } {
+      const picker = new PiecePicker(wide, seeded(seed));
+      for (let i = 0; i < 200; i++) picker.peerHasPiece(i);
+      for (let i = 0; i < RANDOM_FIRST_PIECES; i++) picker.markHave(i);
+      let count = 0;
+      return { picker, has: () => (count++, true), reads: () => count };
+    }
+    /** `n` pieces picked for `peer` in turn, each received and had before the next pick, as in a download. */
+    const picked = (picker: PiecePicker, has: (i: number) => boolean, peer: object, n: number): number[] =>
+      Array.from({ length: n }, () => {
+        const { index } = picker.pick(has, 1, () => true, [], peer)[0];
+        picker.blockReceived(index, 0);
+        picker.markHave(index);
+        return index;
+      });
+
+    test('are drawn from without reading every piece again, each started piece once', () => {
+      const { picker, has, reads } = afterStart(7);
+      const peer = {};
+      const first = picked(picker, has, peer, 1);
+      const afterScan = reads();
+      const rest = picked(picker, has, peer, 195);
+      expect(reads()).toBe(afterScan);
+      const all = [...first, ...rest];
+      expect(new Set(all).size).toBe(196);
+      expect(all.every((i) => i >= RANDOM_FIRST_PIECES)).toBe(true);
+    });
+
+    test('are dropped when availability changes: a piece another peer now has is no longer among the rarest', () => {
+      const { picker, has } = afterStart(11);
+      const peer = {};
+      picked(picker, has, peer, 1);
+      for (let i = 100; i < 200; i++) picker.peerHasPiece(i);
+      expect(picked(picker, has, peer, 50).every((i) => i < 100)).toBe(true);
+    });
+
+    test('are dropped when a piece fails: it is a candidate again at once', () => {
+      const drawnAgain = new Set<boolean>();
+      for (let seed = 1; seed <= 20; seed++) {
+        const { picker, has } = afterStart(seed);
+        for (let i = RANDOM_FIRST_PIECES; i < 200; i++) if (i !== 10 && i !== 20) picker.markHave(i);
+        const peer = {};
+        const failed = picker.pick(has, 1, () => true, [], peer)[0].index;
+        picker.pieceFailed(failed);
+        drawnAgain.add(picker.pick(has, 1, () => true, [], peer)[0].index === failed);
+      }
+      expect(drawnAgain).toEqual(new Set([true, false]));
+    });
+
+    test('are dropped when a priority changes, and for another peer', () => {
+      const { picker, has } = afterStart(13);
+      const peer = {};
+      picked(picker, has, peer, 1);
+      picker.setPriority(150, HIGH);
+      expect(picked(picker, has, peer, 1)).toEqual([150]);
+
+      const other = {};
+      const onlyOdd = (i: number): boolean => i % 2 === 1;
+      expect(picked(picker, onlyOdd, other, 20).every((i) => i % 2 === 1)).toBe(true);
+    });
+  });
+
   test('the first pieces are random, not rarest, so a new peer soon has something to trade', () => {
     const seen = new Set<number>();
     for (let seed = 1; seed < 200; seed++) {

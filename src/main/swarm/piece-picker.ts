@@ -52,8 +52,20 @@ export class PiecePicker {
    * array costs them far less than a Map lookup each.
    */
   private readonly started: Uint8Array;
-  /** Scratch for the pieces tied in one scan, so that one of them is drawn without a second scan. */
+  /**
+   * The pieces tied in the last rarest-first scan, so that one of them is drawn without a second
+   * scan; the first `tied` are kept for the next pick of the same peer while `version` holds.
+   */
   private readonly ties: Int32Array;
+  private tied = 0;
+  private tiesFor: object | undefined;
+  private tiesVersion = -1;
+  /**
+   * Moves on whenever what a scan reads changes in a way that could add a candidate or change the
+   * rarest (availability, priorities, a failed piece put back, the mode), so that kept ties are
+   * only drawn from while a new scan would find the same ones, less the pieces started or had since.
+   */
+  private version = 0;
   /** SKIP, NORMAL, HIGH or URGENT per piece. */
   private readonly priority: Uint8Array;
   /** Pieces not had, per priority: which class new pieces come from. */
@@ -90,6 +102,7 @@ export class PiecePicker {
     const old = this.priority[index];
     if (old === priority) return;
     this.priority[index] = priority;
+    this.version++;
     if (this.have[index]) return;
     this.missingByPriority[old]--;
     this.missingByPriority[priority]++;
@@ -100,6 +113,7 @@ export class PiecePicker {
   /** Sequential order with a random draw among the first `window` candidates, or rarest first (0). */
   setSequential(window: number): void {
     this.sequentialWindow = window;
+    this.version++;
   }
 
   get complete(): boolean {
@@ -136,10 +150,12 @@ export class PiecePicker {
 
   peerHasPiece(index: number): void {
     this.availability[index]++;
+    this.version++;
   }
 
   peerLostPiece(index: number): void {
     if (this.availability[index] > 0) this.availability[index]--;
+    this.version++;
   }
 
   /** Whether a peer with pieces `peerHas` has something we lack and want. */
@@ -158,12 +174,14 @@ export class PiecePicker {
    * Up to `count` blocks from the peer's pieces, marked as requested. A new piece is started only
    * if `reserve(index)` agrees (its memory is available): when it does not, picking stops there.
    * New pieces come from `preferred` first (the peer's suggestions, in order), when it has them.
+   * `peer`, when given, names who asks: its next pick may draw from this scan's ties.
    */
   pick(
     peerHas: (index: number) => boolean,
     count: number,
     reserve: (index: number) => boolean = () => true,
     preferred: readonly number[] = [],
+    peer?: object,
   ): BlockRef[] {
     const out: BlockRef[] = [];
     for (const [index, partial] of this.partials) {
@@ -179,7 +197,7 @@ export class PiecePicker {
       this.startPiece(index, count, out);
     }
     while (out.length < count) {
-      const index = this.newPiece(peerHas);
+      const index = this.newPiece(peerHas, peer);
       if (index < 0 || !reserve(index)) break;
       this.startPiece(index, count, out);
     }
@@ -202,14 +220,30 @@ export class PiecePicker {
   }
 
   /** The next piece to start of those the peer has (class comment); -1 if none. */
-  private newPiece(peerHas: (index: number) => boolean): number {
+  private newPiece(peerHas: (index: number) => boolean, peer: object | undefined): number {
     if (this.missingByPriority[URGENT] > 0 || this.sequentialWindow > 0) {
       const index = this.sequentialNewPiece(peerHas);
       // Urgent pieces the peer lacks leave the other classes to their usual order.
       if (index >= 0 || this.sequentialWindow > 0) return index;
     }
     if (this.haveCount < RANDOM_FIRST_PIECES) return this.randomNewPiece(peerHas);
-    return this.rarestNewPiece(peerHas);
+    return this.keptTie(peer) ?? this.rarestNewPiece(peerHas, peer);
+  }
+
+  /**
+   * A piece drawn from `peer`'s ties of its last scan, if nothing a scan reads changed since:
+   * the same draw as a new scan's, without reading every piece again. Undefined when a scan is due.
+   */
+  private keptTie(peer: object | undefined): number | undefined {
+    if (peer === undefined || peer !== this.tiesFor || this.version !== this.tiesVersion) return undefined;
+    while (this.tied > 0) {
+      const at = Math.floor(this.random() * this.tied);
+      const index = this.ties[at];
+      this.ties[at] = this.ties[--this.tied];
+      // Started for another peer, or had, since: a new scan would not list it.
+      if (!this.started[index] && !this.have[index]) return index;
+    }
+    return undefined;
   }
 
   /**
@@ -217,7 +251,7 @@ export class PiecePicker {
    * broken at random; -1 if none. One scan that keeps the ties at the best (priority, then lowest
    * availability) seen so far, then one draw among them: with a single seeder every piece ties.
    */
-  private rarestNewPiece(peerHas: (index: number) => boolean): number {
+  private rarestNewPiece(peerHas: (index: number) => boolean, peer: object | undefined): number {
     const count = this.geometry.pieceCount;
     const ties = this.ties;
     let best = SKIP + 1;
@@ -237,12 +271,25 @@ export class PiecePicker {
       }
       ties[tied++] = i;
     }
-    return tied === 0 ? -1 : ties[Math.floor(this.random() * tied)];
+    if (tied === 0) return -1;
+    const at = Math.floor(this.random() * tied);
+    const index = ties[at];
+    ties[at] = ties[tied - 1];
+    this.tied = tied - 1;
+    this.tiesFor = peer;
+    this.tiesVersion = this.version;
+    return index;
+  }
+
+  /** The ties array as scratch for another scan: the ties kept for a peer are gone. */
+  private scratch(): Int32Array {
+    this.tiesFor = undefined;
+    return this.ties;
   }
 
   /** Any piece of the highest priority the peer has, neither had nor started, all equally likely; -1 if none. */
   private randomNewPiece(peerHas: (index: number) => boolean): number {
-    const candidates = this.ties;
+    const candidates = this.scratch();
     let best = SKIP + 1;
     let found = 0;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
@@ -262,7 +309,7 @@ export class PiecePicker {
    * highest priority the peer has, one drawn among the first `sequentialWindow`; -1 if none.
    */
   private sequentialNewPiece(peerHas: (index: number) => boolean): number {
-    const candidates = this.ties;
+    const candidates = this.scratch();
     let best = this.sequentialWindow > 0 ? SKIP + 1 : URGENT;
     let found = 0;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
@@ -325,5 +372,7 @@ export class PiecePicker {
   /** A piece that failed its hash check is downloaded again from scratch. */
   pieceFailed(index: number): void {
     this.forget(index);
+    // Back among the candidates: kept ties would leave it out.
+    this.version++;
   }
 }

@@ -156,7 +156,7 @@ export class RequestPipeline<P extends RequestPeer> {
       if (slots) this.pieceSlots.set(index, slots);
       return slots !== null;
     };
-    return this.picker.pick(this.peerHas(peer), count, reserve, peer.suggestedPieces);
+    return this.picker.pick(this.peerHas(peer), count, reserve, peer.suggestedPieces, peer);
   }
 
   /**
