@@ -83,6 +83,8 @@ export class PeerConnection {
   readonly requestGate: RequestGate;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
   private readonly pendingSends = new Set<() => void>();
+  /** Blocks sent in this tick are held back (corked) until it ends, to leave in one writev. */
+  private blocksCorked = false;
   /** Set while reading pauses for the download limit, waiting for its turn. */
   private readPaused = false;
   /** Bytes of the download limit paid for when reading resumed, not yet received. */
@@ -476,10 +478,18 @@ export class PeerConnection {
     const done = (): void => {
       if (this.pendingSends.delete(onSent)) onSent();
     };
-    this.socket.cork();
+    // The reads of a piece resolve together, so a tick often sends several of the peer's blocks:
+    // one system call for all of them, not one each.
+    if (!this.blocksCorked) {
+      this.blocksCorked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.blocksCorked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(encodePieceHeader(index, begin, length));
     views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
-    this.socket.uncork();
     this.uploadedBytes += length;
     this.uploadRate.add(length, this.clock.now());
   }
