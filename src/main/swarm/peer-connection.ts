@@ -83,8 +83,8 @@ export class PeerConnection {
   readonly requestGate: RequestGate;
   /** Callbacks of blocks still in the socket, run at close so their slab memory is freed. */
   private readonly pendingSends = new Set<() => void>();
-  /** Blocks sent in this tick are held back (corked) until it ends, to leave in one writev. */
-  private blocksCorked = false;
+  /** What is sent in this tick is held back (corked) until it ends, to leave in one writev. */
+  private corked = false;
   /** Set while reading pauses for the download limit, waiting for its turn. */
   private readPaused = false;
   /** Bytes of the download limit paid for when reading resumed, not yet received. */
@@ -455,6 +455,7 @@ export class PeerConnection {
         break;
     }
     this.lastSentAt = this.clock.now();
+    this.corkForTick();
     this.socket.write(encodeMessage(message));
   }
 
@@ -462,6 +463,7 @@ export class PeerConnection {
   sendRequests(blocks: readonly BlockRef[]): void {
     if (this.closed || blocks.length === 0) return;
     this.lastSentAt = this.clock.now();
+    this.corkForTick();
     this.socket.write(encodeRequests(blocks));
   }
 
@@ -478,20 +480,26 @@ export class PeerConnection {
     const done = (): void => {
       if (this.pendingSends.delete(onSent)) onSent();
     };
-    // The reads of a piece resolve together, so a tick often sends several of the peer's blocks:
-    // one system call for all of them, not one each.
-    if (!this.blocksCorked) {
-      this.blocksCorked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.blocksCorked = false;
-        this.socket.uncork();
-      });
-    }
+    this.corkForTick();
     this.socket.write(encodePieceHeader(index, begin, length));
     views.forEach((view, i) => this.socket.write(view, i === views.length - 1 ? done : undefined));
     this.uploadedBytes += length;
     this.uploadRate.add(length, this.clock.now());
+  }
+
+  /**
+   * Holds writes back until this tick ends: the reads of a piece resolve together, so a tick often
+   * sends several of the peer's blocks, and a finished piece's HAVE goes with the requests that
+   * follow it. One system call for all of them, not one each.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   close(reason: string): void {
