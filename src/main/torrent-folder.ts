@@ -13,6 +13,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MagnetError, readMagnetFile, type MagnetLink } from '../io/magnet-link.js';
 import { MetainfoError, readMetainfoFile, type Metainfo } from '../io/metainfo.js';
+import { JoinedFiles } from './joined-files.js';
 import type { Logger } from './logger.js';
 
 /** What the folder needs from the session. */
@@ -53,13 +54,19 @@ interface Skip {
   copyOf?: string;
 }
 
+/** A file read, good or not (then why). */
+type LoadedFile = FoundTorrent | { name: string; version: string; unreadable: string };
+
+/** Files of torrents/ read at once at start-up. */
+const PARALLEL_READS = 16;
+
 /** torrents/ is rescanned this long after a change is seen, and at least this often. */
 const TORRENT_WATCH_DEBOUNCE_MS = 200;
 const TORRENT_RESCAN_INTERVAL_MS = 5_000;
 
 export class TorrentFolder {
-  /** .torrent file name -> info hash of the swarm it joined (or is being joined). */
-  private readonly joined = new Map<string, string>();
+  /** .torrent file name <-> info hash of the swarm it joined (or is being joined). */
+  private readonly joined = new JoinedFiles();
   /** .torrent files that could not be joined, with the version they had and why: retried once they change. */
   private readonly skips = new Map<string, Skip>();
   private watcher: FSWatcher | null = null;
@@ -79,11 +86,22 @@ export class TorrentFolder {
    * The buffers are sized for the torrents found here, so their pieces fit by construction.
    */
   async read(): Promise<FoundTorrent[]> {
+    const names = await this.torrentNames();
+    // Read a few at a time (each waits on the disk), then judged in name order, as one by one.
+    const loaded: (LoadedFile | null)[] = new Array(names.length);
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      while (next < names.length) {
+        const at = next++;
+        loaded[at] = await this.load(names[at]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, names.length) }, reader));
     const found: FoundTorrent[] = [];
-    for (const name of await this.torrentNames()) {
-      const torrent = await this.examine(name, false);
+    for (const file of loaded) {
+      const torrent = file && this.judge(file, false);
       if (!torrent) continue;
-      this.joined.set(name, torrent.infoHashHex);
+      this.joined.set(torrent.name, torrent.infoHashHex);
       found.push(torrent);
     }
     return found;
@@ -105,7 +123,7 @@ export class TorrentFolder {
    * here): its file is listed as skipped with the reason, and tried again once it changes.
    */
   failed(infoHashHex: string, version: string | null, reason: string): void {
-    const name = [...this.joined].find(([, joined]) => joined === infoHashHex)?.[0];
+    const name = this.joined.fileOf(infoHashHex);
     if (name === undefined) return;
     this.joined.delete(name);
     if (this.host.isStopping()) return;
@@ -153,7 +171,7 @@ export class TorrentFolder {
   }
 
   private fileOf(infoHashHex: string): string | undefined {
-    return [...this.joined].find(([, joined]) => joined === infoHashHex)?.[0];
+    return this.joined.fileOf(infoHashHex);
   }
 
   /** A joined file is gone: its swarm is left, and a second copy of the torrent may take its place. */
@@ -206,7 +224,7 @@ export class TorrentFolder {
       const names = await this.torrentNames().catch(() => null);
       if (!names) return;
       const present = new Set(names);
-      for (const [name, infoHash] of [...this.joined]) {
+      for (const [name, infoHash] of [...this.joined.entries()]) {
         // Gone meanwhile through remove() too: left once.
         if (present.has(name) || this.joined.get(name) !== infoHash) continue;
         this.joined.delete(name);
@@ -237,30 +255,42 @@ export class TorrentFolder {
    * pieces must fit the buffers made at start-up.
    */
   private async examine(name: string, checkFit: boolean): Promise<FoundTorrent | null> {
+    const file = await this.load(name);
+    return file && this.judge(file, checkFit);
+  }
+
+  /** Reads the file `name`: null when it is gone or this version of it was skipped already. */
+  private async load(name: string): Promise<LoadedFile | null> {
     const file = path.join(this.folder, name);
     const info = await stat(file).catch(() => null);
     // Gone since the folder was listed: a rescan sees it removed.
     if (!info) return null;
     const version = `${info.size}:${info.mtimeMs}`;
     if (this.skips.get(name)?.version === version) return null;
-    let torrent: FoundTorrent;
     try {
       if (/\.magnet$/i.test(name)) {
         const magnet = await readMagnetFile(file);
-        torrent = { name, version, infoHashHex: magnet.infoHashHex, magnet, meta: await this.host.cachedMetadata(magnet) };
-      } else {
-        const meta = await readMetainfoFile(file);
-        torrent = { name, version, infoHashHex: meta.infoHashHex, meta };
+        return { name, version, infoHashHex: magnet.infoHashHex, magnet, meta: await this.host.cachedMetadata(magnet) };
       }
+      const meta = await readMetainfoFile(file);
+      return { name, version, infoHashHex: meta.infoHashHex, meta };
     } catch (error) {
       const known = error instanceof MetainfoError || error instanceof MagnetError;
-      const reason = known ? error.reason : (error as Error).message.replace(`${file}: `, '');
-      this.skip(name, version, reason);
+      return { name, version, unreadable: known ? error.reason : (error as Error).message.replace(`${file}: `, '') };
+    }
+  }
+
+  /** The torrent of a file read, unless it is bad, a second copy, or (`checkFit`) too large: then skipped. */
+  private judge(file: LoadedFile, checkFit: boolean): FoundTorrent | null {
+    const { name, version } = file;
+    if ('unreadable' in file) {
+      this.skip(name, version, file.unreadable);
       return null;
     }
+    const torrent = file;
     const { infoHashHex, meta } = torrent;
     // A swarm runs only while the file it was joined from is listed here: one file per torrent.
-    const owner = [...this.joined].find(([other, infoHash]) => infoHash === infoHashHex && other !== name)?.[0];
+    const owner = this.joined.fileOf(infoHashHex, name);
     if (owner !== undefined) {
       this.skip(name, version, `a second copy of torrent ${infoHashHex}, which is joined from ${owner}`, owner);
       return null;

@@ -1,7 +1,11 @@
-/** When the resume data is written: one save at a time, at the tick after a change, retried after a failure. */
-import { ResumeSaver } from '../../src/main/swarm/resume-saver.js';
+/**
+ * When the resume data is written: one save at a time, at the tick after a change, retried after
+ * a failure; and, across the swarms of a session, a few saves at once (issue 20: a stop of 10,000
+ * swarms held 10,000 writes in memory together).
+ */
+import { ResumeSaver, SaveSlots } from '../../src/main/swarm/resume-saver.js';
 
-function setup() {
+function setup(slots?: SaveSlots) {
   const writes: { cleanStop: boolean; finish(): void; fail(error: Error): void }[] = [];
   const failures: string[] = [];
   const saver = new ResumeSaver(
@@ -10,6 +14,7 @@ function setup() {
         writes.push({ cleanStop, finish: resolve, fail: reject });
       }),
     (error) => void failures.push((error as Error).message),
+    slots,
   );
   return { saver, writes, failures };
 }
@@ -53,4 +58,23 @@ test('a failed save is reported (the storage error of the swarm logs it) and tri
   expect(failures).toEqual(['disk full']);
   saver.tick();
   expect(writes).toHaveLength(2);
+});
+
+test('swarms sharing save slots write at most that many at once, the others in turn as slots free', async () => {
+  const slots = new SaveSlots(2);
+  const swarms = [setup(slots), setup(slots), setup(slots), setup(slots)];
+  const stops = swarms.map(({ saver }) => saver.save(true));
+  await settle();
+  const started = (): number[] => swarms.flatMap(({ writes }, i) => writes.map(() => i));
+  expect(started()).toEqual([0, 1]);
+  swarms[1].writes[0].fail(new Error('disk full'));
+  await settle();
+  expect(started()).toEqual([0, 1, 2]);
+  swarms[0].writes[0].finish();
+  await settle();
+  expect(started()).toEqual([0, 1, 2, 3]);
+  swarms[2].writes[0].finish();
+  swarms[3].writes[0].finish();
+  await Promise.all(stops);
+  expect(swarms.map(({ failures }) => failures)).toEqual([[], ['disk full'], [], []]);
 });

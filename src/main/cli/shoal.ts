@@ -7,6 +7,7 @@
  * On a terminal (and without --quiet) the bottom of the screen shows one live line per swarm and
  * log lines scroll above them; anywhere else (a pipe, a service, CI) each event is one log line.
  */
+import './young-generation.js';
 import { createLogger } from '../logger.js';
 import { Session } from '../session.js';
 import { settingsFromEnvironment, TEST_SETTINGS_VARIABLE, type Settings } from '../../io/settings.js';

@@ -6,6 +6,33 @@
  * and tried again at the next tick.
  */
 
+/**
+ * Resume saves under way at once, every swarm of the session together
+ * (settings.maxConcurrentResumeSaves): a peer of 10,000 torrents that stops would otherwise flush,
+ * write and fsync 10,000 files at once, and hold every save's buffers and promises meanwhile
+ * (about 300 MB). Each save waits for a slot, first come, first served.
+ */
+export class SaveSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.free = Math.max(1, count);
+  }
+
+  async run(save: () => Promise<void>): Promise<void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      await save();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 export class ResumeSaver {
   /** Pieces verified since the last save. */
   private dirty = false;
@@ -16,6 +43,8 @@ export class ResumeSaver {
     private readonly write: (cleanStop: boolean) => Promise<void>,
     /** A save failed (the swarm's storage error). */
     private readonly failed: (error: unknown) => void,
+    /** Shared with the other swarms of the session. */
+    private readonly slots: SaveSlots = new SaveSlots(Infinity),
   ) {}
 
   /** A piece was verified: the next tick saves. */
@@ -31,7 +60,8 @@ export class ResumeSaver {
   async save(cleanStop: boolean): Promise<void> {
     while (this.saving) await this.saving;
     this.dirty = false;
-    this.saving = this.write(cleanStop)
+    this.saving = this.slots
+      .run(() => this.write(cleanStop))
       .catch((error: unknown) => {
         this.dirty = true;
         this.failed(error);

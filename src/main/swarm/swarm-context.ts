@@ -15,6 +15,7 @@ import type { DhtSwarm } from '../dht/dht-swarms.js';
 import type { PeerAddress } from '../tracker/announce-client.js';
 import type { AnnounceGate } from '../tracker/announce-gate.js';
 import type { UdpTransport } from '../tracker/udp-tracker-client.js';
+import type { SaveSlots } from './resume-saver.js';
 import type { SlabShares } from './slab-shares.js';
 import type { Swarm } from './swarm.js';
 
@@ -55,6 +56,8 @@ export interface SwarmContext {
   slabShares: SlabShares;
   /** Pieces read for uploading. */
   readCache: ReadCache;
+  /** Resume saves under way at once, all swarms together (settings.maxConcurrentResumeSaves). */
+  resumeSaves: SaveSlots;
   /** Whether the previous run of this peer stopped cleanly (run-marker.ts): only then is fast resume allowed. */
   previousRunClean: boolean;
   /** Called once when the swarm's data becomes complete. */

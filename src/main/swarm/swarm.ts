@@ -171,7 +171,7 @@ export class Swarm implements PeerHandler {
       pieceFailed: () => this.refillAfterFailure(),
       pieceVerified: (index) => this.pieceVerified(index),
     });
-    this.resume = new ResumeSaver((cleanStop) => data.saveResume(hasPiece, cleanStop), (error) => this.storage.failed('cannot save resume data', error));
+    this.resume = new ResumeSaver((cleanStop) => data.saveResume(hasPiece, cleanStop), (error) => this.storage.failed('cannot save resume data', error), context.resumeSaves);
     this.roles = new SwarmRole({
       peers: this.peers, data, pieceCount: meta.pieceCount,
       storageFailed: (what, error, causeGone) => this.storage.failed(what, error, causeGone),
