@@ -55,8 +55,14 @@ const POLL_COST_FACTOR = 9;
 const POLL_MAX_MS = 1000;
 /** Polls timed on the first seeder, whose quickest sets the second start's polling period. */
 const COST_PROBES = 5;
-/** The interval the tracker asks for after a started announce: the shortest the peer accepts. */
-export const REANNOUNCE_INTERVAL_S = defaultSettings.announceMinIntervalMs / 1000;
+/**
+ * The interval the tracker asks for after a started announce: the shortest the peer accepts, or,
+ * with more torrents than the peer lets out announces in 5/6 of it (maxAnnouncesPerSecond), long
+ * enough for a whole round at that pace, as a tracker's usual 30 minutes are.
+ */
+export function reannounceIntervalS(torrents: number): number {
+  return Math.max(defaultSettings.announceMinIntervalMs / 1000, Math.ceil((1.2 * torrents) / defaultSettings.maxAnnouncesPerSecond));
+}
 /** The interval asked for after any later announce: longer than the run, so the peer is then quiet. */
 const QUIET_INTERVAL_S = 3600;
 /**
@@ -64,13 +70,16 @@ const QUIET_INTERVAL_S = 3600;
  * announces and writes as much resume data, far more than sampled-process.ts's default allows.
  */
 const STOP_LIMIT_MS = 60_000;
-/** Bound, from when every swarm seeds, on every started announce having arrived. */
-const STARTED_LIMIT_MS = 60_000;
 /**
- * Bound, from the last started announce, on every swarm's first re-announce: three intervals,
- * room for any jitter that keeps to within an interval of it.
+ * Bound, from when every swarm seeds, on every started announce having arrived: the peer lets
+ * out at most maxAnnouncesPerSecond (100) a second, so ten thousand take about 100 s.
  */
-const REANNOUNCE_LIMIT_MS = 3 * REANNOUNCE_INTERVAL_S * 1000;
+const STARTED_LIMIT_MS = 180_000;
+/**
+ * Bound, from the last started announce, on every swarm's first re-announce, in intervals: room
+ * for any jitter that keeps to within an interval of it.
+ */
+const REANNOUNCE_LIMIT_INTERVALS = 3;
 /** GET /status timed one after another on the settled peer. */
 const STATUS_REQUESTS = 15;
 /** Bound on one timed /status: a slow answer is a figure, not a failure, up to this. */
@@ -116,7 +125,7 @@ export interface SettledFigures {
   reannounceDelayMs: { p5: number; median: number; p95: number } | null;
   /** The most connections open to the tracker during that round. */
   peakTrackerConnections: number;
-  /** The busiest second of the round over the even rate, swarms / REANNOUNCE_INTERVAL_S. */
+  /** The busiest second of the round over the even rate, swarms / reannounceIntervalS. */
   peakOverEvenRate: number | null;
   /** VmHWM once the re-announce round was over, before /status was timed. */
   peakRssSettledBytes: number;
@@ -297,13 +306,13 @@ async function settle(seeder: PeerRun, setup: Setup, log: AnnounceLog, spawnAt: 
   const allStarted = await untilAnnounced(seeder, log, 'started', torrents, STARTED_LIMIT_MS);
   let reannounced: AnnounceSpread | null = null;
   if (allStarted) {
-    await untilAnnounced(seeder, log, 'empty', torrents, REANNOUNCE_LIMIT_MS);
+    await untilAnnounced(seeder, log, 'empty', torrents, REANNOUNCE_LIMIT_INTERVALS * reannounceIntervalS(torrents) * 1000);
     reannounced = spreadOf(log.firstOfEach('empty'), spawnAt);
   }
   const delays = log.delays('started', 'empty').sort((a, b) => a - b);
   const reannounceDelayMs = delays.length === 0 ? null : { p5: quantile(delays, 0.05), median: quantile(delays, 0.5), p95: quantile(delays, 0.95) };
   const peakTrackerConnections = setup.tracker.takePeakConnections();
-  const evenRate = torrents / REANNOUNCE_INTERVAL_S;
+  const evenRate = torrents / reannounceIntervalS(torrents);
   await seeder.sample();
   const peakRssSettledBytes = seeder.peakRssBytes;
   const status = await timeStatuses(setup.port, STATUS_REQUESTS);
@@ -331,7 +340,7 @@ export async function runStartup(root: string, torrents: number, clockTicks: num
   // Announces of the started kind get the short interval, so that one round of re-announces comes within the run.
   const tracker = await BenchTracker.start('127.0.0.1', [], {
     onAnnounce: (announce, at) => log.record({ at, infoHashHex: announce.infoHash.toString('hex'), event: announce.event }),
-    intervalS: (announce) => (announce.event === 'started' ? REANNOUNCE_INTERVAL_S : QUIET_INTERVAL_S),
+    intervalS: (announce) => (announce.event === 'started' ? reannounceIntervalS(torrents) : QUIET_INTERVAL_S),
   });
   try {
     const folders = await makeFolders(path.join(root, name));
@@ -359,7 +368,7 @@ export async function runStartup(root: string, torrents: number, clockTicks: num
       torrents,
       fileSize: STARTUP_FILE_SIZE,
       generateMs,
-      reannounceIntervalS: REANNOUNCE_INTERVAL_S,
+      reannounceIntervalS: reannounceIntervalS(torrents),
       statusCostMs,
       checked: { ...checked.value.figures, stopMs: checked.stopMs },
       fast: { ...fast.value.figures, stopMs: fast.stopMs },
@@ -397,7 +406,7 @@ export function startupNotes(s: StartupFigures): string[] {
   const reannounceLine =
     round === null
       ? `not every started announce arrived within ${STARTED_LIMIT_MS / 1000} s of the start, so no re-announce was awaited`
-      : `${round.count} of ${s.torrents} swarms re-announced within ${REANNOUNCE_LIMIT_MS / 1000} s, from ${after(round.firstMs)} to ${after(round.lastMs)} s after the spawn; ` +
+      : `${round.count} of ${s.torrents} swarms re-announced within ${REANNOUNCE_LIMIT_INTERVALS * s.reannounceIntervalS} s, from ${after(round.firstMs)} to ${after(round.lastMs)} s after the spawn; ` +
         `busiest second ${round.peakInWindow}` +
         (settled.peakOverEvenRate === null ? '' : ` = ${settled.peakOverEvenRate.toFixed(1)} x the even rate of ${s.torrents} / ${s.reannounceIntervalS} s = ${evenRate.toFixed(1)}/s`) +
         `; at most ${settled.peakTrackerConnections} connections open to the tracker at once` +
@@ -407,7 +416,7 @@ export function startupNotes(s: StartupFigures): string[] {
             `its own spread (95th - 5th) ${(((delay.p95 - delay.p5) / (s.reannounceIntervalS * 1000)) * 100).toFixed(0)} % of the interval`);
   return [
     `${s.name}: ${s.torrents} one-piece torrents of ${formatSize(s.fileSize)}, written in ${seconds(s.generateMs)} s, each announcing to a tracker in the runner (our tracker code, bench/bench-tracker.ts) that notes when every announce arrives; ` +
-      `it answers a started announce with interval ${s.reannounceIntervalS} s (the shortest the peer accepts) and any later one with ${QUIET_INTERVAL_S} s, so that one round of re-announces comes within the run and the peer is quiet after it`,
+      `it answers a started announce with interval ${s.reannounceIntervalS} s (the shortest the peer accepts, or long enough for the ${s.torrents} announces at the peer's pace of ${defaultSettings.maxAnnouncesPerSecond} a second) and any later one with ${QUIET_INTERVAL_S} s, so that one round of re-announces comes within the run and the peer is quiet after it`,
     `${s.name}: seconds from spawn until a poll of /status${POLL_QUERY} ` +
       `(${fast.summarized ? 'answered with the summary alone' : 'answered with every swarm: this peer ignores the query'}) said all ${s.torrents} swarms were seeding, confirmed by a whole /status; ` +
       `the start ended after the last poll that said otherwise was sent (first start ${seconds(checked.notBeforeMs)} s, second ${seconds(fast.notBeforeMs)} s); ` +
