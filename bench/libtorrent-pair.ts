@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SampledProcess, type Progress } from './sampled-process.js';
+import { DriverPeer } from './driver-peer.js';
 import { firstLine, loopback, type PairContext, type PairProcesses, type ReferencePair } from './reference-pair.js';
 import { freePort } from './transfer.js';
 
@@ -15,34 +15,18 @@ const PYTHON = '/usr/bin/python3';
 const DRIVER = fileURLToPath(new URL('../../bench/libtorrent-peer.py', import.meta.url));
 
 /** One side, as the driver reports it on its standard output. */
-class LibtorrentPeer extends SampledProcess {
-  ready = false;
-  private received = 0;
-  private complete = false;
-
-  constructor(label: string, torrentFile: string, saveDir: string, port: number, private readonly seeding: boolean) {
-    super(label, PYTHON, [DRIVER, torrentFile, saveDir, String(port), seeding ? '--seed' : '--leech']);
-  }
-
-  protected override onLine(line: string): void {
-    if (line === 'ready') this.ready = true;
-    else if (line === 'complete') this.complete = true;
-    else if (line.startsWith('progress ')) this.received = Number(line.slice('progress '.length));
-  }
-
-  protected override async readProgress(): Promise<Progress | undefined> {
-    return this.seeding ? undefined : { receivedBytes: this.received, complete: this.complete };
-  }
+function libtorrentPeer(label: string, torrentFile: string, saveDir: string, port: number, seeding: boolean): DriverPeer {
+  return new DriverPeer(label, PYTHON, [DRIVER, torrentFile, saveDir, String(port), seeding ? '--seed' : '--leech'], seeding);
 }
 
 async function start(context: PairContext): Promise<PairProcesses> {
   const leecherDir = await context.folder('libtorrent-leecher');
   const [seederPort, leecherPort] = [await freePort(), await freePort()];
-  const seeder = new LibtorrentPeer('libtorrent seeder', context.torrentFile, context.data.dataDir, seederPort, true);
+  const seeder = libtorrentPeer('libtorrent seeder', context.torrentFile, context.data.dataDir, seederPort, true);
   return {
     seeder,
     seederReady: async () => seeder.ready,
-    startLeecher: () => new LibtorrentPeer('libtorrent leecher', context.torrentFile, leecherDir, leecherPort, false),
+    startLeecher: () => libtorrentPeer('libtorrent leecher', context.torrentFile, leecherDir, leecherPort, false),
     leecherFile: path.join(leecherDir, context.data.fileName),
   };
 }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SampledProcess, type Progress } from './sampled-process.js';
+import { DriverPeer } from './driver-peer.js';
 import { loopback, type PairContext, type PairProcesses, type ReferencePair } from './reference-pair.js';
 import { freePort } from './transfer.js';
 import { installWebTorrent } from './webtorrent-install.js';
@@ -16,25 +16,9 @@ type Strategy = 'rarest' | 'sequential';
 /** Beside the sources: this runs from dist-bench/bench/. */
 const DRIVER = fileURLToPath(new URL('../../bench/webtorrent-peer.mjs', import.meta.url));
 
-/** One side, as the driver reports it on its standard output. */
-class WebTorrentPeer extends SampledProcess {
-  ready = false;
-  private received = 0;
-  private complete = false;
-
-  constructor(label: string, installDir: string, torrentFile: string, saveDir: string, port: number, private readonly seeding: boolean, strategy: Strategy) {
-    super(label, process.execPath, [DRIVER, installDir, torrentFile, saveDir, String(port), seeding ? '--seed' : '--leech', strategy]);
-  }
-
-  protected override onLine(line: string): void {
-    if (line === 'ready') this.ready = true;
-    else if (line === 'complete') this.complete = true;
-    else if (line.startsWith('progress ')) this.received = Number(line.slice('progress '.length));
-  }
-
-  protected override async readProgress(): Promise<Progress | undefined> {
-    return this.seeding ? undefined : { receivedBytes: this.received, complete: this.complete };
-  }
+/** One side, as webtorrent-peer.mjs reports it on its standard output. */
+function webTorrentPeer(label: string, installDir: string, torrentFile: string, saveDir: string, port: number, seeding: boolean, strategy: Strategy): DriverPeer {
+  return new DriverPeer(label, process.execPath, [DRIVER, installDir, torrentFile, saveDir, String(port), seeding ? '--seed' : '--leech', strategy], seeding);
 }
 
 function webTorrentPair(name: string, strategy: Strategy): ReferencePair {
@@ -52,11 +36,11 @@ function webTorrentPair(name: string, strategy: Strategy): ReferencePair {
       const installDir = installed.dir;
       const leecherDir = await context.folder('webtorrent-leecher');
       const [seederPort, leecherPort] = [await freePort(), await freePort()];
-      const seeder = new WebTorrentPeer(`${name} seeder`, installDir, context.torrentFile, context.data.dataDir, seederPort, true, strategy);
+      const seeder = webTorrentPeer(`${name} seeder`, installDir, context.torrentFile, context.data.dataDir, seederPort, true, strategy);
       return {
         seeder,
         seederReady: async () => seeder.ready,
-        startLeecher: () => new WebTorrentPeer(`${name} leecher`, installDir, context.torrentFile, leecherDir, leecherPort, false, strategy),
+        startLeecher: () => webTorrentPeer(`${name} leecher`, installDir, context.torrentFile, leecherDir, leecherPort, false, strategy),
         leecherFile: path.join(leecherDir, context.data.fileName),
       };
     },

@@ -10,6 +10,7 @@ import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './ui/dashboard-page.js';
 import { serveControl } from './control/control-routes.js';
 import type { TorrentControl } from './control/torrent-control.js';
 import { parseStatusQuery, statusJson, type StatusParts, type StatusQuery } from './status-document.js';
+import { drained } from './net/response-drain.js';
 
 export interface HttpRoutesHost {
   /** The tracker this peer serves, once the port is taken. */
@@ -64,17 +65,4 @@ async function sendChunks(res: ServerResponse, chunks: Iterable<string>): Promis
     held = chunk;
   }
   res.end(held ?? undefined);
-}
-
-/** Resolves once the response can take more, or is closed. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -17,6 +17,7 @@ import type { ReadCache } from '../../io/read-cache.js';
 import type { TorrentData } from '../../io/torrent-data.js';
 import type { FileSelection } from '../swarm/file-selection.js';
 import type { PiecePicker } from '../swarm/piece-picker.js';
+import { drained } from '../net/response-drain.js';
 
 /** A byte range of a file, both ends included. */
 export interface ByteRange {
@@ -143,21 +144,9 @@ export async function streamFileRange(res: ServerResponse, source: StreamSource,
       const bytes = Buffer.concat(lease.views);
       lease.release();
       if (signal.aborted) return;
-      if (!res.write(bytes)) await drained(res, signal);
+      if (!res.write(bytes)) await drained(res);
     }
   } finally {
     release();
   }
-}
-
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
