@@ -8,6 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createTorrent } from '../../src/io/torrent-maker.js';
 import { AGE_TORRENT, AGE_TXT, folderArgs, makePeerFolders, removeFolders, runCommand, TORRENT_COMMAND, type PeerFolders, type PeerProcess } from './peer-process.js';
 import { missingTools } from './require-tool.js';
 import { canBuildLan, TestLan, type LanHost } from './test-lan.js';
@@ -68,6 +69,22 @@ export class TransmissionDaemon {
   /** Waits until torrent number `id` (1 for the first added) is 100% done. */
   async complete(id: number, timeoutMs: number, what: string): Promise<void> {
     await waitFor(() => (/Percent Done: 100%/.test(this.remote('-t', String(id), '-i')) ? true : undefined), timeoutMs, what);
+  }
+
+  /**
+   * Makes the daemon the only seed of a new torrent of `data` (file `name` in its `downloads`,
+   * pieces of 64 KiB, announcing to `announce`): added as torrent number `id` and verified, so
+   * that it seeds. Returns the .torrent.
+   */
+  async seedNewTorrent(downloads: string, name: string, data: Buffer, announce: string, id: number): Promise<Buffer> {
+    await writeFile(path.join(downloads, name), data);
+    const torrent = await createTorrent(path.join(downloads, name), { announce, pieceLength: 64 * 1024 });
+    const torrentFile = path.join(path.dirname(downloads), `${name}.torrent`);
+    await writeFile(torrentFile, torrent);
+    this.remote('-a', torrentFile);
+    this.remote('-t', String(id), '-v');
+    await this.complete(id, 30_000, 'Transmission to find its data complete');
+    return torrent;
   }
 
   kill(): void {

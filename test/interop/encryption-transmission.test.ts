@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/torrent-maker.js';
 import { AGE_TXT } from '../helpers/interop.js';
 import { digest, fileDigest, type StatusDocument } from '../helpers/peer-process.js';
 import { describeUnlessMissing } from '../helpers/require-tool.js';
@@ -52,14 +51,7 @@ describeUnlessMissing(TRANSMISSION_MISSING, ['transmission-daemon', 'root'], 'en
     if (!t.ours || !t.oursDirs || !t.daemon) throw new Error('the first test did not leave our peer and Transmission running');
     const [ourHost, theirHost] = t.lan.hosts;
     const data = randomBytes(1024 * 1024 + 1234);
-    const downloads = path.join(t.work, 'downloads');
-    await writeFile(path.join(downloads, 'theirs.bin'), data);
-    const torrent = await createTorrent(path.join(downloads, 'theirs.bin'), { announce: `http://${ourHost.address}:6881/announce`, pieceLength: 64 * 1024 });
-    const torrentFile = path.join(t.work, 'theirs.torrent');
-    await writeFile(torrentFile, torrent);
-    t.daemon.remote('-a', torrentFile);
-    t.daemon.remote('-t', '2', '-v');
-    await t.daemon.complete(2, 30_000, 'Transmission to find its data complete');
+    const torrent = await t.daemon.seedNewTorrent(path.join(t.work, 'downloads'), 'theirs.bin', data, `http://${ourHost.address}:6881/announce`, 2);
 
     await writeFile(path.join(t.oursDirs.torrents, 'theirs.torrent'), torrent);
     await t.ours.waitForStatus((s) => encryptedPeerShown(s, 'theirs.bin', theirHost), 60_000, 'a connection to Transmission over RC4 for theirs.bin');

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent } from '../../src/io/torrent-maker.js';
 import { AGE_TXT } from '../helpers/interop.js';
 import { digest, fileDigest } from '../helpers/peer-process.js';
 import { describeUnlessMissing } from '../helpers/require-tool.js';
@@ -38,14 +37,7 @@ describeUnlessMissing(TRANSMISSION_MISSING, ['transmission-daemon', 'root'], 'in
     if (!t.ours || !t.oursDirs || !t.daemon) throw new Error('the first test did not leave our peer and Transmission running');
     const [ourHost] = t.lan.hosts;
     const data = randomBytes(3 * 1024 * 1024 + 1234);
-    const downloads = path.join(t.work, 'downloads');
-    await writeFile(path.join(downloads, 'theirs.bin'), data);
-    const torrent = await createTorrent(path.join(downloads, 'theirs.bin'), { announce: `http://${ourHost.address}:6881/announce`, pieceLength: 64 * 1024 });
-    const torrentFile = path.join(t.work, 'theirs.torrent');
-    await writeFile(torrentFile, torrent);
-    t.daemon.remote('-a', torrentFile);
-    t.daemon.remote('-t', '2', '-v');
-    await t.daemon.complete(2, 30_000, 'Transmission to find its data complete');
+    const torrent = await t.daemon.seedNewTorrent(path.join(t.work, 'downloads'), 'theirs.bin', data, `http://${ourHost.address}:6881/announce`, 2);
 
     await writeFile(path.join(t.oursDirs.torrents, 'theirs.torrent'), torrent);
     const done = await t.ours.waitForStatus((s) => s.swarms.some((swarm) => swarm.name === 'theirs.bin' && swarm.role === 'seeder'), 90_000, 'our peer to download it from Transmission');
