@@ -17,3 +17,18 @@ export const systemClock: Clock = {
     return () => clearInterval(timer);
   },
 };
+
+/** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `fire` once, `delayMs` from now on `clock` (at least 1 ms: a clock ticks with a period,
+ * at most MAX_TIMER_MS); returns what cancels it. Never keeps the process alive.
+ */
+export function after(clock: Clock, delayMs: number, fire: () => void): () => void {
+  const cancel = clock.every(Math.min(Math.max(1, delayMs), MAX_TIMER_MS), () => {
+    cancel();
+    fire();
+  });
+  return cancel;
+}

@@ -5,7 +5,7 @@
  * scrapes them (BEP 48, BEP 15) now and then for /status.
  */
 import { defaultSettings, type Settings } from '../../io/settings.js';
-import { systemClock, type Clock } from '../clock.js';
+import { after, MAX_TIMER_MS, systemClock, type Clock } from '../clock.js';
 import { AnnounceGate } from './announce-gate.js';
 import { reannounceDelayMs } from './announce-jitter.js';
 import type { AnnounceFailure, TrackerEntry, TrackerState, TrackerStatus } from './announce-status.js';
@@ -63,18 +63,6 @@ export interface AnnouncerOptions {
   silentMs?: number;
   /** Time between scrapes of each tracker; without it (or 0), no scrapes. */
   scrapeIntervalMs?: number;
-}
-
-/** setTimeout fires at once for delays above 2^31-1 ms; a tracker could ask for more. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Calls `fire` once, `delayMs` from now on `clock` (at least 1 ms: a clock ticks with a period); returns what cancels it. Never keeps the process alive. */
-function after(clock: Clock, delayMs: number, fire: () => void): () => void {
-  const cancel = clock.every(Math.min(Math.max(1, delayMs), MAX_TIMER_MS), () => {
-    cancel();
-    fire();
-  });
-  return cancel;
 }
 
 function reasonOf(err: unknown): string {

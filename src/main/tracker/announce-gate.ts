@@ -19,7 +19,7 @@
  * Its caller decides when a request gives its place back (when it ends, or when it has waited
  * long enough for an answer to be counted as slow: announce-client.ts).
  */
-import type { Clock } from '../clock.js';
+import { after, type Clock } from '../clock.js';
 import { AnnounceError } from './tracker-protocol.js';
 
 function cancelled(): AnnounceError {
@@ -187,8 +187,7 @@ export class AnnounceGate {
       this.allowance--;
       return true;
     }
-    this.wake ??= clock.every(Math.ceil(((1 - this.allowance) * 1000) / perSecond), () => {
-      this.wake?.();
+    this.wake ??= after(clock, Math.ceil(((1 - this.allowance) * 1000) / perSecond), () => {
       this.wake = null;
       this.admit();
     });
