@@ -31,8 +31,9 @@ export class TorrentData {
   /**
    * While the torrent as a whole is in cache/: the files that are complete and were wanted (some
    * files skipped), moved into shareable/ alone (docs/architecture.md, Disk). Relative paths.
+   * Made at the first such file: most torrents never have one.
    */
-  private readonly inShareable = new Set<string>();
+  private inShareable: Set<string> | undefined;
   /** Set while the data moves between folders; reads wait for it. */
   private moving: Promise<void> | null = null;
   /** Reads under way; the move waits for them, since it renames the files they read. */
@@ -71,12 +72,12 @@ export class TorrentData {
 
   /** Where one of the torrent's files is, the torrent being `where`: a file moved alone is in shareable/. */
   private filePath(relativePath: string, where: DataLocation): string {
-    return path.join(this.inShareable.has(relativePath) ? this.folders.shareable : this.root(where), relativePath);
+    return path.join(this.inShareable?.has(relativePath) ? this.folders.shareable : this.root(where), relativePath);
   }
 
   /** Whether a file (relative path) is in shareable/ already, alone or with the whole torrent. */
   isInShareable(relativePath: string): boolean {
-    return this.where === 'shareable' || this.inShareable.has(relativePath);
+    return this.where === 'shareable' || (this.inShareable?.has(relativePath) ?? false);
   }
 
   /** Where piece `index` lies on disk under the given folder. */
@@ -109,7 +110,7 @@ export class TorrentData {
     const resume = await readResumeData(this.resumeFile, this.meta.infoHashHex, this.geometry.pieceCount);
     if (resume) {
       const saved = decodePieces(resume.pieces, this.geometry.pieceCount);
-      if (resume.location === 'cache') for (const relativePath of resume.shareableFiles ?? []) this.inShareable.add(relativePath);
+      if (resume.location === 'cache') for (const relativePath of resume.shareableFiles ?? []) (this.inShareable ??= new Set()).add(relativePath);
       const files = await this.fileStates(resume.location);
       const unchanged = sameFiles(files, resume.files, true);
       if (previousRunClean && resume.cleanStop && unchanged) {
@@ -157,13 +158,13 @@ export class TorrentData {
       files: files.map((f, i) => f ?? { path: this.layout.dataFiles[i].relativePath, size: -1, mtimeMs: 0 }),
       cleanStop,
       savedAt: new Date().toISOString(),
-      ...(this.where === 'cache' && this.inShareable.size > 0 && { shareableFiles: [...this.inShareable] }),
+      ...(this.where === 'cache' && this.inShareable && this.inShareable.size > 0 && { shareableFiles: [...this.inShareable] }),
     });
   }
 
   private async flushData(): Promise<void> {
     for (const file of this.layout.dataFiles) {
-      if (this.inShareable.has(file.relativePath)) continue;
+      if (this.inShareable?.has(file.relativePath)) continue;
       const handle = await openFile(path.join(this.cacheRoot, file.relativePath), 'r+').catch(() => null);
       if (!handle) continue;
       try {
@@ -176,7 +177,7 @@ export class TorrentData {
 
   private async fullCheck(): Promise<number[]> {
     // Files moved alone are checked with the others, and come back into shareable/ once complete (FileSelection).
-    this.inShareable.clear();
+    this.inShareable = undefined;
     const inShareable = await this.presentFiles('shareable');
     if (inShareable.length === this.layout.dataFiles.length) {
       const good = await this.check('shareable', inShareable);
@@ -306,10 +307,10 @@ export class TorrentData {
 
   private async doMoveToShareable(): Promise<void> {
     await this.readsSettled();
-    for (const file of this.layout.dataFiles) if (!this.inShareable.has(file.relativePath)) await this.moveOne(file);
+    for (const file of this.layout.dataFiles) if (!this.inShareable?.has(file.relativePath)) await this.moveOne(file);
     await rm(this.cacheRoot, { recursive: true, force: true });
     this.where = 'shareable';
-    this.inShareable.clear();
+    this.inShareable = undefined;
   }
 
   /**
@@ -324,7 +325,7 @@ export class TorrentData {
       if (this.isInShareable(relativePath)) return;
       await this.readsSettled();
       await this.moveOne(file);
-      this.inShareable.add(relativePath);
+      (this.inShareable ??= new Set()).add(relativePath);
     });
   }
 

@@ -4,72 +4,101 @@
  * bound on requests out at once, the order of the lanes, the wait at the gate that is no
  * tracker's silence, and event=stopped ahead of a long queue.
  */
-import { AnnounceGate, type GateTicket } from '../../src/main/tracker/announce-gate.js';
+import { AnnounceGate, type GateLane, type GateTicket } from '../../src/main/tracker/announce-gate.js';
 import type { Announcer } from '../../src/main/tracker/announce-client.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { announcerOf, HeldTracker, settle, TrackerLog } from '../helpers/held-tracker.js';
 
-/** The tickets granted so far, by name, in the order their grant was seen. */
-function watch(tickets: Record<string, GateTicket>): string[] {
-  const granted: string[] = [];
-  for (const [name, ticket] of Object.entries(tickets)) void ticket.granted.then(() => granted.push(name), () => undefined);
-  return granted;
+/** Grants as they come, by name, in order. */
+class Grants {
+  readonly seen: string[] = [];
+  readonly tickets: Record<string, GateTicket> = {};
+  constructor(private readonly gate: AnnounceGate) {}
+
+  enter(name: string, lane: GateLane = 'announce'): GateTicket {
+    return (this.tickets[name] = this.gate.enter(lane, () => this.seen.push(name)));
+  }
 }
+
+const nothing = (): void => undefined;
 
 describe('AnnounceGate', () => {
   test('no more than maxInFlight requests are out at once; the others go in order of arrival as places are given back', async () => {
     const gate = new AnnounceGate(2);
-    const tickets = Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((name) => [name, gate.enter('announce')]));
-    const granted = watch(tickets);
+    const grants = new Grants(gate);
+    const tickets = Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((name) => [name, grants.enter(name)]));
+    // Never inside enter(): the caller has its ticket before its grant comes.
+    expect(grants.seen).toEqual([]);
     await settle();
-    expect(granted).toEqual(['a', 'b']);
+    expect(grants.seen).toEqual(['a', 'b']);
     expect([gate.holding, gate.queued]).toEqual([2, 3]);
     tickets.b.leave();
     tickets.b.leave(); // a second leave gives nothing back twice
     await settle();
-    expect(granted).toEqual(['a', 'b', 'c']);
+    expect(grants.seen).toEqual(['a', 'b', 'c']);
     expect([gate.holding, gate.queued]).toEqual([2, 2]);
     tickets.a.leave();
     tickets.c.leave();
     await settle();
-    expect(granted).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(grants.seen).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   test('event=stopped goes first, then event=completed, then other announces, scrapes last; a waiting announce can be raised', async () => {
     const gate = new AnnounceGate(1);
-    const holder = gate.enter('announce');
-    const tickets = {
-      scrape: gate.enter('scrape'),
-      started: gate.enter('announce'),
-      periodic: gate.enter('announce'),
-      completed: gate.enter('completed'),
-      stopped: gate.enter('stopped'),
-    };
-    tickets.periodic.raise('completed');
-    tickets.stopped.raise('announce'); // never lowered
-    const granted = watch(tickets);
+    const holder = gate.enter('announce', nothing);
+    const grants = new Grants(gate);
+    grants.enter('scrape', 'scrape');
+    grants.enter('started');
+    grants.enter('periodic');
+    grants.enter('completed', 'completed');
+    grants.enter('stopped', 'stopped');
+    grants.tickets.periodic.raise('completed');
+    grants.tickets.stopped.raise('announce'); // never lowered
     for (let i = 0; i < 5; i++) {
-      (i === 0 ? holder : Object.values(tickets).find((t) => t.holding)!).leave();
+      (i === 0 ? holder : Object.values(grants.tickets).find((t) => t.holding)!).leave();
       await settle();
     }
-    expect(granted).toEqual(['stopped', 'completed', 'periodic', 'started', 'scrape']);
+    expect(grants.seen).toEqual(['stopped', 'completed', 'periodic', 'started', 'scrape']);
   });
 
-  test('a request that leaves while waiting, or whose signal aborts, is refused and takes no place', async () => {
+  test('a request that leaves while waiting takes no place and is never granted; one granted and left before its turn came is not called', async () => {
     const gate = new AnnounceGate(1);
-    const holder = gate.enter('announce');
+    const grants = new Grants(gate);
+    const holder = grants.enter('holder');
+    grants.enter('withdrawn').leave();
+    grants.enter('next');
+    await settle();
+    expect(grants.seen).toEqual(['holder']);
+    expect([gate.holding, gate.queued]).toEqual([1, 1]);
+    holder.leave();
+    // Granted at once, left in the same turn: its grant is not delivered and its place is free.
+    grants.tickets.next.leave();
+    await settle();
+    expect(grants.seen).toEqual(['holder']);
+    expect([gate.holding, gate.queued]).toEqual([0, 0]);
+  });
+
+  test('wait() for code that awaits: an abort while waiting refuses it and takes no place; an abort after the grant gives the place back', async () => {
+    const gate = new AnnounceGate(1);
+    const holder = gate.enter('announce', nothing);
     const controller = new AbortController();
-    const aborted = gate.enter('announce', controller.signal);
-    const withdrawn = gate.enter('announce');
-    const next = gate.enter('announce');
+    const aborted = gate.wait('announce', controller.signal);
+    const next = gate.wait('announce', new AbortController().signal);
     controller.abort();
-    withdrawn.leave();
     await expect(aborted.granted).rejects.toMatchObject({ kind: 'aborted' });
-    await expect(withdrawn.granted).rejects.toMatchObject({ kind: 'aborted' });
-    expect(gate.enter('announce', AbortSignal.abort()).holding).toBe(false);
+    expect(gate.wait('announce', AbortSignal.abort()).ticket.holding).toBe(false);
+    expect(gate.queued).toBe(1);
     holder.leave();
     await next.granted;
+    expect(next.ticket.holding).toBe(true);
     expect([gate.holding, gate.queued]).toEqual([1, 0]);
+
+    const late = new AbortController();
+    next.ticket.leave();
+    const granted = gate.wait('announce', late.signal);
+    await granted.granted;
+    late.abort();
+    expect([granted.ticket.holding, gate.holding]).toEqual([false, 0]);
   });
 
   test('a gate that lets nothing through is refused, naming the setting', () => {
@@ -80,37 +109,39 @@ describe('AnnounceGate', () => {
   test('a paced gate lets a burst of perSecond out at once, then one request every 1/perSecond s, whatever the places free', async () => {
     const clock = new FakeClock();
     const gate = new AnnounceGate(100, { perSecond: 4, clock });
+    const grants = new Grants(gate);
     const names = Array.from({ length: 10 }, (_, i) => `t${i}`);
-    const granted = watch(Object.fromEntries(names.map((name) => [name, gate.enter('announce')])));
+    for (const name of names) grants.enter(name);
     await settle();
-    expect(granted).toEqual(names.slice(0, 4));
+    expect(grants.seen).toEqual(names.slice(0, 4));
     clock.advance(249);
     await settle();
-    expect(granted).toHaveLength(4);
+    expect(grants.seen).toHaveLength(4);
     clock.advance(1);
     await settle();
-    expect(granted).toEqual(names.slice(0, 5));
+    expect(grants.seen).toEqual(names.slice(0, 5));
     clock.advance(1250);
     await settle();
-    expect(granted).toEqual(names);
+    expect(grants.seen).toEqual(names);
     expect([gate.holding, gate.queued]).toEqual([10, 0]);
   });
 
   test('event=stopped passes a paced gate at once; the paced lanes wait for the pace', async () => {
     const clock = new FakeClock();
     const gate = new AnnounceGate(100, { perSecond: 1, clock });
-    const first = gate.enter('announce');
-    const tickets = { started: gate.enter('announce'), completed: gate.enter('completed'), stopped: gate.enter('stopped') };
-    const granted = watch(tickets);
-    await first.granted;
+    const grants = new Grants(gate);
+    grants.enter('first');
+    grants.enter('started');
+    grants.enter('completed', 'completed');
+    grants.enter('stopped', 'stopped');
     await settle();
-    expect(granted).toEqual(['stopped']);
+    expect(grants.seen).toEqual(['first', 'stopped']);
     clock.advance(1000);
     await settle();
-    expect(granted).toEqual(['stopped', 'completed']);
+    expect(grants.seen).toEqual(['first', 'stopped', 'completed']);
     clock.advance(1000);
     await settle();
-    expect(granted).toEqual(['stopped', 'completed', 'started']);
+    expect(grants.seen).toEqual(['first', 'stopped', 'completed', 'started']);
   });
 });
 
@@ -159,7 +190,7 @@ describe('announcers through one gate (fake clock)', () => {
     const first = new HeldTracker('first', log);
     const second = new HeldTracker('second', log);
     first.behaviour = 'hold';
-    const blocker = gate.enter('announce');
+    const blocker = gate.enter('announce', nothing);
     const announcer = start(1, [first, second], gate, { silentMs: 60_000, timeoutMs: 15_000 });
     await settle();
     clock.advance(10 * 60_000);
@@ -219,7 +250,7 @@ describe('announcers through one gate (fake clock)', () => {
     const lines: string[] = [];
     const leaving = start(1, [tracker], gate, { stopTimeoutMs: 50, log: (line) => lines.push(line) });
     await settle();
-    const blocker = gate.enter('announce');
+    const blocker = gate.enter('announce', nothing);
     await leaving.stop();
     expect(log.eventsOf('t')).toEqual(['started']);
     expect(lines).toEqual(['tracker t: event=stopped not delivered: not sent within 50 ms: all 1 tracker requests allowed at once (maxConcurrentAnnounces) were out']);
@@ -254,7 +285,7 @@ describe('announcers through one gate (fake clock)', () => {
     await settle();
     expect(log.sent.map((s) => s.swarm)).toEqual([1, 2]);
     tracker.behaviour = 'hold';
-    const blocker = gate.enter('announce');
+    const blocker = gate.enter('announce', nothing);
     for (let swarm = 3; swarm <= 6; swarm++) start(swarm, [tracker], gate);
     clock.advance(1_000);
     await settle();

@@ -14,32 +14,32 @@ export interface BannedPeer {
 }
 
 export class BanList {
-  /** Insertion-ordered sets: the first entry is the oldest. */
-  private readonly bannedAddresses = new Set<string>();
-  private readonly bannedPeerIds = new Set<string>();
+  /** Insertion-ordered sets, the first entry the oldest; made at the first ban (most swarms never ban anyone). */
+  private bannedAddresses: Set<string> | undefined;
+  private bannedPeerIds: Set<string> | undefined;
 
   constructor(private readonly limit: number) {}
 
   /** Bans the peer; returns false when its address was banned already. */
   ban(peer: BannedPeer): boolean {
     const address = `${peer.ip}:${peer.port}`;
-    const isNew = !this.bannedAddresses.has(address);
-    addBounded(this.bannedAddresses, address, this.limit);
-    addBounded(this.bannedPeerIds, peer.peerId, this.limit);
+    const isNew = !this.bannedAddresses?.has(address);
+    addBounded((this.bannedAddresses ??= new Set()), address, this.limit);
+    addBounded((this.bannedPeerIds ??= new Set()), peer.peerId, this.limit);
     return isNew;
   }
 
   isBannedAddress(ip: string, port: number): boolean {
-    return this.bannedAddresses.has(`${ip}:${port}`);
+    return this.bannedAddresses?.has(`${ip}:${port}`) ?? false;
   }
 
   isBannedPeerId(peerIdHex: string): boolean {
-    return this.bannedPeerIds.has(peerIdHex);
+    return this.bannedPeerIds?.has(peerIdHex) ?? false;
   }
 
   /** The banned addresses, oldest first. */
   addresses(): string[] {
-    return [...this.bannedAddresses];
+    return [...(this.bannedAddresses ?? [])];
   }
 }
 

@@ -25,30 +25,33 @@ export interface ChangedDataSetup {
 }
 
 export class ChangedData {
-  private readonly withheldPieces = new Set<number>();
+  // Both made at the first failed read: most swarms never have one.
+  private withheldPieces: Set<number> | undefined;
   /** Files being checked again now: reads failing meanwhile wait for that check. */
-  private readonly rechecking = new Set<string>();
+  private rechecking: Set<string> | undefined;
 
   constructor(private readonly setup: ChangedDataSetup) {}
 
   /** Whether the piece is withheld: announced, but it no longer matches its hash on disk. */
   withheld(index: number): boolean {
-    return this.withheldPieces.has(index);
+    return this.withheldPieces?.has(index) ?? false;
   }
 
   /** A piece could not be read for uploading, or failed its hash: checks its file(s) again. */
   async readFailed(index: number, error: Error): Promise<void> {
-    if (this.withheldPieces.has(index)) return;
+    if (this.withheld(index)) return;
     const { files, pieces } = this.setup.data.piecesSharingFiles(index);
-    if (files.length === 0 || files.some((file) => this.rechecking.has(file))) return;
-    for (const file of files) this.rechecking.add(file);
+    const rechecking = (this.rechecking ??= new Set());
+    const withheldPieces = (this.withheldPieces ??= new Set());
+    if (files.length === 0 || files.some((file) => rechecking.has(file))) return;
+    for (const file of files) rechecking.add(file);
     const names = files.join(', ');
     this.setup.log.warn(`cannot upload piece ${index} (${error.message}): checking ${names} again, its pieces are not sent meanwhile`);
-    const had = pieces.filter((i) => this.setup.hasPiece(i) && !this.withheldPieces.has(i));
-    for (const i of had) this.withheldPieces.add(i);
+    const had = pieces.filter((i) => this.setup.hasPiece(i) && !withheldPieces.has(i));
+    for (const i of had) withheldPieces.add(i);
     try {
       const good = await this.setup.data.recheck(had).catch(() => [] as number[]);
-      for (const i of good) this.withheldPieces.delete(i);
+      for (const i of good) withheldPieces.delete(i);
       const bad = had.length - good.length;
       if (bad === 0) {
         this.setup.log.info(`${names} checked again after a failed read: every piece still matches`);
@@ -57,17 +60,17 @@ export class ChangedData {
       this.setup.storageFailed(
         `${names} changed on disk, checked again: ${bad} of its ${had.length} pieces no longer match their hash and are not uploaded; piece ${index}`,
         error,
-        () => this.causeGone(),
+        () => this.causeGone(withheldPieces),
       );
     } finally {
-      for (const file of files) this.rechecking.delete(file);
+      for (const file of files) rechecking.delete(file);
     }
   }
 
   /** Checks the withheld pieces again; true once every one of them matches (the data was put back). */
-  private async causeGone(): Promise<boolean> {
-    const good = await this.setup.data.recheck([...this.withheldPieces]).catch(() => [] as number[]);
-    for (const i of good) this.withheldPieces.delete(i);
-    return this.withheldPieces.size === 0;
+  private async causeGone(withheldPieces: Set<number>): Promise<boolean> {
+    const good = await this.setup.data.recheck([...withheldPieces]).catch(() => [] as number[]);
+    for (const i of good) withheldPieces.delete(i);
+    return withheldPieces.size === 0;
   }
 }

@@ -48,11 +48,12 @@ export class FileSelection {
   private readonly files: readonly LayoutFile[];
   private priorities: FilePriority[];
   private sequentialOn: boolean;
+  // What follows is made when first needed: only streams and a change of priorities need it.
   /** Each piece's priority from the files alone, without urgency. */
-  private base: Uint8Array;
+  private base: Uint8Array | undefined;
   /** Streams waiting for each piece made urgent (a count per piece). */
-  private readonly urgency = new Map<number, number>();
-  private readonly waiters = new Map<number, Set<Waiter>>();
+  private urgency: Map<number, number> | undefined;
+  private waiters: Map<number, Set<Waiter>> | undefined;
   private stopped: Error | null = null;
 
   constructor(private readonly setup: FileSelectionSetup) {
@@ -60,8 +61,8 @@ export class FileSelection {
     const given = setup.priorities;
     this.priorities = given && given.length === this.files.length ? [...given] : this.files.map(() => 'normal');
     this.sequentialOn = setup.sequential ?? false;
-    this.base = piecePriorities(this.files, this.priorities, setup.data.geometry);
-    for (let index = 0; index < this.base.length; index++) setup.picker.setPriority(index, this.base[index]);
+    const base = piecePriorities(this.files, this.priorities, setup.data.geometry);
+    for (let index = 0; index < base.length; index++) setup.picker.setPriority(index, base[index]);
     setup.picker.setSequential(this.sequentialOn ? setup.sequentialWindow : 0);
   }
 
@@ -90,7 +91,8 @@ export class FileSelection {
   }
 
   private applyPriority(index: number): void {
-    this.setup.picker.setPriority(index, this.urgency.has(index) ? URGENT : this.base[index]);
+    this.base ??= piecePriorities(this.files, this.priorities, this.setup.data.geometry);
+    this.setup.picker.setPriority(index, this.urgency?.has(index) ? URGENT : this.base[index]);
   }
 
   statuses(): FileStatus[] {
@@ -106,10 +108,10 @@ export class FileSelection {
 
   /** A piece was verified: streams waiting for it go on, and the wanted files it completes move. */
   async pieceVerified(index: number): Promise<void> {
-    const waiting = this.waiters.get(index);
-    this.waiters.delete(index);
+    const waiting = this.waiters?.get(index);
+    this.waiters?.delete(index);
     for (const waiter of waiting ?? []) waiter.resolve();
-    if (this.urgency.delete(index)) this.applyPriority(index);
+    if (this.urgency?.delete(index)) this.applyPriority(index);
     if (this.setup.picker.complete) return;
     const { pieceLength } = this.setup.data.geometry;
     const touched = this.setup.data.layout.spans(index * pieceLength, this.setup.data.geometry.pieceSize(index)).map((span) => span.file);
@@ -149,8 +151,9 @@ export class FileSelection {
    */
   urge(indices: readonly number[]): () => void {
     const urged = indices.filter((index) => !this.setup.picker.hasPiece(index));
+    const urgency = (this.urgency ??= new Map());
     for (const index of urged) {
-      this.urgency.set(index, (this.urgency.get(index) ?? 0) + 1);
+      urgency.set(index, (urgency.get(index) ?? 0) + 1);
       this.applyPriority(index);
     }
     if (urged.length > 0) this.setup.changed();
@@ -159,11 +162,11 @@ export class FileSelection {
       if (released) return;
       released = true;
       for (const index of urged) {
-        const count = this.urgency.get(index);
+        const count = urgency.get(index);
         if (count === undefined) continue;
-        if (count > 1) this.urgency.set(index, count - 1);
+        if (count > 1) urgency.set(index, count - 1);
         else {
-          this.urgency.delete(index);
+          urgency.delete(index);
           this.applyPriority(index);
         }
       }
@@ -178,11 +181,12 @@ export class FileSelection {
     if (this.setup.picker.hasPiece(index)) return Promise.resolve();
     if (this.stopped) return Promise.reject(this.stopped);
     if (signal?.aborted) return Promise.reject(new Error('the reader went away'));
+    const waiters = (this.waiters ??= new Map());
     return new Promise((resolve, reject) => {
-      const set = this.waiters.get(index) ?? new Set<Waiter>();
+      const set = waiters.get(index) ?? new Set<Waiter>();
       const onAbort = (): void => {
         set.delete(waiter);
-        if (set.size === 0 && this.waiters.get(index) === set) this.waiters.delete(index);
+        if (set.size === 0 && waiters.get(index) === set) waiters.delete(index);
         reject(new Error('the reader went away'));
       };
       const waiter: Waiter = {
@@ -197,14 +201,14 @@ export class FileSelection {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       set.add(waiter);
-      this.waiters.set(index, set);
+      waiters.set(index, set);
     });
   }
 
   /** The swarm stopped (paused, removed, the peer stopping): nothing it waits for will come. */
   stop(reason: string): void {
     this.stopped = new Error(reason);
-    for (const set of this.waiters.values()) for (const waiter of set) waiter.reject(this.stopped);
-    this.waiters.clear();
+    for (const set of this.waiters?.values() ?? []) for (const waiter of set) waiter.reject(this.stopped);
+    this.waiters?.clear();
   }
 }

@@ -53,8 +53,9 @@ export class PeerDialler {
   /**
    * Addresses that closed on our encrypted handshake (under `prefer`), dialled in plain. Bounded
    * as the peer list is; the oldest are forgotten first, and only cost one more try if they return.
+   * Made at the first such peer.
    */
-  private readonly plainOnly = new Set<string>();
+  private plainOnly: Set<string> | undefined;
 
   constructor(private readonly setup: DiallerSetup) {}
 
@@ -87,7 +88,7 @@ export class PeerDialler {
     peerList.dialStarted(known);
     try {
       let connection: Handshaken;
-      const encrypted = allowsMse(policy) && !this.plainOnly.has(known.address);
+      const encrypted = allowsMse(policy) && !this.plainOnly?.has(known.address);
       try {
         connection = await this.handshake(socket, encrypted, known);
       } catch (error) {
@@ -145,8 +146,9 @@ export class PeerDialler {
   }
 
   private rememberPlain(address: string): void {
-    this.plainOnly.delete(address);
-    this.plainOnly.add(address);
-    if (this.plainOnly.size > this.setup.context.settings.maxKnownPeersPerSwarm) this.plainOnly.delete(this.plainOnly.values().next().value!);
+    const plainOnly = (this.plainOnly ??= new Set());
+    plainOnly.delete(address);
+    plainOnly.add(address);
+    if (plainOnly.size > this.setup.context.settings.maxKnownPeersPerSwarm) plainOnly.delete(plainOnly.values().next().value!);
   }
 }

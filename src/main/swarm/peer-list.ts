@@ -97,9 +97,10 @@ const RECONNECT_MAX_MS = 120_000;
 export const MAX_CONNECT_FAILURES = 5;
 
 export class PeerList {
-  private readonly known = new Map<string, Entry>();
+  // Both made when first written: a seeder that no peer is heard of never has either.
+  private known: Map<string, Entry> | undefined;
   /** Addresses being dialled, until the handshake or the failure. */
-  private readonly dialling = new Set<string>();
+  private dialling: Set<string> | undefined;
 
   constructor(private readonly setup: PeerListSetup) {}
 
@@ -107,25 +108,26 @@ export class PeerList {
   learn(ip: string, port: number, source: PeerSource): boolean {
     if (this.setup.isSelf(ip, port)) return false;
     const address = `${ip}:${port}`;
-    if (this.known.has(address) || this.known.size >= this.setup.settings.maxKnownPeersPerSwarm || this.setup.isBanned(ip, port)) return false;
-    this.known.set(address, { address, ip, port, source, failures: 0, nextAttemptAt: 0 });
+    const known = (this.known ??= new Map());
+    if (known.has(address) || known.size >= this.setup.settings.maxKnownPeersPerSwarm || this.setup.isBanned(ip, port)) return false;
+    known.set(address, { address, ip, port, source, failures: 0, nextAttemptAt: 0 });
     this.setup.log.debug(`learned of peer ${address} (${source})`);
     return true;
   }
 
   /** Takes a peer off the list; returns whether it was there. */
   remove(address: string): boolean {
-    return this.known.delete(address);
+    return this.known?.delete(address) ?? false;
   }
 
   /** The list, as "ip:port". */
   addresses(): string[] {
-    return [...this.known.keys()];
+    return [...(this.known?.keys() ?? [])];
   }
 
   /** The list with where each peer came from. */
   sources(): { address: string; source: PeerSource }[] {
-    return [...this.known.values()].map(({ address, source }) => ({ address, source }));
+    return [...(this.known?.values() ?? [])].map(({ address, source }) => ({ address, source }));
   }
 
   /**
@@ -137,10 +139,10 @@ export class PeerList {
   *toDial(now: number, open: ReadonlySet<OpenConnection>, sessionRoom: (swarmConnections: number) => boolean): Generator<KnownPeer> {
     const { maxPeersPerSwarm, maxPeersPerAddress } = this.setup.settings;
     let perIp: Map<string, number> | null = null;
-    for (const [address, known] of this.known) {
-      const connections = open.size + this.dialling.size;
+    for (const [address, known] of this.known ?? []) {
+      const connections = open.size + (this.dialling?.size ?? 0);
       if (connections >= maxPeersPerSwarm || !sessionRoom(connections)) return;
-      if (known.nextAttemptAt > now || this.dialling.has(address) || isConnectedTo(open, address)) continue;
+      if (known.nextAttemptAt > now || this.dialling?.has(address) || isConnectedTo(open, address)) continue;
       perIp ??= this.connectionsPerIp(open);
       const sameIp = perIp.get(known.ip) ?? 0;
       if (sameIp >= maxPeersPerAddress) continue;
@@ -154,18 +156,18 @@ export class PeerList {
     const counts = new Map<string, number>();
     const add = (ip: string): void => void counts.set(ip, (counts.get(ip) ?? 0) + 1);
     for (const peer of open) add(peer.remoteIp);
-    for (const address of this.dialling) add(address.slice(0, address.lastIndexOf(':')));
+    for (const address of this.dialling ?? []) add(address.slice(0, address.lastIndexOf(':')));
     return counts;
   }
 
   dialStarted(known: KnownPeer): void {
-    this.dialling.add(known.address);
+    (this.dialling ??= new Set()).add(known.address);
   }
 
   /** The peer answered our handshake for this torrent, as `peerIdHex`. */
   answered(known: KnownPeer, peerIdHex: string): void {
     const entry: Entry = known;
-    this.dialling.delete(entry.address);
+    this.dialling?.delete(entry.address);
     entry.failures = 0;
     entry.peerId = peerIdHex;
   }
@@ -185,18 +187,18 @@ export class PeerList {
    */
   dialFailed(known: KnownPeer, now: number): boolean {
     const entry: Entry = known;
-    this.dialling.delete(entry.address);
+    this.dialling?.delete(entry.address);
     entry.failures++;
     entry.nextAttemptAt = now + Math.min(RECONNECT_BASE_MS * 2 ** (entry.failures - 1), RECONNECT_MAX_MS);
     if (entry.failures < MAX_CONNECT_FAILURES) return false;
     // Gone, as far as we can tell: ut_pex tells the swarm it dropped.
-    this.known.delete(entry.address);
+    this.known?.delete(entry.address);
     return true;
   }
 
   /** A connection to the peer with this id ended: a known peer not dialled because of it may be dialled again soon. */
   connectionClosed(peerIdHex: string, now: number): void {
-    for (const known of this.known.values()) {
+    for (const known of this.known?.values() ?? []) {
       if (known.peerId === peerIdHex) known.nextAttemptAt = Math.min(known.nextAttemptAt, now + RECONNECT_BASE_MS);
     }
   }
@@ -207,7 +209,7 @@ export class PeerList {
    * peers, a minute for other clients.
    */
   broadcast(peers: Iterable<PexRecipient>, now: number): void {
-    const list: PexPeer[] = [...this.known.values()].map(({ ip, port }) => ({ ip, port }));
+    const list: PexPeer[] = [...(this.known?.values() ?? [])].map(({ ip, port }) => ({ ip, port }));
     for (const peer of peers) {
       const extId = peer.extensions?.m.ut_pex;
       if (!peer.pex || !extId) continue;

@@ -45,18 +45,21 @@ interface PartialPiece {
 export class PiecePicker {
   private readonly have: Uint8Array;
   private haveCount = 0;
-  private readonly availability: Uint32Array;
-  private readonly partials = new Map<number, PartialPiece>();
+  // `availability`, `partials`, `started` and `ties` are made when first needed: a seeder with
+  // no peer never needs them, and a peer of thousands of seeding swarms saves their cost in each.
+  /** Peers that have each piece; none while undefined. */
+  private availability: Uint32Array | undefined;
+  private partials: Map<number, PartialPiece> | undefined;
   /**
    * 1 for the pieces in `partials`: the scans for a new piece read every piece, and a typed
    * array costs them far less than a Map lookup each.
    */
-  private readonly started: Uint8Array;
+  private started: Uint8Array | undefined;
   /**
    * The pieces tied in the last rarest-first scan, so that one of them is drawn without a second
    * scan; the first `tied` are kept for the next pick of the same peer while `version` holds.
    */
-  private readonly ties: Int32Array;
+  private ties: Int32Array | undefined;
   private tied = 0;
   private tiesFor: object | undefined;
   private tiesVersion = -1;
@@ -80,9 +83,6 @@ export class PiecePicker {
     private readonly random: () => number = Math.random,
   ) {
     this.have = new Uint8Array(geometry.pieceCount);
-    this.availability = new Uint32Array(geometry.pieceCount);
-    this.started = new Uint8Array(geometry.pieceCount);
-    this.ties = new Int32Array(geometry.pieceCount);
     this.priority = new Uint8Array(geometry.pieceCount).fill(NORMAL);
     this.missingByPriority[NORMAL] = geometry.pieceCount;
     this.wantedBytesMissing = geometry.totalLength;
@@ -139,8 +139,8 @@ export class PiecePicker {
   }
 
   private forget(index: number): void {
-    this.partials.delete(index);
-    this.started[index] = 0;
+    this.partials?.delete(index);
+    if (this.started) this.started[index] = 0;
   }
 
   /** Bytes still missing of the pieces not skipped (what a tracker calls `left`), in O(1). */
@@ -149,12 +149,13 @@ export class PiecePicker {
   }
 
   peerHasPiece(index: number): void {
-    this.availability[index]++;
+    (this.availability ??= new Uint32Array(this.geometry.pieceCount))[index]++;
     this.version++;
   }
 
   peerLostPiece(index: number): void {
-    if (this.availability[index] > 0) this.availability[index]--;
+    const availability = this.availability;
+    if (availability && availability[index] > 0) availability[index]--;
     this.version++;
   }
 
@@ -184,7 +185,7 @@ export class PiecePicker {
     peer?: object,
   ): BlockRef[] {
     const out: BlockRef[] = [];
-    for (const [index, partial] of this.partials) {
+    for (const [index, partial] of this.partials ?? []) {
       if (out.length >= count) return out;
       if (peerHas(index)) this.takeBlocks(index, partial, count, out);
     }
@@ -192,7 +193,7 @@ export class PiecePicker {
     const top = this.topPriority();
     for (const index of preferred) {
       if (out.length >= count) return out;
-      if (this.have[index] || this.started[index] || this.priority[index] < top || this.priority[index] === SKIP || !peerHas(index)) continue;
+      if (this.have[index] || this.started?.[index] || this.priority[index] < top || this.priority[index] === SKIP || !peerHas(index)) continue;
       if (!reserve(index)) return out;
       this.startPiece(index, count, out);
     }
@@ -206,8 +207,8 @@ export class PiecePicker {
 
   private startPiece(index: number, count: number, out: BlockRef[]): void {
     const partial: PartialPiece = { blocks: new Uint8Array(this.geometry.blocksIn(index)), received: 0 };
-    this.partials.set(index, partial);
-    this.started[index] = 1;
+    (this.partials ??= new Map()).set(index, partial);
+    this.startedFlags()[index] = 1;
     this.takeBlocks(index, partial, count, out);
   }
 
@@ -236,12 +237,13 @@ export class PiecePicker {
    */
   private keptTie(peer: object | undefined): number | undefined {
     if (peer === undefined || peer !== this.tiesFor || this.version !== this.tiesVersion) return undefined;
+    const ties = this.tiesArray();
     while (this.tied > 0) {
       const at = Math.floor(this.random() * this.tied);
-      const index = this.ties[at];
-      this.ties[at] = this.ties[--this.tied];
+      const index = ties[at];
+      ties[at] = ties[--this.tied];
       // Started for another peer, or had, since: a new scan would not list it.
-      if (!this.started[index] && !this.have[index]) return index;
+      if (!this.started?.[index] && !this.have[index]) return index;
     }
     return undefined;
   }
@@ -253,15 +255,17 @@ export class PiecePicker {
    */
   private rarestNewPiece(peerHas: (index: number) => boolean, peer: object | undefined): number {
     const count = this.geometry.pieceCount;
-    const ties = this.ties;
+    const ties = this.tiesArray();
+    const started = this.startedFlags();
+    const availability = (this.availability ??= new Uint32Array(count));
     let best = SKIP + 1;
     let lowest = Infinity;
     let tied = 0;
     for (let i = 0; i < count; i++) {
-      if (this.have[i] || this.started[i]) continue;
+      if (this.have[i] || started[i]) continue;
       const p = this.priority[i];
       if (p < best) continue;
-      const a = this.availability[i];
+      const a = availability[i];
       // The availability first: it rules most pieces out without asking the peer's bitfield.
       if ((p === best && a > lowest) || !peerHas(i)) continue;
       if (p > best || a < lowest) {
@@ -281,20 +285,29 @@ export class PiecePicker {
     return index;
   }
 
+  private tiesArray(): Int32Array {
+    return (this.ties ??= new Int32Array(this.geometry.pieceCount));
+  }
+
+  private startedFlags(): Uint8Array {
+    return (this.started ??= new Uint8Array(this.geometry.pieceCount));
+  }
+
   /** The ties array as scratch for another scan: the ties kept for a peer are gone. */
   private scratch(): Int32Array {
     this.tiesFor = undefined;
-    return this.ties;
+    return this.tiesArray();
   }
 
   /** Any piece of the highest priority the peer has, neither had nor started, all equally likely; -1 if none. */
   private randomNewPiece(peerHas: (index: number) => boolean): number {
     const candidates = this.scratch();
+    const started = this.startedFlags();
     let best = SKIP + 1;
     let found = 0;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
       const p = this.priority[i];
-      if (p < best || this.have[i] || this.started[i] || !peerHas(i)) continue;
+      if (p < best || this.have[i] || started[i] || !peerHas(i)) continue;
       if (p > best) {
         best = p;
         found = 0;
@@ -310,11 +323,12 @@ export class PiecePicker {
    */
   private sequentialNewPiece(peerHas: (index: number) => boolean): number {
     const candidates = this.scratch();
+    const started = this.startedFlags();
     let best = this.sequentialWindow > 0 ? SKIP + 1 : URGENT;
     let found = 0;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
       const p = this.priority[i];
-      if (p < best || this.have[i] || this.started[i] || !peerHas(i)) continue;
+      if (p < best || this.have[i] || started[i] || !peerHas(i)) continue;
       if (p === URGENT) return i;
       if (p > best) {
         best = p;
@@ -330,6 +344,7 @@ export class PiecePicker {
    * Only then may a block be asked of a second peer (the request pipeline decides which).
    */
   inEndgame(): boolean {
+    if (!this.partials) return false;
     let wantedStarted = 0;
     for (const index of this.partials.keys()) if (this.priority[index] !== SKIP) wantedStarted++;
     const wantedMissing = this.missingByPriority[NORMAL] + this.missingByPriority[HIGH] + this.missingByPriority[URGENT];
@@ -340,20 +355,20 @@ export class PiecePicker {
 
   /** Whether the block at (index, begin) has arrived already (a duplicate in the end game). */
   isReceived(index: number, begin: number): boolean {
-    const partial = this.partials.get(index);
+    const partial = this.partials?.get(index);
     return partial !== undefined && partial.blocks[begin / this.geometry.blockLength] === RECEIVED;
   }
 
   /** Whether the block at (index, begin) is currently requested: what a PIECE must answer. */
   isRequested(index: number, begin: number): boolean {
-    const partial = this.partials.get(index);
+    const partial = this.partials?.get(index);
     if (!partial || begin % this.geometry.blockLength !== 0) return false;
     return partial.blocks[begin / this.geometry.blockLength] === REQUESTED;
   }
 
   /** Records a received block; returns true when the piece now has all its blocks. */
   blockReceived(index: number, begin: number): boolean {
-    const partial = this.partials.get(index);
+    const partial = this.partials?.get(index);
     if (!partial) return false;
     const b = begin / this.geometry.blockLength;
     if (partial.blocks[b] === RECEIVED) return false;
@@ -364,7 +379,7 @@ export class PiecePicker {
 
   /** A request that will not be answered (choke, disconnect, time-out): the block is missing again. */
   releaseBlock(index: number, begin: number): void {
-    const partial = this.partials.get(index);
+    const partial = this.partials?.get(index);
     const b = begin / this.geometry.blockLength;
     if (partial && partial.blocks[b] === REQUESTED) partial.blocks[b] = MISSING;
   }

@@ -29,8 +29,8 @@ export interface VerifierSetup<P> {
 }
 
 export class PieceVerifier<P extends { readonly address: string }> {
-  /** Pieces being hashed and written; stopping waits for them. */
-  private readonly pending = new Set<Promise<void>>();
+  /** Pieces being hashed and written; stopping waits for them. Made at the first piece: a seeder downloads none. */
+  private pending: Set<Promise<void>> | undefined;
   private verifiedBytes = 0;
 
   constructor(private readonly setup: VerifierSetup<P>) {}
@@ -42,13 +42,14 @@ export class PieceVerifier<P extends { readonly address: string }> {
 
   /** Hashes and writes a piece the pipeline reported complete, then judges its senders. */
   verify(index: number, piece: SlabPiece): void {
-    const pending = this.finish(index, piece).finally(() => this.pending.delete(pending));
-    this.pending.add(pending);
+    const pending = (this.pending ??= new Set());
+    const verifying = this.finish(index, piece).finally(() => pending.delete(verifying));
+    pending.add(verifying);
   }
 
   /** Resolves once the pieces under way are done. */
   async settled(): Promise<void> {
-    await Promise.all(this.pending);
+    await Promise.all(this.pending ?? []);
   }
 
   private async finish(index: number, piece: SlabPiece): Promise<void> {

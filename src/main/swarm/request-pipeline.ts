@@ -81,13 +81,14 @@ const LATE: BlockOutcome = Object.freeze({ kind: 'late' });
 const DUPLICATE: BlockOutcome = Object.freeze({ kind: 'duplicate' });
 const ACCEPTED: BlockOutcome = Object.freeze({ kind: 'accepted', piece: null });
 
-export class RequestPipeline<P extends RequestPeer> {
+export class RequestPipeline<P extends RequestPeer> implements SlabOwner {
+  // Each collection is made when first written: an idle seeder never writes them.
   /** Every connected peer, in the order it joined. */
-  private readonly requests = new Map<P, PeerRequests>();
+  private requests: Map<P, PeerRequests> | undefined;
   /** Slab slots of the pieces being downloaded (one per block), by piece index. */
-  private readonly pieceSlots = new Map<number, number[]>();
+  private pieceSlots: Map<number, number[]> | undefined;
   /** Pieces reported complete and not yet done: their blocks must stay where they are while they are hashed. */
-  private readonly verifying = new Set<number>();
+  private verifying: Set<number> | undefined;
   private readonly picker: PiecePicker;
   private readonly slabShares: SlabShares;
   private readonly slab: BlockSlab;
@@ -95,12 +96,6 @@ export class RequestPipeline<P extends RequestPeer> {
   private readonly settings: Settings;
   private readonly clock: Clock;
   private readonly isDownloading: () => boolean;
-  /** The swarm as the slab's shares know it: when memory it was refused comes back, every peer is topped up. */
-  private readonly memoryOwner: SlabOwner = {
-    wake: () => {
-      for (const peer of this.requests.keys()) this.fill(peer);
-    },
-  };
 
   constructor(setup: PipelineSetup<P>) {
     ({ picker: this.picker, slabShares: this.slabShares, smartBan: this.ban, settings: this.settings, clock: this.clock, isDownloading: this.isDownloading } = setup);
@@ -109,7 +104,12 @@ export class RequestPipeline<P extends RequestPeer> {
 
   /** A peer connected: from now on it may be asked for blocks. */
   join(peer: P): void {
-    this.requests.set(peer, new PeerRequests(this.settings));
+    (this.requests ??= new Map()).set(peer, new PeerRequests(this.settings));
+  }
+
+  /** The swarm as the slab's shares know it (SlabOwner): memory it was refused came back, so every peer is topped up. */
+  wake(): void {
+    for (const peer of this.requests?.keys() ?? []) this.fill(peer);
   }
 
   isSnubbed(peer: P): boolean {
@@ -154,8 +154,8 @@ export class RequestPipeline<P extends RequestPeer> {
   private pickNew(peer: P, count: number, now: number): BlockRef[] {
     const geometry = this.picker.geometry;
     const reserve = (index: number): boolean => {
-      const slots = this.slabShares.allocate(this.memoryOwner, geometry.pieceSize(index), now);
-      if (slots) this.pieceSlots.set(index, slots);
+      const slots = this.slabShares.allocate(this, geometry.pieceSize(index), now);
+      if (slots) (this.pieceSlots ??= new Map()).set(index, slots);
       return slots !== null;
     };
     return this.picker.pick(this.peerHas(peer), count, reserve, peer.suggestedPieces, peer);
@@ -174,7 +174,7 @@ export class RequestPipeline<P extends RequestPeer> {
     if (count <= 0 || !this.picker.inEndgame()) return [];
     const peerHas = this.peerHas(peer);
     const candidates = new Map<string, DuplicateCandidate>();
-    for (const [holder, held] of this.requests) {
+    for (const [holder, held] of this.requests ?? []) {
       if (holder === peer) continue;
       const rate = held.snubbed ? 0 : holder.downloadRate.rate(now);
       let queued = 0;
@@ -205,14 +205,14 @@ export class RequestPipeline<P extends RequestPeer> {
    * asked for, or undefined to leave it to blockArrived.
    */
   slotFor(peer: P, index: number, begin: number, length: number): Buffer | undefined {
-    const request = this.requests.get(peer)?.outstanding.get(blockKey(index, begin));
+    const request = this.requests?.get(peer)?.outstanding.get(blockKey(index, begin));
     // A duplicate (end game) must not overwrite a block that may be under hashing.
     if (!request || request.length !== length || this.picker.isReceived(index, begin)) return undefined;
     return this.slot(index, begin, length);
   }
 
   private slot(index: number, begin: number, length: number): Buffer | undefined {
-    const slots = this.pieceSlots.get(index);
+    const slots = this.pieceSlots?.get(index);
     return slots && this.slab.view(slots[begin / this.picker.geometry.blockLength], length);
   }
 
@@ -233,8 +233,9 @@ export class RequestPipeline<P extends RequestPeer> {
     // A block that spanned socket chunks was copied into its slot by the parser already.
     if (block.buffer !== slot.buffer || block.byteOffset !== slot.byteOffset) copyBytes(block, slot);
     if (!this.picker.blockReceived(index, begin)) return ACCEPTED;
-    this.verifying.add(index);
-    return { kind: 'accepted', piece: this.slab.piece(this.pieceSlots.get(index)!, geometry.pieceSize(index)) };
+    (this.verifying ??= new Set()).add(index);
+    // The piece's slots are there: its block was copied into one above.
+    return { kind: 'accepted', piece: this.slab.piece(this.pieceSlots!.get(index)!, geometry.pieceSize(index)) };
   }
 
   /**
@@ -272,14 +273,14 @@ export class RequestPipeline<P extends RequestPeer> {
 
   peerLeft(peer: P): void {
     const requests = this.of(peer);
-    this.requests.delete(peer);
+    this.requests?.delete(peer);
     this.release(peer, requests);
     this.restartHeldPieces(peer);
   }
 
   /** The download is complete: nothing outstanding is wanted any more. */
   releaseAll(): void {
-    for (const [peer, requests] of this.requests) this.release(peer, requests);
+    for (const [peer, requests] of this.requests ?? []) this.release(peer, requests);
   }
 
   /**
@@ -288,7 +289,7 @@ export class RequestPipeline<P extends RequestPeer> {
    * their slots.
    */
   cancelAll(): void {
-    for (const [peer, requests] of this.requests) {
+    for (const [peer, requests] of this.requests ?? []) {
       for (const [key, request] of [...requests.outstanding]) {
         this.cancel(peer, requests, key, request);
         this.picker.releaseBlock(request.index, request.begin);
@@ -301,7 +302,7 @@ export class RequestPipeline<P extends RequestPeer> {
    * and their peer is snubbed; each peer's rate is looked at to end slow start.
    */
   timeOuts(now: number): void {
-    for (const [peer, requests] of this.requests) {
+    for (const [peer, requests] of this.requests ?? []) {
       if (this.expire(peer, requests, now)) this.restartHeldPieces(peer);
       requests.observeRate(peer.downloadRate.rate(now));
     }
@@ -326,8 +327,8 @@ export class RequestPipeline<P extends RequestPeer> {
    * piece being verified keeps its blocks.
    */
   restartPiece(index: number): void {
-    if (this.verifying.has(index)) return;
-    for (const [peer, requests] of this.requests) {
+    if (this.verifying?.has(index)) return;
+    for (const [peer, requests] of this.requests ?? []) {
       for (const [key, request] of requests.outstanding) if (request.index === index) this.cancel(peer, requests, key, request);
     }
     this.freeSlots(index);
@@ -338,20 +339,20 @@ export class RequestPipeline<P extends RequestPeer> {
   /** A piece reported complete was verified (or failed): its slots go back to the slab. */
   pieceDone(index: number): void {
     this.freeSlots(index);
-    this.verifying.delete(index);
+    this.verifying?.delete(index);
   }
 
   /** Gives back every slot; the swarm stops, once its pieces under verification are done. */
   stop(): void {
-    for (const slots of this.pieceSlots.values()) this.slabShares.release(this.memoryOwner, slots);
-    this.pieceSlots.clear();
-    this.slabShares.forget(this.memoryOwner);
+    for (const slots of this.pieceSlots?.values() ?? []) this.slabShares.release(this, slots);
+    this.pieceSlots?.clear();
+    this.slabShares.forget(this);
   }
 
   private freeSlots(index: number): void {
-    const slots = this.pieceSlots.get(index);
-    if (slots) this.slabShares.release(this.memoryOwner, slots);
-    this.pieceSlots.delete(index);
+    const slots = this.pieceSlots?.get(index);
+    if (slots) this.slabShares.release(this, slots);
+    this.pieceSlots?.delete(index);
   }
 
   /** The pieces restricted to `peer` (after bad data) that it will not finish now start over. */
@@ -371,13 +372,13 @@ export class RequestPipeline<P extends RequestPeer> {
 
   /** Whether another peer also has the block requested (end game): then it stays requested. */
   private askedElsewhere(peer: P, key: string): boolean {
-    for (const [other, requests] of this.requests) if (other !== peer && requests.outstanding.has(key)) return true;
+    for (const [other, requests] of this.requests ?? []) if (other !== peer && requests.outstanding.has(key)) return true;
     return false;
   }
 
   /** In the end game a block may be requested from several peers: once it arrives, the others are cancelled. */
   private cancelElsewhere(from: P, key: string): void {
-    for (const [other, requests] of this.requests) {
+    for (const [other, requests] of this.requests ?? []) {
       const request = other === from ? undefined : requests.outstanding.get(key);
       if (request) this.cancel(other, requests, key, request);
     }
@@ -391,7 +392,7 @@ export class RequestPipeline<P extends RequestPeer> {
   }
 
   private of(peer: P): PeerRequests {
-    const requests = this.requests.get(peer);
+    const requests = this.requests?.get(peer);
     if (!requests) throw new Error('the request pipeline was given a peer that never joined or has left');
     return requests;
   }

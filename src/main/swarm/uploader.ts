@@ -103,11 +103,12 @@ const READ_AHEAD_SCAN = 256;
  */
 const RECENT_READS = 32;
 export class Uploader<P extends UploadPeer> {
+  // The collections are made when first written: an idle seeder never writes them.
   /** Every connected peer, in the order it joined. */
-  private readonly queues = new Map<P, Queue>();
+  private queues: Map<P, Queue> | undefined;
   private uploadedBytes = 0;
   /** RECENT_READS pieces last read, oldest first. */
-  private readonly recentReads: number[] = [];
+  private recentReads: number[] | undefined;
   /** Payload bytes per second sent, all peers together. */
   readonly rate: RateMeter;
 
@@ -122,12 +123,12 @@ export class Uploader<P extends UploadPeer> {
 
   /** A peer connected: from now on it may ask for blocks. */
   join(peer: P): void {
-    this.queues.set(peer, new Queue());
+    (this.queues ??= new Map()).set(peer, new Queue());
   }
 
   /** The peer left; its upload slot, if it had one, goes to another. */
   peerLeft(peer: P): void {
-    this.queues.delete(peer);
+    this.queues?.delete(peer);
     if (!peer.amChoking) this.applyChoking(this.setup.choker.admit(this.setup.role(), this.chokerView(), this.setup.clock.now()));
   }
 
@@ -144,7 +145,7 @@ export class Uploader<P extends UploadPeer> {
   /** The peers as the choker sees them. */
   private chokerView(): ChokerPeer[] {
     const now = this.setup.clock.now();
-    return [...this.queues.keys()].map((peer) => ({
+    return [...(this.queues?.keys() ?? [])].map((peer) => ({
       id: peer.id,
       interested: peer.peerInterested,
       unchoked: !peer.amChoking,
@@ -156,7 +157,7 @@ export class Uploader<P extends UploadPeer> {
   }
 
   private applyChoking(decision: ChokeDecision): void {
-    for (const [peer, queue] of this.queues) {
+    for (const [peer, queue] of this.queues ?? []) {
       if (decision.unchoke.has(peer.id)) peer.unchoke();
       else if (peer.choke()) this.dropOnChoke(peer, queue);
     }
@@ -244,9 +245,10 @@ export class Uploader<P extends UploadPeer> {
     const queue = this.of(peer);
     if (!peer.fast || queue.suggested) return;
     queue.suggested = true;
+    const recentReads = this.recentReads ?? [];
     let sent = 0;
-    for (let i = this.recentReads.length - 1; i >= 0 && sent < this.setup.settings.maxSuggestions; i--) {
-      const index = this.recentReads[i];
+    for (let i = recentReads.length - 1; i >= 0 && sent < this.setup.settings.maxSuggestions; i--) {
+      const index = recentReads[i];
       if (peer.peerPieces.has(index) || this.setup.withheld(index) || !this.setup.readCache.has(this.readKey(index))) continue;
       peer.send({ kind: 'suggest', index });
       sent++;
@@ -259,11 +261,12 @@ export class Uploader<P extends UploadPeer> {
 
   /** Notes a piece read for uploading, for suggest(). */
   private readRecently(index: number): void {
-    if (this.recentReads.at(-1) === index) return;
-    const known = this.recentReads.indexOf(index);
-    if (known >= 0) this.recentReads.splice(known, 1);
-    this.recentReads.push(index);
-    if (this.recentReads.length > RECENT_READS) this.recentReads.shift();
+    const recentReads = (this.recentReads ??= []);
+    if (recentReads.at(-1) === index) return;
+    const known = recentReads.indexOf(index);
+    if (known >= 0) recentReads.splice(known, 1);
+    recentReads.push(index);
+    if (recentReads.length > RECENT_READS) recentReads.shift();
   }
 
   /** Serves the peer's queue while it is unchoked, its socket takes more and the upload limit allows. */
@@ -358,7 +361,7 @@ export class Uploader<P extends UploadPeer> {
   }
 
   private of(peer: P): Queue {
-    const queue = this.queues.get(peer);
+    const queue = this.queues?.get(peer);
     if (!queue) throw new Error('the uploader was given a peer that never joined or has left');
     return queue;
   }

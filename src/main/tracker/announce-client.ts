@@ -6,7 +6,7 @@
  */
 import { defaultSettings, type Settings } from '../../io/settings.js';
 import { after, MAX_TIMER_MS, systemClock, type Clock } from '../clock.js';
-import { AnnounceGate } from './announce-gate.js';
+import { AnnounceGate, cancelledAtGate, type GateTicket } from './announce-gate.js';
 import { reannounceDelayMs } from './announce-jitter.js';
 import type { AnnounceFailure, TrackerEntry, TrackerState, TrackerStatus } from './announce-status.js';
 import { httpTracker } from './http-tracker-client.js';
@@ -14,7 +14,7 @@ import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceS
 import { trackerEntry, trackerRecords, type Attempt, type Outcome, type TrackerRecord } from './tracker-records.js';
 import type { PeerAddress } from './tracker-responses.js';
 import { TrackerScrapes } from './tracker-scrapes.js';
-import { TrackerTiers, type TrackerPosition } from './tracker-tiers.js';
+import { TrackerTiers, type TierRound, type TrackerPosition } from './tracker-tiers.js';
 import { udpTracker, type UdpTransport } from './udp-tracker-client.js';
 
 export { AnnounceError } from './tracker-protocol.js';
@@ -93,7 +93,9 @@ export function trackerProtocolFor(
  * trackers tier by tier (BEP 12), skipping those in back-off after a failure (tracker-tiers.ts); a
  * round in which every tracker failed is retried with exponential back-off and shown in status();
  * it is never fatal. Every request goes out through the session's gate (announce-gate.ts): a
- * tracker's silence is counted from the moment its request went out, not while it waited there.
+ * round waits there for its first request's place before it begins, so that a swarm queued
+ * behind thousands of others costs a ticket, not a round in progress; and a tracker's silence is
+ * counted from the moment its request went out, not while it waited there.
  */
 export class Announcer {
   private state: TrackerState = 'idle';
@@ -109,13 +111,14 @@ export class Announcer {
   /** Cancels the pending re-announce. */
   private cancelTimer?: () => void;
   private round?: Promise<void>;
+  /** The next round's place at the gate while it waits for one. */
+  private queued?: GateTicket;
   private completedPending = false;
   private started = false;
   private stopping?: Promise<void>;
 
   /** Every tracker of the torrent, in its order. */
   private readonly trackers: TrackerRecord[];
-  private readonly byUrl: Map<string, TrackerRecord>;
   /** The trackers we announce to (not ourselves), in BEP 12 order. */
   private readonly tiers: TrackerTiers;
   private readonly scrapes: TrackerScrapes;
@@ -149,7 +152,6 @@ export class Announcer {
       (url) => options.protocolFor?.(url) ?? trackerProtocolFor(url, { settings: this.settings, udp: options.udp, timeoutMs: options.timeoutMs }),
     );
     this.trackers = records;
-    this.byUrl = new Map(records.map((tracker) => [tracker.url, tracker]));
     this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, this.silentMs, this.gate);
     this.tiers = new TrackerTiers(announced, { random: options.random, tierIndexes, retryBaseMs: this.retryBaseMs, retryMaxMs: options.trackerRetryMaxMs ?? this.settings.trackerRetryMaxMs });
   }
@@ -173,6 +175,7 @@ export class Announcer {
     // An announce still waiting at the gate will carry the completion (its event is chosen as it
     // goes out): it moves up to the completed lane. One already out carries the old event; the
     // completed round follows when its round ends.
+    this.queued?.raise('completed');
     for (const tracker of this.trackers) tracker.attempt?.ticket?.raise('completed');
     if (this.started && !this.round) this.announce();
   }
@@ -234,21 +237,16 @@ export class Announcer {
     this.cancelTimer = after(this.clock, delay, () => this.announce(dueAt));
   }
 
-  /** A round now; `dueAt` is when its timer was due (the back-offs it waited for are over then, even if the timer fired a little early). */
-  private announce(dueAt?: number): void {
+  /**
+   * A round now, once the gate has a place for its first request; `dueAt` is when its timer was
+   * due (the back-offs it waited for are over then, even if the timer fired a little early).
+   */
+  private announce(dueAt = 0): void {
     // Called directly too (start, completed): a pending re-announce must not fire after it.
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.nextAnnounceAt = undefined;
-    if (this.stopping || this.round) return;
-    this.round = this.runRound(dueAt).finally(() => {
-      this.round = undefined;
-      this.scrapes.due();
-    });
-  }
-
-  /** One round: the trackers in BEP 12 order, less those in back-off, until one answers. */
-  private async runRound(dueAt = 0): Promise<void> {
+    if (this.stopping || this.round || this.queued) return;
     const now = Math.max(this.clock.now(), dueAt);
     const round = this.tiers.startRound(now, this.silentMs);
     if (!round.current) {
@@ -258,10 +256,37 @@ export class Announcer {
       return;
     }
     this.state = 'announcing';
+    const first = this.record(round.current.url);
+    // One still in flight from an earlier round is joined, a URL we cannot announce to fails at
+    // once: neither needs a place.
+    if (first.attempt || 'error' in first.protocol) return this.begin(round);
+    first.status = 'updating';
+    const ticket = this.gate.enter(this.completedPending ? 'completed' : 'announce', () => {
+      this.queued = undefined;
+      this.begin(round, ticket);
+    });
+    this.queued = ticket;
+  }
+
+  private begin(round: TierRound, place?: GateTicket): void {
+    this.round = this.runRound(round, place).finally(() => {
+      place?.leave();
+      this.round = undefined;
+      this.scrapes.due();
+    });
+  }
+
+  private record(url: string): TrackerRecord {
+    return this.trackers.find((tracker) => tracker.url === url)!;
+  }
+
+  /** One round: the trackers in BEP 12 order, less those in back-off, until one answers; the first with `place` at the gate. */
+  private async runRound(round: TierRound, place?: GateTicket): Promise<void> {
     let last: { url: string; error: string } | undefined;
     for (let position: TrackerPosition | undefined = round.current; position; position = round.failed(this.clock.now())) {
-      const tracker = this.byUrl.get(position.url)!;
-      const outcome = await this.tryTracker(tracker, round.silentAt);
+      const tracker = this.record(position.url);
+      const outcome = await this.tryTracker(tracker, round.silentAt, place);
+      place = undefined;
       if (this.stopping) return;
       if ('result' in outcome) {
         round.succeeded();
@@ -305,8 +330,8 @@ export class Announcer {
    * fails or stays silent: past `silentAt` (the round's count, from when it came to this tracker),
    * and in any case for `silentMs` after the request went out, since a wait at the gate is no silence.
    */
-  private async tryTracker(tracker: TrackerRecord, silentAt: number): Promise<Outcome> {
-    const attempt = tracker.attempt ?? this.startAttempt(tracker);
+  private async tryTracker(tracker: TrackerRecord, silentAt: number, place?: GateTicket): Promise<Outcome> {
+    const attempt = tracker.attempt ?? this.startAttempt(tracker, place);
     const sentAt = await Promise.race([attempt.sent, attempt.done]);
     if (typeof sentAt !== 'number') return sentAt;
     let cancel = (): void => undefined;
@@ -328,10 +353,11 @@ export class Announcer {
   }
 
   /**
-   * One announce to one tracker, once the gate lets it out; its event is chosen then, from what is
-   * true then. It may outlive the round that started it; a late answer counts (its peers are used).
+   * One announce to one tracker, once the gate lets it out (at once with the round's `place`); its
+   * event is chosen then, from what is true then. It may outlive the round that started it; a late
+   * answer counts (its peers are used).
    */
-  private startAttempt(tracker: TrackerRecord): Attempt {
+  private startAttempt(tracker: TrackerRecord, place?: GateTicket): Attempt {
     const controller = new AbortController();
     tracker.status = 'updating';
     let wentOut!: (at: number) => void;
@@ -346,17 +372,24 @@ export class Announcer {
       try {
         if ('error' in tracker.protocol) throw new AnnounceError(tracker.protocol.error, 'url');
         const protocol = tracker.protocol;
-        const ticket = this.gate.enter(this.completedPending ? 'completed' : 'announce', controller.signal);
+        let ticket: GateTicket;
+        if (place) {
+          ticket = place;
+        } else {
+          const wait = this.gate.wait(this.completedPending ? 'completed' : 'announce', controller.signal);
+          ticket = wait.ticket;
+          attempt.ticket = ticket;
+          await wait.granted;
+        }
+        if (!ticket.holding) throw cancelledAtGate();
+        completion = this.completedPending;
+        const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
+        const announce = protocol.announce(this.params(event), { signal: controller.signal });
         attempt.ticket = ticket;
-        result = await ticket.run(() => {
-          completion = this.completedPending;
-          const event = !tracker.registered ? 'started' : completion ? 'completed' : undefined;
-          const announce = protocol.announce(this.params(event), { signal: controller.signal });
-          attempt.out = true;
-          wentOut(this.clock.now());
-          cancelHold = after(this.clock, this.gateHoldMs, () => ticket.leave());
-          return announce;
-        });
+        attempt.out = true;
+        wentOut(this.clock.now());
+        cancelHold = after(this.clock, this.gateHoldMs, () => ticket.leave());
+        result = await announce;
       } catch (err) {
         const error = reasonOf(err);
         if (!this.stopping) this.markError(tracker, error);
@@ -386,6 +419,8 @@ export class Announcer {
   }
 
   private async shutDown(): Promise<void> {
+    this.queued?.leave();
+    this.queued = undefined;
     this.cancelTimer?.();
     this.scrapes.stop();
     this.cancelTimer = undefined;
@@ -413,7 +448,7 @@ export class Announcer {
   private async sendStopped(tracker: TrackerRecord, protocol: TrackerProtocol): Promise<void> {
     const controller = new AbortController();
     const deadline = Date.now() + this.stopTimeoutMs;
-    const ticket = this.gate.enter('stopped', controller.signal);
+    const { ticket, granted } = this.gate.wait('stopped', controller.signal);
     // A real timer, not the clock's, and one that keeps the process up: the program waits on this
     // stop before it saves and exits, so neither a fake clock nor an idle event loop may stall it.
     let timer: NodeJS.Timeout | undefined;
@@ -428,7 +463,10 @@ export class Announcer {
       }, this.stopTimeoutMs);
     });
     try {
-      const announce = ticket.run(() => protocol.announce(this.params('stopped'), { signal: controller.signal, deadlineMs: Math.max(1, deadline - Date.now()) }));
+      const announce = granted.then(() => {
+        if (!ticket.holding) throw cancelledAtGate();
+        return protocol.announce(this.params('stopped'), { signal: controller.signal, deadlineMs: Math.max(1, deadline - Date.now()) });
+      });
       announce.catch(() => undefined); // Once `late` has won, its end is nobody's business.
       await Promise.race([announce, late]);
     } catch (err) {

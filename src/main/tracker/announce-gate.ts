@@ -22,7 +22,8 @@
 import { after, type Clock } from '../clock.js';
 import { AnnounceError } from './tracker-protocol.js';
 
-function cancelled(): AnnounceError {
+/** What a request that left the gate before its turn (or lost its place before it was sent) fails with. */
+export function cancelledAtGate(): AnnounceError {
   return new AnnounceError('announce cancelled before it was sent', 'aborted');
 }
 
@@ -32,58 +33,44 @@ export type GateLane = (typeof GATE_LANES)[number];
 
 /** One request's place at the gate: waiting in a lane, then holding a slot, then gone. */
 export interface GateTicket {
-  /** Resolves once the request may go out; rejects (an 'aborted' AnnounceError) when it leaves before that. */
-  readonly granted: Promise<void>;
-  /**
-   * Calls `request` once the request may go out, unless the ticket left meanwhile (its signal
-   * aborted after the grant, before the caller's turn came): then it rejects as `granted` does.
-   */
-  run<T>(request: () => Promise<T>): Promise<T>;
   /** Whether the request holds a slot now. */
   readonly holding: boolean;
   /** Moves a waiting request to a more urgent lane, at its end (an announce that became event=completed). */
   raise(lane: GateLane): void;
-  /** Gives the slot back, or leaves the queue unserved. Any number of calls; the first counts. */
+  /** Gives the slot back, or leaves the queue unserved (its grant never comes). Any number of calls; the first counts. */
   leave(): void;
 }
 
+/**
+ * A waiting ticket is all a request costs until it goes out: its lane, its state and the one
+ * callback that sends it (ten thousand swarms starting together wait here at once).
+ */
 class Ticket implements GateTicket {
-  readonly granted: Promise<void>;
   state: 'waiting' | 'holding' | 'gone' = 'waiting';
-  grant!: () => void;
-  refuse!: (error: Error) => void;
-  /** Undoes the listener on the caller's abort signal. */
-  unlisten = (): void => undefined;
 
   constructor(
     public lane: GateLane,
-    private readonly onRaise: (ticket: Ticket, lane: GateLane) => void,
-    private readonly onLeave: (ticket: Ticket) => void,
-  ) {
-    this.granted = new Promise<void>((resolve, reject) => {
-      this.grant = resolve;
-      this.refuse = reject;
-    });
-    // A caller that left before its turn need not wait on `granted` to learn it.
-    this.granted.catch(() => undefined);
-  }
+    private readonly gate: AnnounceGate,
+    readonly onGrant: () => void,
+  ) {}
 
   get holding(): boolean {
     return this.state === 'holding';
   }
 
-  async run<T>(request: () => Promise<T>): Promise<T> {
-    await this.granted;
-    if (this.state !== 'holding') throw cancelled();
-    return request();
-  }
-
   raise(lane: GateLane): void {
-    this.onRaise(this, lane);
+    this.gate.move(this, lane);
   }
 
   leave(): void {
-    this.onLeave(this);
+    this.gate.release(this);
+  }
+
+  /** Calls onGrant, in a microtask of its own (never inside the caller's enter or leave), unless the ticket left meanwhile. */
+  deliver(): void {
+    queueMicrotask(() => {
+      if (this.state === 'holding') this.onGrant();
+    });
   }
 }
 
@@ -125,38 +112,53 @@ export class AnnounceGate {
     return count;
   }
 
-  /** A place for one request in `lane`; `signal` aborted makes it leave (waiting or holding). */
-  enter(lane: GateLane, signal?: AbortSignal): GateTicket {
-    const ticket = new Ticket(lane, (t, to) => this.move(t, to), (t) => this.release(t));
+  /**
+   * A place for one request in `lane`: `onGrant` is called (in a microtask) once it may go out,
+   * unless the ticket left before; the caller then gives the slot back with leave().
+   */
+  enter(lane: GateLane, onGrant: () => void): GateTicket {
+    const ticket = new Ticket(lane, this, onGrant);
     this.waiting.get(lane)!.add(ticket);
-    if (signal) {
-      if (signal.aborted) {
-        ticket.leave();
-        return ticket;
-      }
-      const onAbort = (): void => ticket.leave();
-      signal.addEventListener('abort', onAbort, { once: true });
-      ticket.unlisten = () => signal.removeEventListener('abort', onAbort);
-    }
     this.admit();
     return ticket;
   }
 
-  private move(ticket: Ticket, lane: GateLane): void {
+  /**
+   * enter() for code that awaits its place: the ticket at once, and its grant as a promise that
+   * rejects (an 'aborted' AnnounceError) when `signal` aborts first. An abort after the grant
+   * gives the slot back too; the caller checks `holding` before it sends.
+   */
+  wait(lane: GateLane, signal: AbortSignal): { ticket: GateTicket; granted: Promise<void> } {
+    let ticket!: GateTicket;
+    const granted = new Promise<void>((resolve, reject) => {
+      ticket = this.enter(lane, resolve);
+      const refuse = (): void => {
+        ticket.leave();
+        reject(cancelledAtGate());
+      };
+      if (signal.aborted) refuse();
+      else signal.addEventListener('abort', refuse, { once: true });
+    });
+    // A caller that left before its turn need not wait on `granted` to learn it.
+    granted.catch(() => undefined);
+    return { ticket, granted };
+  }
+
+  /** For Ticket.raise: only a waiting request moves, and only to a more urgent lane. */
+  move(ticket: Ticket, lane: GateLane): void {
     if (ticket.state !== 'waiting' || GATE_LANES.indexOf(lane) >= GATE_LANES.indexOf(ticket.lane)) return;
     this.waiting.get(ticket.lane)!.delete(ticket);
     ticket.lane = lane;
     this.waiting.get(lane)!.add(ticket);
   }
 
-  private release(ticket: Ticket): void {
+  /** For Ticket.leave. */
+  release(ticket: Ticket): void {
     const was = ticket.state;
     if (was === 'gone') return;
     ticket.state = 'gone';
-    ticket.unlisten();
     if (was === 'waiting') {
       this.waiting.get(ticket.lane)!.delete(ticket);
-      ticket.refuse(cancelled());
       return;
     }
     this.inFlight--;
@@ -172,7 +174,7 @@ export class AnnounceGate {
       this.waiting.get(next.lane)!.delete(next);
       next.state = 'holding';
       this.inFlight++;
-      next.grant();
+      next.deliver();
     }
   }
 

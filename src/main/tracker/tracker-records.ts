@@ -20,6 +20,12 @@ export interface Attempt {
   done: Promise<Outcome>;
 }
 
+/** A scrape of one tracker: its place at the gate, and once it went out, what cuts it short. */
+export interface Scraping {
+  ticket: GateTicket;
+  controller?: AbortController;
+}
+
 /** One tracker of the torrent and what we know of it. */
 export interface TrackerRecord {
   url: string;
@@ -35,6 +41,9 @@ export interface TrackerRecord {
   registered: boolean;
   /** An announce in flight: the round's, or one that outlived its round's patience and goes on behind. */
   attempt?: Attempt;
+  /** When it was last scraped (Date.now()), and the scrape waiting or in flight. */
+  scrapedAt?: number;
+  scraping?: Scraping;
 }
 
 /**

@@ -6,13 +6,11 @@
  */
 import type { AnnounceGate } from './announce-gate.js';
 import type { TrackerProtocol } from './tracker-protocol.js';
-import type { TrackerRecord } from './tracker-records.js';
+import type { Scraping, TrackerRecord } from './tracker-records.js';
 
 export class TrackerScrapes {
   private timer?: NodeJS.Timeout;
   private active = false;
-  private readonly lastScrapeAt = new Map<TrackerRecord, number>();
-  private readonly inFlight = new Map<TrackerRecord, AbortController>();
 
   /** `intervalMs`: time between scrapes of each tracker, none when 0; `deadlineMs` bounds one scrape. */
   constructor(
@@ -35,35 +33,40 @@ export class TrackerScrapes {
     if (!this.active) return;
     const now = Date.now();
     for (const tracker of this.trackers) {
-      if (tracker.self || this.inFlight.has(tracker) || 'error' in tracker.protocol || !tracker.protocol.scrape) continue;
-      const last = this.lastScrapeAt.get(tracker);
-      if (last !== undefined && now - last < this.intervalMs) continue;
-      this.lastScrapeAt.set(tracker, now);
-      const controller = new AbortController();
-      this.inFlight.set(tracker, controller);
-      const protocol: TrackerProtocol = tracker.protocol;
-      const ticket = this.gate.enter('scrape', controller.signal);
-      ticket
-        .run(() => protocol.scrape!(this.infoHash, { signal: controller.signal, deadlineMs: this.deadlineMs }))
-        .then(
-          (counts) => {
-            tracker.seeders = counts.seeders;
-            tracker.leechers = counts.leechers;
-            tracker.completed = counts.completed;
-          },
-          () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
-        )
-        .finally(() => {
-          ticket.leave();
-          if (this.inFlight.get(tracker) === controller) this.inFlight.delete(tracker);
-        });
+      if (tracker.self || tracker.scraping || 'error' in tracker.protocol || !tracker.protocol.scrape) continue;
+      if (tracker.scrapedAt !== undefined && now - tracker.scrapedAt < this.intervalMs) continue;
+      tracker.scrapedAt = now;
+      const protocol = tracker.protocol;
+      const scraping: Scraping = { ticket: this.gate.enter('scrape', () => this.send(tracker, protocol, scraping)) };
+      tracker.scraping = scraping;
     }
   }
 
-  /** No more scrapes; those in flight are cut short. */
+  private send(tracker: TrackerRecord, protocol: TrackerProtocol, scraping: Scraping): void {
+    const controller = (scraping.controller = new AbortController());
+    protocol
+      .scrape!(this.infoHash, { signal: controller.signal, deadlineMs: this.deadlineMs })
+      .then(
+        (counts) => {
+          tracker.seeders = counts.seeders;
+          tracker.leechers = counts.leechers;
+          tracker.completed = counts.completed;
+        },
+        () => undefined, // A tracker that cannot be scraped still announces; its counts stay as they were.
+      )
+      .finally(() => {
+        scraping.ticket.leave();
+        if (tracker.scraping === scraping) tracker.scraping = undefined;
+      });
+  }
+
+  /** No more scrapes; those waiting leave the gate, those in flight are cut short. */
   stop(): void {
     this.active = false;
     clearInterval(this.timer);
-    for (const tracker of this.trackers) this.inFlight.get(tracker)?.abort();
+    for (const tracker of this.trackers) {
+      tracker.scraping?.ticket.leave();
+      tracker.scraping?.controller?.abort();
+    }
   }
 }

@@ -93,74 +93,76 @@ interface BackOff {
   retryAt: number;
 }
 
+/**
+ * A torrent has a handful of trackers at most, and a peer may hold ten thousand torrents: they
+ * are kept in arrays searched by URL, with no map or set per torrent.
+ */
 export class TrackerTiers {
   /** The tiers in the order they are tried now: shuffled once, then reordered by promote(). */
-  private readonly order: string[][];
-  /** Each URL's tier index in the torrent. */
-  private readonly tierOf = new Map<string, number>();
-  /** The trackers whose last try failed. */
-  private readonly backOff = new Map<string, BackOff>();
+  private readonly order: TrackerPosition[][];
+  /** The trackers whose last try failed, made at the first failure. */
+  private backOff?: Map<string, BackOff>;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  readonly size: number;
 
   /** `tiers` as the torrent lists them (see torrentTiers). */
   constructor(tiers: readonly (readonly string[])[], options: TrackerTiersOptions = {}) {
     const random = options.random ?? Math.random;
     this.retryBaseMs = options.retryBaseMs ?? defaultSettings.announceRetryBaseMs;
     this.retryMaxMs = options.retryMaxMs ?? defaultSettings.announceRetryMaxMs;
-    this.order = tiers.map((tier) => shuffled(tier, random));
-    this.order.forEach((tier, i) => {
-      for (const url of tier) this.tierOf.set(url, options.tierIndexes?.[i] ?? i);
-    });
+    this.order = tiers.map((tier, i) => shuffled(tier, random).map((url) => ({ url, tier: options.tierIndexes?.[i] ?? i })));
+    this.size = this.order.reduce((count, tier) => count + tier.length, 0);
   }
 
   /** Every tracker, in the order a round tries them (those in back-off included). */
   list(): TrackerPosition[] {
-    return this.order.flatMap((tier) => tier.map((url) => ({ url, tier: this.tierOf.get(url)! })));
+    return this.order.flat();
   }
 
-  get size(): number {
-    return this.tierOf.size;
+  private position(url: string): TrackerPosition | undefined {
+    for (const tier of this.order) for (const position of tier) if (position.url === url) return position;
+    return undefined;
   }
 
   tierIndexOf(url: string): number | undefined {
-    return this.tierOf.get(url);
+    return this.position(url)?.tier;
   }
 
   /** A tracker answered (in a round or late): it goes to the front of its tier (BEP 12), and its back-off ends. */
   promote(url: string): void {
-    this.backOff.delete(url);
+    this.backOff?.delete(url);
     for (const tier of this.order) {
-      const at = tier.indexOf(url);
+      const at = tier.findIndex((position) => position.url === url);
       if (at > 0) tier.unshift(...tier.splice(at, 1));
     }
   }
 
   /** A tracker failed (an error, or silence past the limit) at `now`: in back-off until the returned time. */
   failed(url: string, now: number): number {
-    if (!this.tierOf.has(url)) return now;
-    const failures = (this.backOff.get(url)?.failures ?? 0) + 1;
+    if (!this.position(url)) return now;
+    const failures = this.failuresOf(url) + 1;
     const retryAt = now + Math.min(this.retryBaseMs * 2 ** (failures - 1), this.retryMaxMs);
-    this.backOff.set(url, { failures, retryAt });
+    (this.backOff ??= new Map()).set(url, { failures, retryAt });
     return retryAt;
   }
 
   /** Whether a round starting at `now` skips the tracker: it failed, and its retry time has not come. */
   inBackOff(url: string, now: number): boolean {
-    const backOff = this.backOff.get(url);
+    const backOff = this.backOff?.get(url);
     return backOff !== undefined && now < backOff.retryAt;
   }
 
   /** The tracker's failures in a row, 0 once it answers. */
   failuresOf(url: string): number {
-    return this.backOff.get(url)?.failures ?? 0;
+    return this.backOff?.get(url)?.failures ?? 0;
   }
 
   /** When a round can try a tracker: `now` when one is not in back-off, else the earliest retry time; undefined without trackers. */
   nextTryAt(now: number): number | undefined {
     let earliest: number | undefined;
-    for (const url of this.tierOf.keys()) {
-      const backOff = this.backOff.get(url);
+    for (const { url } of this.list()) {
+      const backOff = this.backOff?.get(url);
       if (backOff === undefined || now >= backOff.retryAt) return now;
       earliest = Math.min(earliest ?? Infinity, backOff.retryAt);
     }
