@@ -30,6 +30,7 @@ import { defaultSettings, type Settings } from '../io/settings.js';
 import { systemClock, type Clock } from './clock.js';
 import { tcpDialler, type Dialler } from './net/dialler.js';
 import { mayConnect } from './swarm/connection-shares.js';
+import { Housekeeping } from './swarm/housekeeping.js';
 import { SaveSlots } from './swarm/resume-saver.js';
 import { SlabShares } from './swarm/slab-shares.js';
 import type { SwarmContext } from './swarm/swarm-context.js';
@@ -113,6 +114,8 @@ export class Session {
   private readonly downloadLimiter: FairLimiter;
   private readonly connections: ConnectionBudget;
   private readonly announceGate: AnnounceGate;
+  /** One timer ticking every swarm, rather than one per swarm. */
+  private readonly housekeeping: Housekeeping;
   readonly settings: Settings;
   private readonly clock: Clock;
   private readonly dial: Dialler;
@@ -128,6 +131,7 @@ export class Session {
     this.clock = environment.clock ?? systemClock;
     const announcesPerSecond = this.settings.maxAnnouncesPerSecond;
     this.announceGate = new AnnounceGate(this.settings.maxConcurrentAnnounces, announcesPerSecond > 0 ? { perSecond: announcesPerSecond, clock: this.clock } : undefined);
+    this.housekeeping = new Housekeeping(this.clock);
     this.dial = environment.dial ?? tcpDialler;
     this.onAllComplete = environment.onAllComplete ?? (() => undefined);
     this.peerId = newPeerId(this.settings.peerIdPrefix);
@@ -363,6 +367,7 @@ export class Session {
     return {
       settings: this.settings,
       clock: this.clock,
+      housekeeping: this.housekeeping,
       dial: this.dial,
       encryption: this.options.encryption,
       slabShares: this.slabShares,

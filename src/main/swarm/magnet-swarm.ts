@@ -30,8 +30,6 @@ import type { SwarmContext } from './swarm-context.js';
 import { SwarmDiscovery } from './swarm-discovery.js';
 import type { SwarmStatus } from './swarm-status.js';
 
-/** Period of the housekeeping: requests timed out, keep-alives, new connections. */
-const TICK_MS = 1000;
 /**
  * What a tracker is told is left while the size is unknown: not 0, which would make us a seeder
  * to it and get us no seeders back. libtorrent sends the same.
@@ -115,7 +113,7 @@ export class MagnetSwarm implements PeerHandler {
     });
     this.learnPeers(this.link.peers, 'magnet');
     this.discovery.join(this.link.infoHash, () => !this.stopped, (peers, source) => this.learnPeers(peers, source));
-    this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
+    this.stopTicking = this.context.housekeeping.join(this.log, () => this.housekeeping());
   }
 
   /** Adds peers heard of from `source` to the peer list, and dials them. */
@@ -236,11 +234,13 @@ export class MagnetSwarm implements PeerHandler {
     // Nothing waits for the socket: metadata pieces are small and sent at once.
   }
 
+  /** Ticked every second by the session (housekeeping.ts). */
   private housekeeping(): void {
-    const now = this.clock.now();
-    tendLiveness(this.peers, now, this.settings);
-    // Requests that timed out go to other peers.
-    this.askEveryone();
+    if (this.peers.size > 0) {
+      tendLiveness(this.peers, this.clock.now(), this.settings);
+      // Requests that timed out go to other peers.
+      this.askEveryone();
+    }
     this.dialler.dialKnownPeers();
   }
 

@@ -15,6 +15,7 @@ import type { DhtSwarm } from '../dht/dht-swarms.js';
 import type { PeerAddress } from '../tracker/announce-client.js';
 import type { AnnounceGate } from '../tracker/announce-gate.js';
 import type { UdpTransport } from '../tracker/udp-tracker-client.js';
+import type { Housekeeping } from './housekeeping.js';
 import type { SaveSlots } from './resume-saver.js';
 import type { SlabShares } from './slab-shares.js';
 import type { Swarm } from './swarm.js';
@@ -23,6 +24,8 @@ import type { Swarm } from './swarm.js';
 export interface SwarmContext {
   settings: Settings;
   clock: Clock;
+  /** The session's one timer for every swarm's periodic housekeeping: a swarm joins it on start and leaves on stop. */
+  housekeeping: Housekeeping;
   /** Opens outgoing connections (tcpDialler, or a test's). */
   dial: Dialler;
   /** --encryption: whether outgoing connections try MSE first, and fall back to plain. */

@@ -44,9 +44,6 @@ import { StorageWatch } from './storage-check.js';
 import { Uploader } from './uploader.js';
 import type { Role } from './role.js';
 
-/** Period of the swarm's housekeeping: time-outs, keep-alives, new connections. */
-const TICK_MS = 1000;
-
 export class Swarm implements PeerHandler {
   readonly data: TorrentData;
   readonly picker: PiecePicker;
@@ -214,7 +211,7 @@ export class Swarm implements PeerHandler {
       scrape: true,
     });
     this.discovery.join(this.meta.infoHash, () => this.role === 'leecher' && !this.picker.wantedComplete && !this.stopped, (peers, source) => this.learnPeers(peers, source));
-    this.stopTicking = this.clock.every(TICK_MS, () => this.housekeeping());
+    this.stopTicking = this.context.housekeeping.join(this.log, () => this.housekeeping());
   }
 
   /** Logs one of the swarm's events (see swarm-events.ts); whatever bans a peer reports it here. */
@@ -433,13 +430,21 @@ export class Swarm implements PeerHandler {
     for (const other of this.peers) this.pipeline.fill(other);
   }
 
+  /**
+   * Ticked every second by the session (housekeeping.ts). Without a connection there is nothing
+   * to time out, keep alive or tell of new peers, and ten thousand idle swarms are ticked: those
+   * steps are skipped then, not made to walk empty lists.
+   */
   private housekeeping(): void {
     const now = this.clock.now();
     this.resume.tick();
     this.storage.tick(now);
-    this.pipeline.timeOuts(now);
-    tendLiveness(this.peers, now, this.settings);
-    this.broadcastPeerList();
+    if (this.peers.size > 0) {
+      this.pipeline.timeOuts(now);
+      tendLiveness(this.peers, now, this.settings);
+      this.broadcastPeerList();
+    }
+    // The choker's rounds keep their pace with no peer: one that connects waits for the next as before.
     this.uploader.tick(now);
     for (const peer of this.peers) this.pipeline.fill(peer);
     this.dialler.dialKnownPeers();
