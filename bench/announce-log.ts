@@ -1,6 +1,7 @@
 /**
  * The announces a tracker received, each with when it arrived, and how they were spread in time:
- * whether a peer of many swarms announced them all at once or over a while.
+ * whether a peer of many swarms announced them all at once or over a while; and how many scrape
+ * requests it got, for how many torrents.
  */
 import type { AnnounceEvent } from '../src/main/tracker/tracker-query.js';
 
@@ -58,12 +59,20 @@ export class AnnounceLog {
   private readonly first = new Map<AnnounceEvent, Map<string, number>>();
   /** Every announce, repeats included. */
   count = 0;
+  /** Scrape requests, and the torrents they named (several in one request where the peer batches them). */
+  scrapes = 0;
+  scrapedTorrents = 0;
 
   record(arrival: Arrival): void {
     this.count++;
     let byHash = this.first.get(arrival.event);
     if (!byHash) this.first.set(arrival.event, (byHash = new Map()));
     if (!byHash.has(arrival.infoHashHex)) byHash.set(arrival.infoHashHex, arrival.at);
+  }
+
+  recordScrape(torrents: number): void {
+    this.scrapes++;
+    this.scrapedTorrents += torrents;
   }
 
   /** The swarms that announced `event` at least once. */

@@ -3,19 +3,21 @@
  * replies) in an HTTP server of the benchmark's own, serving the torrents it is given. It is no
  * peer of the swarm, so a reference pair moves every byte between themselves; the registry's
  * entry for the peer that runs a tracker (itself, here) is left out of the replies. It can tell
- * each announce as it arrives, and counts the connections open to it, for benchmarks that watch
- * how a peer announces (start-up.ts).
+ * each announce and scrape (BEP 48, several torrents in one) as it arrives, and counts the
+ * connections open to it, for benchmarks that watch how a peer announces (seeder-startup.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { isTrackerFailure, parseAnnounceRequest, parseQueryString, unwrapMappedIpv4, type AnnounceRequest } from '../src/main/tracker/tracker-query.js';
+import { isTrackerFailure, parseAnnounceRequest, parseQueryString, parseScrapeRequest, unwrapMappedIpv4, type AnnounceRequest } from '../src/main/tracker/tracker-query.js';
 import { TrackerRegistry, type TrackedPeer } from '../src/main/tracker/tracker-registry.js';
-import { encodeAnnounceReply, encodeFailure } from '../src/main/tracker/tracker-responses.js';
+import { encodeAnnounceReply, encodeFailure, encodeScrapeReply } from '../src/main/tracker/tracker-responses.js';
 
 export interface BenchTrackerOptions {
   /** Told of every valid announce of a served torrent, with performance.now() when its request arrived. */
   onAnnounce?: (announce: AnnounceRequest, at: number) => void;
+  /** Told of every valid scrape request, with the info hashes it names. */
+  onScrape?: (infoHashes: readonly Buffer[]) => void;
   /** The interval (seconds) the reply asks for; the registry's (settings.trackerIntervalS) when absent. */
   intervalS?: (announce: AnnounceRequest) => number;
 }
@@ -59,9 +61,16 @@ export class BenchTracker {
   private static answer(req: http.IncomingMessage, registry: TrackerRegistry, port: () => number, at: number, options: BenchTrackerOptions): Buffer {
     const target = req.url ?? '';
     const mark = target.indexOf('?');
-    if ((mark < 0 ? target : target.slice(0, mark)) !== '/announce') return encodeFailure('this tracker answers /announce only');
+    const path = mark < 0 ? target : target.slice(0, mark);
+    if (path !== '/announce' && path !== '/scrape') return encodeFailure('this tracker answers /announce and /scrape only');
     const query = parseQueryString(mark < 0 ? '' : target.slice(mark + 1));
     if (isTrackerFailure(query)) return encodeFailure(query.failure);
+    if (path === '/scrape') {
+      const hashes = parseScrapeRequest(query);
+      if (isTrackerFailure(hashes)) return encodeFailure(hashes.failure);
+      options.onScrape?.(hashes);
+      return encodeScrapeReply(registry.scrape(hashes, Date.now()));
+    }
     const { remoteAddress, localAddress } = req.socket;
     if (remoteAddress === undefined || localAddress === undefined) return encodeFailure('connection closed before the announce could be read');
     const announce = parseAnnounceRequest(query, remoteAddress);

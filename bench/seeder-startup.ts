@@ -132,6 +132,8 @@ export interface SettledFigures {
   statusMs: number[];
   statusMedianMs: number;
   statusBytes: number;
+  /** Scrape requests the tracker got from the fast-started seeder up to then, and the torrents they named. */
+  scrapes: { requests: number; torrents: number };
   /** The fast-started seeder's whole life until it was stopped: its CPU, VmHWM and last event-loop p99. */
   lifeMs: number;
   cpuSeconds: number;
@@ -326,6 +328,7 @@ async function settle(seeder: PeerRun, setup: Setup, log: AnnounceLog, spawnAt: 
     statusMs: status.ms,
     statusMedianMs: median(status.ms),
     statusBytes: status.bytes,
+    scrapes: { requests: log.scrapes, torrents: log.scrapedTorrents },
     lifeMs: performance.now() - spawnAt,
     cpuSeconds: seeder.ticks / setup.clockTicks,
     peakRssBytes: seeder.peakRssBytes,
@@ -340,6 +343,7 @@ export async function runStartup(root: string, torrents: number, clockTicks: num
   // Announces of the started kind get the short interval, so that one round of re-announces comes within the run.
   const tracker = await BenchTracker.start('127.0.0.1', [], {
     onAnnounce: (announce, at) => log.record({ at, infoHashHex: announce.infoHash.toString('hex'), event: announce.event }),
+    onScrape: (infoHashes) => log.recordScrape(infoHashes.length),
     intervalS: (announce) => (announce.event === 'started' ? reannounceIntervalS(torrents) : QUIET_INTERVAL_S),
   });
   try {
@@ -428,6 +432,8 @@ export function startupNotes(s: StartupFigures): string[] {
       `the clean stops (SIGTERM: event=stopped announces, resume data written) took ${seconds(checked.stopMs)} and ${seconds(fast.stopMs)} s`,
     `${s.name}: ${startedLine(checked)}; ${startedLine(fast)}`,
     `${s.name}: second start, re-announces (each swarm's first): ${reannounceLine}`,
+    `${s.name}: second start, scrapes (after each swarm's first round, batched by tracker up to maxInfoHashesPerScrape = ${defaultSettings.maxInfoHashesPerScrape}): ` +
+      `${settled.scrapes.requests} requests to the tracker naming ${settled.scrapes.torrents} torrents by the time /status was timed`,
     `${s.name}: then GET /status ${settled.statusMs.length} times one after another on the quiet peer: median ${settled.statusMedianMs.toFixed(1)} ms, ` +
       `max ${Math.max(...settled.statusMs).toFixed(1)} ms, ${(settled.statusBytes / MB).toFixed(2)} MB of JSON; "until stopped": the second start's whole life up to the stop ` +
       `(peak RSS ${mib(settled.peakRssSettledBytes)} MiB before those /status, ${mib(settled.peakRssBytes)} MiB after)`,

@@ -166,6 +166,19 @@ const defaults = {
   /** Shortest time between two scrapes (BEP 48, BEP 15) of one tracker for one swarm. */
   trackerScrapeIntervalMs: 300_000,
   /**
+   * Most torrents in one scrape request: the swarms of one tracker are scraped together
+   * (scrape-batches.ts, Transmission's "multiscrape"), over HTTP with BEP 48's `info_hash`
+   * repeated, over UDP in one BEP 15 packet (74 at most there). 64 keeps an HTTP scrape's URL
+   * within about 4.5 KiB, well under the 8 KiB of request line that many servers take (ours
+   * included, httpMaxHeaderBytes).
+   */
+  maxInfoHashesPerScrape: 64,
+  /**
+   * How long the first scrape asked of a tracker waits for other swarms' before it asks the gate
+   * for a place: the swarms whose scrapes fall due within it share one request.
+   */
+  scrapeGatherMs: 1_000,
+  /**
    * Announces and scrapes to outside trackers out at once, every swarm together (announce-gate.ts):
    * more wait their turn, event=stopped first, then event=completed, then the others, so that a
    * start with thousands of torrents goes out at the pace the trackers answer (libtorrent: 50).

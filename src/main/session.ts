@@ -47,6 +47,7 @@ import { MagnetSwarm } from './swarm/magnet-swarm.js';
 import type { PeerSource } from './swarm/peer-list.js';
 import type { PeerAddress } from './tracker/announce-client.js';
 import { AnnounceGate } from './tracker/announce-gate.js';
+import { ScrapeBatches } from './tracker/scrape-batches.js';
 import { DhtNode } from './dht/dht-node.js';
 import { DhtSwarms } from './dht/dht-swarms.js';
 import { LocalDiscovery } from './discovery/local-discovery.js';
@@ -114,6 +115,7 @@ export class Session {
   private readonly downloadLimiter: FairLimiter;
   private readonly connections: ConnectionBudget;
   private readonly announceGate: AnnounceGate;
+  private readonly scrapeBatches: ScrapeBatches;
   /** One timer ticking every swarm, rather than one per swarm. */
   private readonly housekeeping: Housekeeping;
   readonly settings: Settings;
@@ -131,6 +133,11 @@ export class Session {
     this.clock = environment.clock ?? systemClock;
     const announcesPerSecond = this.settings.maxAnnouncesPerSecond;
     this.announceGate = new AnnounceGate(this.settings.maxConcurrentAnnounces, announcesPerSecond > 0 ? { perSecond: announcesPerSecond, clock: this.clock } : undefined);
+    this.scrapeBatches = new ScrapeBatches(this.announceGate, this.clock, {
+      maxInfoHashes: this.settings.maxInfoHashesPerScrape,
+      deadlineMs: this.settings.trackerSilentMs,
+      gatherMs: this.settings.scrapeGatherMs,
+    });
     this.housekeeping = new Housekeeping(this.clock);
     this.dial = environment.dial ?? tcpDialler;
     this.onAllComplete = environment.onAllComplete ?? (() => undefined);
@@ -382,6 +389,7 @@ export class Session {
       isSelfTracker: (url: string) => this.self.isSelfTracker(url),
       udp: this.udp,
       announceGate: this.announceGate,
+      scrapeBatches: this.scrapeBatches,
       dht: this.dht && { add: (swarm) => this.dht!.swarms.add(swarm), addNode: (host, port) => this.dht!.node.addNode(host, port) },
       lsd: this.lsd,
       connections: this.connections,

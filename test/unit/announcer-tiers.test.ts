@@ -5,7 +5,7 @@
  * listed as "self", and the scrapes shown per tracker.
  */
 import { Announcer, trackerProtocolFor, type AnnouncerOptions, type TrackerEntry } from '../../src/main/tracker/announce-client.js';
-import { AnnounceError, type AnnounceParams, type AnnounceResult, type TrackerProtocol } from '../../src/main/tracker/tracker-protocol.js';
+import { AnnounceError, type AnnounceParams, type AnnounceResult, type ScrapeCounts, type TrackerProtocol } from '../../src/main/tracker/tracker-protocol.js';
 
 type Behaviour = 'ok' | 'fail' | 'silent';
 
@@ -29,9 +29,9 @@ class FakeTracker implements TrackerProtocol {
     });
   }
 
-  scrape = (): Promise<{ seeders: number; leechers: number; completed: number }> => {
+  scrape = (infoHashes: readonly Buffer[]): Promise<ScrapeCounts[]> => {
     this.scrapes++;
-    return Promise.resolve({ seeders: 4, leechers: 5, completed: 6 });
+    return Promise.resolve(infoHashes.map(() => ({ seeders: 4, leechers: 5, completed: 6 })));
   };
 
   /** Answers the announces it kept silent on, late. */

@@ -251,8 +251,20 @@ describe('UdpTrackerClient', () => {
 
   test('scrape: seeders, leechers and completed of the torrent', async () => {
     const udp = new FakeUdp(goodTracker);
-    expect(await client(udp).scrape(HASH)).toEqual({ seeders: 3, leechers: 2, completed: 9 });
+    expect(await client(udp).scrape([HASH])).toEqual([{ seeders: 3, leechers: 2, completed: 9 }]);
     expect(udp.sent[1].request).toMatchObject({ action: 'scrape', connectionId: CONNECTION_ID, infoHashes: [HASH] });
+  });
+
+  test('a scrape of several torrents goes in one packet; each gets the counts in its place, none where the answer is shorter', async () => {
+    const [a, b, c] = [1, 2, 3].map((n) => Buffer.alloc(20, n));
+    const udp = new FakeUdp((request, tries) =>
+      request.action === 'scrape'
+        ? reply({ action: 'scrape', transactionId: request.transactionId, files: [{ seeders: 1, completed: 2, leechers: 3 }, { seeders: 4, completed: 5, leechers: 6 }] })
+        : goodTracker(request, tries),
+    );
+    expect(await client(udp).scrape([a, b, c])).toEqual([{ seeders: 1, leechers: 3, completed: 2 }, { seeders: 4, leechers: 6, completed: 5 }, undefined]);
+    expect(udp.actions()).toEqual(['connect', 'scrape']);
+    expect(udp.sent[1].request).toMatchObject({ action: 'scrape', infoHashes: [a, b, c] });
   });
 
   test('cancelled, unreachable, no UDP port, not a udp:// URL: each an AnnounceError, nothing left waiting', async () => {

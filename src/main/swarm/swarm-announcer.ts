@@ -1,7 +1,8 @@
 /**
  * A swarm's announcer: the torrent's trackers as BEP 12 tiers, our own URL listed but never
  * announced to, over the session's UDP port for udp:// trackers, through the session's announce
- * gate (every swarm's requests to trackers share it). Shared by a torrent's swarm and a magnet's,
+ * gate (every swarm's requests to trackers share it), scraped with the other swarms of each
+ * tracker (the session's scrape batches). Shared by a torrent's swarm and a magnet's,
  * which differ only in what they report.
  */
 import type { Logger } from '../logger.js';
@@ -29,6 +30,7 @@ export function startAnnouncer(context: SwarmContext, setup: SwarmAnnouncerSetup
     isSelf: (url) => context.isSelfTracker(url),
     udp: context.udp,
     gate: context.announceGate,
+    scrapeBatches: context.scrapeBatches,
     clock: context.clock,
     scrapeIntervalMs: setup.scrape ? settings.trackerScrapeIntervalMs : 0,
     infoHash: setup.infoHash,

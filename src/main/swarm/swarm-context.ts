@@ -14,6 +14,7 @@ import type { EncryptionPolicy } from '../net/mse/encryption-policy.js';
 import type { DhtSwarm } from '../dht/dht-swarms.js';
 import type { PeerAddress } from '../tracker/announce-client.js';
 import type { AnnounceGate } from '../tracker/announce-gate.js';
+import type { ScrapeBatches } from '../tracker/scrape-batches.js';
 import type { UdpTransport } from '../tracker/udp-tracker-client.js';
 import type { Housekeeping } from './housekeeping.js';
 import type { SaveSlots } from './resume-saver.js';
@@ -48,6 +49,8 @@ export interface SwarmContext {
   udp: UdpTransport | null;
   /** Requests to outside trackers out at once, every swarm together (settings.maxConcurrentAnnounces). */
   announceGate: AnnounceGate;
+  /** Scrapes of the swarms of one tracker together, through the announce gate (settings.maxInfoHashesPerScrape). */
+  scrapeBatches: ScrapeBatches;
   /** Whether one more connection of a swarm that has `swarmConnections` fits the session-wide limit. */
   hasConnectionRoom(swarmConnections: number): boolean;
   /** Peer-wire connections of the whole session (settings.maxConnections): outgoing ones are claimed as they are dialled. */

@@ -13,6 +13,7 @@ import { httpTracker } from './http-tracker-client.js';
 import { AnnounceError, type AnnounceParams, type AnnounceResult, type AnnounceStats, type TrackerProtocol } from './tracker-protocol.js';
 import { trackerEntry, trackerRecords, type Attempt, type Outcome, type TrackerRecord } from './tracker-records.js';
 import type { PeerAddress } from './tracker-responses.js';
+import { ScrapeBatches } from './scrape-batches.js';
 import { TrackerScrapes } from './tracker-scrapes.js';
 import { TrackerTiers, type TierRound, type TrackerPosition } from './tracker-tiers.js';
 import { udpTracker, type UdpTransport } from './udp-tracker-client.js';
@@ -37,6 +38,8 @@ export interface AnnouncerOptions {
   random?: () => number;
   /** The session's gate for tracker requests, shared by every swarm; without one, the announcer has a gate of its own. */
   gate?: AnnounceGate;
+  /** The session's scrapes, which scrape the swarms of one tracker together; without them, the announcer scrapes alone. */
+  scrapeBatches?: ScrapeBatches;
   /** Time for the re-announces, silences and back-offs (a test's fake clock); the system's by default. */
   clock?: Clock;
   infoHash: Buffer;
@@ -152,7 +155,9 @@ export class Announcer {
       (url) => options.protocolFor?.(url) ?? trackerProtocolFor(url, { settings: this.settings, udp: options.udp, timeoutMs: options.timeoutMs }),
     );
     this.trackers = records;
-    this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, this.silentMs, this.gate);
+    const batches =
+      options.scrapeBatches ?? new ScrapeBatches(this.gate, this.clock, { maxInfoHashes: this.settings.maxInfoHashesPerScrape, deadlineMs: this.silentMs, gatherMs: 0 });
+    this.scrapes = new TrackerScrapes(records, options.infoHash, options.scrapeIntervalMs ?? 0, batches, this.clock);
     this.tiers = new TrackerTiers(announced, { random: options.random, tierIndexes, retryBaseMs: this.retryBaseMs, retryMaxMs: options.trackerRetryMaxMs ?? this.settings.trackerRetryMaxMs });
   }
 

@@ -1,7 +1,8 @@
 /**
  * The HTTP side of the tracker client: the announce (BEP 3, BEP 23 compact peers, BEP 7 peers6)
- * and the scrape (BEP 48, its URL derived from the announce URL), each one bounded GET with
- * undici, and `httpTracker`, the TrackerProtocol the Announcer uses for http:// and https:// URLs.
+ * and the scrape of several torrents at once (BEP 48, its URL derived from the announce URL),
+ * each one bounded GET with undici, and `httpTracker`, the TrackerProtocol the Announcer uses for
+ * http:// and https:// URLs.
  */
 import { request } from 'undici';
 import { asBytes, asInteger, asList, asText, decodeBencode, isDict, type BencodeDict, type BencodeValue } from '../../io/bencode.js';
@@ -218,31 +219,42 @@ export function scrapeUrlOf(announceUrl: string): string | undefined {
   return parsed.href;
 }
 
-/** The scrape URL with our info hash appended after whatever query it already carries. */
-export function buildScrapeUrl(scrapeUrl: string, infoHash: Buffer): string {
+/** The scrape URL with our info hashes appended (BEP 48: one `info_hash` each) after whatever query it already carries. */
+export function buildScrapeUrl(scrapeUrl: string, infoHashes: readonly Buffer[]): string {
   const separator = scrapeUrl.endsWith('?') || scrapeUrl.endsWith('&') ? '' : scrapeUrl.includes('?') ? '&' : '?';
-  return `${scrapeUrl}${separator}info_hash=${percentEncodeBytes(infoHash)}`;
+  return `${scrapeUrl}${separator}${infoHashes.map((hash) => `info_hash=${percentEncodeBytes(hash)}`).join('&')}`;
 }
 
 /**
- * Reads a scrape reply (BEP 48) for one torrent. A reply that does not list the torrent means the
- * tracker knows no peer of it: zeros. Anything unusable throws an AnnounceError.
+ * Reads a scrape reply (BEP 48): the counts of each torrent of `infoHashes`, in that order;
+ * undefined for one the reply does not list (a tracker may cut a long scrape short) or lists with
+ * an entry that is not a dictionary, which costs the others nothing. A reply that is unusable as
+ * a whole throws an AnnounceError.
  */
-export function parseScrapeResponse(body: Buffer, infoHash: Buffer): ScrapeCounts {
+export function parseScrapeResponse(body: Buffer, infoHashes: readonly Buffer[]): (ScrapeCounts | undefined)[] {
   const value = replyDictionary(body, 'scrape response');
   const files = value.files;
   if (!isDict(files)) throw new AnnounceError('scrape response has no files dictionary', 'bencode');
-  const entry = files[infoHash.toString('latin1')];
-  if (entry === undefined) return { seeders: 0, leechers: 0, completed: 0 };
-  if (!isDict(entry)) throw new AnnounceError('scrape response entry of this torrent is not a dictionary', 'bencode');
   const count = (v: BencodeValue | undefined): number => Math.max(0, asInteger(v) ?? 0);
-  return { seeders: count(entry.complete), leechers: count(entry.incomplete), completed: count(entry.downloaded) };
+  return infoHashes.map((hash) => {
+    const entry = files[hash.toString('latin1')];
+    if (!isDict(entry)) return undefined;
+    return { seeders: count(entry.complete), leechers: count(entry.incomplete), completed: count(entry.downloaded) };
+  });
 }
 
-export async function scrapeOnce(scrapeUrl: string, infoHash: Buffer, options: GetOptions = {}): Promise<ScrapeCounts> {
-  const { status, body } = await trackerGet(buildScrapeUrl(scrapeUrl, infoHash), options);
+/** One scrape GET for several torrents: their counts in the order asked, as parseScrapeResponse reads them. */
+export async function scrapeMany(scrapeUrl: string, infoHashes: readonly Buffer[], options: GetOptions = {}): Promise<(ScrapeCounts | undefined)[]> {
+  const { status, body } = await trackerGet(buildScrapeUrl(scrapeUrl, infoHashes), options);
   if (status !== 200) throw httpStatusError(status, body);
-  return parseScrapeResponse(body, infoHash);
+  return parseScrapeResponse(body, infoHashes);
+}
+
+/** The counts of one torrent (for tests and tools); a reply that does not list it is an error. */
+export async function scrapeOnce(scrapeUrl: string, infoHash: Buffer, options: GetOptions = {}): Promise<ScrapeCounts> {
+  const [counts] = await scrapeMany(scrapeUrl, [infoHash], options);
+  if (!counts) throw new AnnounceError(`the scrape reply of ${scrapeUrl} does not list torrent ${infoHash.toString('hex')}`, 'bencode');
+  return counts;
 }
 
 /** An http:// or https:// tracker as a TrackerProtocol; `timeoutMs` bounds each request (settings.announceTimeoutMs by default). */
@@ -253,7 +265,8 @@ export function httpTracker(url: string, settings: HttpTrackerSettings = default
     url,
     announce: (params, options = {}) => announceOnce(url, params, { timeoutMs: bound(options), signal: options.signal, settings }),
     ...(scrapeUrl !== undefined && {
-      scrape: (infoHash: Buffer, options: TrackerCallOptions = {}) => scrapeOnce(scrapeUrl, infoHash, { timeoutMs: bound(options), signal: options.signal, settings }),
+      scrape: (infoHashes: readonly Buffer[], options: TrackerCallOptions = {}) =>
+        scrapeMany(scrapeUrl, infoHashes, { timeoutMs: bound(options), signal: options.signal, settings }),
     }),
   };
 }

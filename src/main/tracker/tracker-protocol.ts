@@ -73,6 +73,13 @@ export interface TrackerCallOptions {
 export interface TrackerProtocol {
   readonly url: string;
   announce(params: AnnounceParams, options?: TrackerCallOptions): Promise<AnnounceResult>;
-  /** Absent when the tracker cannot be scraped (an HTTP URL whose path has no "announce" to replace, BEP 48). */
-  scrape?: (infoHash: Buffer, options?: TrackerCallOptions) => Promise<ScrapeCounts>;
+  /**
+   * The counts of several torrents in one request (BEP 48: `info_hash` repeated; BEP 15: the hashes
+   * in one packet), in the order asked: undefined for a torrent the reply does not list, since a
+   * tracker may answer fewer than it was asked. Absent when the tracker cannot be scraped (an HTTP
+   * URL whose path has no "announce" to replace, BEP 48).
+   */
+  scrape?: (infoHashes: readonly Buffer[], options?: TrackerCallOptions) => Promise<(ScrapeCounts | undefined)[]>;
+  /** Most info hashes one scrape may name (BEP 15: 74 fit in a packet); absent when the protocol sets no bound. */
+  readonly maxScrapeInfoHashes?: number;
 }

@@ -5,6 +5,7 @@
  */
 import type { GateTicket } from './announce-gate.js';
 import type { TrackerEntry, TrackerEntryStatus } from './announce-status.js';
+import type { ScrapeAsk } from './scrape-batches.js';
 import type { AnnounceResult, TrackerProtocol } from './tracker-protocol.js';
 
 export type Outcome = { result: AnnounceResult; completion: boolean } | { error: string };
@@ -18,12 +19,6 @@ export interface Attempt {
   /** Its place at the gate, from the moment it asks for one. */
   ticket?: GateTicket;
   done: Promise<Outcome>;
-}
-
-/** A scrape of one tracker: its place at the gate, and once it went out, what cuts it short. */
-export interface Scraping {
-  ticket: GateTicket;
-  controller?: AbortController;
 }
 
 /** One tracker of the torrent and what we know of it. */
@@ -41,9 +36,9 @@ export interface TrackerRecord {
   registered: boolean;
   /** An announce in flight: the round's, or one that outlived its round's patience and goes on behind. */
   attempt?: Attempt;
-  /** When it was last scraped (Date.now()), and the scrape waiting or in flight. */
+  /** When it was last scraped (on the Announcer's clock), and the ask of the scrape waiting or in flight (scrape-batches.ts). */
   scrapedAt?: number;
-  scraping?: Scraping;
+  scraping?: ScrapeAsk;
 }
 
 /**

@@ -138,7 +138,7 @@ export class TrackerRegistry {
     return reply;
   }
 
-  scrape(infoHashes: Buffer[], now: number): ScrapeReply {
+  scrape(infoHashes: readonly Buffer[], now: number): ScrapeReply {
     const wanted =
       infoHashes.length > 0
         ? infoHashes.map((h) => h.toString('hex'))

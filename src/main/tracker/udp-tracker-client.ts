@@ -29,7 +29,7 @@ import {
 } from './tracker-protocol.js';
 import type { AnnounceEvent } from './tracker-query.js';
 import { decodeResponse, encodeRequest } from './udp-tracker-codec.js';
-import type { UdpAnnounceResponse, UdpConnectResponse, UdpScrapeResponse, UdpTrackerRequest } from './udp-tracker-packets.js';
+import { MAX_SCRAPE_INFO_HASHES, type UdpAnnounceResponse, type UdpConnectResponse, type UdpScrapeResponse, type UdpTrackerRequest } from './udp-tracker-packets.js';
 import { parseUdpTrackerUrl, type UdpTrackerTarget } from './udp-tracker-url.js';
 
 /** What the client needs of the UDP port: UdpPort has it; tests give a fake. */
@@ -126,11 +126,15 @@ export class UdpTrackerClient implements TrackerProtocol {
     return { intervalS: response.intervalS, peers: response.peers, complete: response.seeders, incomplete: response.leechers };
   }
 
-  scrape = async (infoHash: Buffer, options: TrackerCallOptions = {}): Promise<ScrapeCounts> => {
-    const response = await this.call('scrape', options, (connectionId, transactionId) => ({ action: 'scrape', connectionId, transactionId, infoHashes: [infoHash] }));
-    const counts = response.files[0];
-    if (!counts) throw new AnnounceError('the tracker\'s scrape answer lists no torrent', 'bencode');
-    return { seeders: counts.seeders, leechers: counts.leechers, completed: counts.completed };
+  readonly maxScrapeInfoHashes = MAX_SCRAPE_INFO_HASHES;
+
+  /** BEP 15 answers each torrent asked in the same order; a shorter answer leaves the last ones without counts. */
+  scrape = async (infoHashes: readonly Buffer[], options: TrackerCallOptions = {}): Promise<(ScrapeCounts | undefined)[]> => {
+    const response = await this.call('scrape', options, (connectionId, transactionId) => ({ action: 'scrape', connectionId, transactionId, infoHashes }));
+    return infoHashes.map((_, i) => {
+      const counts = response.files[i];
+      return counts && { seeders: counts.seeders, leechers: counts.leechers, completed: counts.completed };
+    });
   };
 
   /** A connect (unless a fresh id is cached), then the request `make` builds, until answered, failed or given up. */

@@ -146,7 +146,7 @@ export interface UdpScrapeRequest {
   action: 'scrape';
   connectionId: bigint;
   transactionId: number;
-  infoHashes: Buffer[];
+  infoHashes: readonly Buffer[];
 }
 
 export type UdpTrackerRequest = UdpConnectRequest | UdpAnnounceRequest | UdpScrapeRequest;
