@@ -443,14 +443,22 @@ export function startupNotes(s: StartupFigures): string[] {
 export function startupTargets(s: StartupFigures): TargetCheck[] {
   const ms = (v: number): string => `${seconds(v)} s`;
   const round = s.settled.reannounced;
+  // Torrents that fit in one second of the peer's pace start, and re-announce, within about a
+  // second of each other by design (the jitter spreads them over a tenth of the interval only):
+  // the spread is a goal for starts the pace has to hold back, as at 10,000.
+  const paced = s.torrents > defaultSettings.maxAnnouncesPerSecond;
   return [
     target(`(c) ${s.name}: start from fast resume`, s.fast.ms, FAST_START_GOAL_MS, ms, { atMost: true }),
     target(`(c) ${s.name}: peak RSS of the fast start`, s.fast.peakRssBytes, FAST_START_RSS_GOAL, (v) => `${(v / MB).toFixed(0)} MB`, { atMost: true }),
     target(`(c) ${s.name}: GET /status on the settled seeder, median`, s.settled.statusMedianMs, STATUS_GOAL_MS, (v) => `${v.toFixed(0)} ms`, { atMost: true }),
-    target(`(c) ${s.name}: re-announces, busiest second / even rate`, s.settled.peakOverEvenRate, REANNOUNCE_PEAK_GOAL, (v) => `${v.toFixed(1)} x`, {
+    target(`(c) ${s.name}: re-announces, busiest second / even rate`, paced ? s.settled.peakOverEvenRate : null, REANNOUNCE_PEAK_GOAL, (v) => `${v.toFixed(1)} x`, {
       atMost: true,
       inclusive: true,
-      missing: round === null ? 'started announces missing' : `only ${round.count} of ${s.torrents} swarms re-announced`,
+      missing: !paced
+        ? `not a goal at ${s.torrents} torrents (one second of the pace, ${defaultSettings.maxAnnouncesPerSecond}/s)`
+        : round === null
+          ? 'started announces missing'
+          : `only ${round.count} of ${s.torrents} swarms re-announced`,
     }),
   ];
 }
