@@ -9,9 +9,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { isTrackerFailure, parseAnnounceRequest, parseQueryString, parseScrapeRequest, unwrapMappedIpv4, type AnnounceRequest } from '../src/main/tracker/tracker-query.js';
+import { answerTrackerRequest } from '../src/main/tracker/tracker-http.js';
+import type { AnnounceRequest } from '../src/main/tracker/tracker-query.js';
 import { TrackerRegistry, type TrackedPeer } from '../src/main/tracker/tracker-registry.js';
-import { encodeAnnounceReply, encodeFailure, encodeScrapeReply } from '../src/main/tracker/tracker-responses.js';
+import { encodeFailure } from '../src/main/tracker/tracker-responses.js';
 
 export interface BenchTrackerOptions {
   /** Told of every valid announce of a served torrent, with performance.now() when its request arrived. */
@@ -63,25 +64,14 @@ export class BenchTracker {
     const mark = target.indexOf('?');
     const path = mark < 0 ? target : target.slice(0, mark);
     if (path !== '/announce' && path !== '/scrape') return encodeFailure('this tracker answers /announce and /scrape only');
-    const query = parseQueryString(mark < 0 ? '' : target.slice(mark + 1));
-    if (isTrackerFailure(query)) return encodeFailure(query.failure);
-    if (path === '/scrape') {
-      const hashes = parseScrapeRequest(query);
-      if (isTrackerFailure(hashes)) return encodeFailure(hashes.failure);
-      options.onScrape?.(hashes);
-      return encodeScrapeReply(registry.scrape(hashes, Date.now()));
-    }
-    const { remoteAddress, localAddress } = req.socket;
-    if (remoteAddress === undefined || localAddress === undefined) return encodeFailure('connection closed before the announce could be read');
-    const announce = parseAnnounceRequest(query, remoteAddress);
-    if (isTrackerFailure(announce)) return encodeFailure(announce.failure);
-    const self = unwrapMappedIpv4(localAddress);
-    const reply = registry.announce(announce, self, Date.now());
-    if (isTrackerFailure(reply)) return encodeFailure(reply.failure);
-    options.onAnnounce?.(announce, at);
-    if (options.intervalS) reply.intervalS = options.intervalS(announce);
-    reply.peers = reply.peers.filter((peer) => !(peer.ip === self && peer.port === port()));
-    return encodeAnnounceReply(reply, { compact: announce.compact, noPeerId: announce.noPeerId });
+    return answerTrackerRequest(req, path, mark < 0 ? '' : target.slice(mark + 1), registry, Date.now, {
+      scraped: (infoHashes) => options.onScrape?.(infoHashes),
+      announced: (announce, reply, selfIp) => {
+        options.onAnnounce?.(announce, at);
+        if (options.intervalS) reply.intervalS = options.intervalS(announce);
+        reply.peers = reply.peers.filter((peer) => !(peer.ip === selfIp && peer.port === port()));
+      },
+    });
   }
 
   /** Serves these torrents too (info hashes in hex): for torrents made with this tracker's URL in them. */

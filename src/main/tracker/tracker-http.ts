@@ -11,8 +11,9 @@ import {
   parseQueryString,
   parseScrapeRequest,
   unwrapMappedIpv4,
+  type AnnounceRequest,
 } from './tracker-query.js';
-import type { TrackerRegistry } from './tracker-registry.js';
+import type { AnnounceReply, TrackerRegistry } from './tracker-registry.js';
 import { encodeAnnounceReply, encodeFailure, encodeScrapeReply } from './tracker-responses.js';
 
 const TRACKER_PATHS = new Set(['/announce', '/scrape']);
@@ -28,12 +29,24 @@ function send(res: ServerResponse, status: number, body: Buffer | string, header
   res.end(body);
 }
 
-function answer(
+/**
+ * Who watches the tracker's answers besides the peers (the benchmarks' tracker, bench/bench-tracker.ts):
+ * told of each valid scrape, and of each valid announce with its reply, which it may change
+ * before it is encoded.
+ */
+export interface TrackerAnswerHooks {
+  scraped?(infoHashes: readonly Buffer[]): void;
+  announced?(announce: AnnounceRequest, reply: AnnounceReply, selfIp: string): void;
+}
+
+/** The bencoded answer to GET `path` (/announce or /scrape) with `rawQuery`: a reply, or a failure reason. */
+export function answerTrackerRequest(
   req: IncomingMessage,
   path: string,
   rawQuery: string,
   registry: TrackerRegistry,
   now: () => number,
+  hooks: TrackerAnswerHooks = {},
 ): Buffer {
   const query = parseQueryString(rawQuery);
   if (isTrackerFailure(query)) return encodeFailure(query.failure);
@@ -41,6 +54,7 @@ function answer(
   if (path === '/scrape') {
     const hashes = parseScrapeRequest(query);
     if (isTrackerFailure(hashes)) return encodeFailure(hashes.failure);
+    hooks.scraped?.(hashes);
     return encodeScrapeReply(registry.scrape(hashes, now()));
   }
 
@@ -50,8 +64,10 @@ function answer(
   }
   const announce = parseAnnounceRequest(query, remoteAddress);
   if (isTrackerFailure(announce)) return encodeFailure(announce.failure);
-  const reply = registry.announce(announce, unwrapMappedIpv4(localAddress), now());
+  const selfIp = unwrapMappedIpv4(localAddress);
+  const reply = registry.announce(announce, selfIp, now());
   if (isTrackerFailure(reply)) return encodeFailure(reply.failure);
+  hooks.announced?.(announce, reply, selfIp);
   return encodeAnnounceReply(reply, { compact: announce.compact, noPeerId: announce.noPeerId });
 }
 
@@ -76,6 +92,6 @@ export function handleTrackerRequest(
     send(res, 405, `${path} accepts GET only\n`, { allow: 'GET' });
     return true;
   }
-  send(res, 200, answer(req, path, mark < 0 ? '' : target.slice(mark + 1), registry, now));
+  send(res, 200, answerTrackerRequest(req, path, mark < 0 ? '' : target.slice(mark + 1), registry, now));
   return true;
 }
